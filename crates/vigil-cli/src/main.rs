@@ -1,0 +1,320 @@
+//! `vigil`: the console's core for scripts. Human output by default, `--json` for machines.
+//!
+//! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
+//! 5 operator log verification failed.
+
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use vigil_core::{Console, Error};
+use vigil_dto::{Credentials, EnvironmentInput, ErrorInfo};
+
+#[derive(Parser)]
+#[command(name = "vigil", version, about = "Operator console for the Patient Journey platform")]
+struct Cli {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Use this data directory instead of the OS default.
+    #[arg(long, global = true, env = "VIGIL_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage environments (AWS account + region the console works on).
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// List the profiles in the AWS config and credentials files.
+    Profiles,
+    /// The operator log of every mutating action.
+    #[command(subcommand)]
+    Oplog(OplogCommand),
+    /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Subcommand)]
+enum EnvCommand {
+    /// List environments; the current one is marked with *.
+    List,
+    /// Add an environment.
+    Add {
+        name: String,
+        #[command(flatten)]
+        settings: EnvSettings,
+    },
+    /// Change an environment's settings (only those given).
+    Edit {
+        name: String,
+        /// New name.
+        #[arg(long)]
+        rename: Option<String>,
+        #[command(flatten)]
+        settings: EnvSettings,
+        /// Remove the endpoint URL override.
+        #[arg(long, conflicts_with = "endpoint")]
+        no_endpoint: bool,
+    },
+    /// Remove an environment (asks first; --yes to skip the question).
+    Remove {
+        name: String,
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Make an environment current for the console.
+    Select { name: String },
+    /// Check the connection: STS GetCallerIdentity with the environment's credentials.
+    Check {
+        /// Defaults to the current environment.
+        name: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct EnvSettings {
+    /// AWS region, e.g. eu-west-1.
+    #[arg(long)]
+    region: Option<String>,
+    /// Use this profile from ~/.aws/config or ~/.aws/credentials.
+    #[arg(long, conflicts_with_all = ["default_chain", "emulator"])]
+    profile: Option<String>,
+    /// Use the SDK's default credential chain.
+    #[arg(long, conflicts_with = "emulator")]
+    default_chain: bool,
+    /// Use fixed test keys for a local AWS emulator (needs a loopback --endpoint).
+    #[arg(long)]
+    emulator: bool,
+    /// Endpoint URL override (VPC endpoint, proxy or emulator).
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+impl EnvSettings {
+    fn credentials(&self) -> Option<Credentials> {
+        match (&self.profile, self.default_chain, self.emulator) {
+            (Some(name), _, _) => Some(Credentials::Profile { name: name.clone() }),
+            (None, true, _) => Some(Credentials::DefaultChain),
+            (None, false, true) => Some(Credentials::Emulator),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum OplogCommand {
+    /// The newest records first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Check the hash chain and name the first broken record.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Create or update the "sandbox" environment for the emulator at ENDPOINT and select it.
+    Attach { endpoint: String },
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    info: ErrorInfo,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) => 2,
+            Error::EnvironmentNotFound(_) | Error::NoCurrentEnvironment => 3,
+            _ => 1,
+        };
+        Failure { code, info: e.info() }
+    }
+}
+
+fn usage(message: &str, hint: &str) -> Failure {
+    Failure { code: 2, info: ErrorInfo { kind: "usage".into(), message: message.into(), hint: Some(hint.into()) } }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).expect("DTOs serialize"));
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(dir) = &cli.data_dir {
+        std::env::set_var(vigil_core::paths::DATA_DIR_ENV, dir);
+    }
+    let _log = vigil_core::logging::init(&vigil_core::paths::log_dir(), "vigil-cli", "info", std::env::var_os("RUST_LOG").is_some());
+    let json = cli.json;
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if json {
+                print_json(&serde_json::json!({ "error": f.info }));
+            } else {
+                eprintln!("error: {}", f.info);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let console = Console::open_default("cli").await?;
+    let json = cli.json;
+    match cli.command {
+        Command::Env(cmd) => env_command(&console, cmd, json).await,
+        Command::Profiles => {
+            let list = console.profiles().await;
+            if json {
+                print_json(&list);
+            } else {
+                if let Some(e) = &list.file_error {
+                    eprintln!("warning: {e}");
+                }
+                for p in &list.profiles {
+                    println!("{:<24} {:<18} {}", p.name, format!("{:?}", p.kind), p.detail);
+                    for problem in &p.problems {
+                        println!("{:<24} ! {problem}", "");
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Oplog(OplogCommand::List { limit }) => {
+            let entries = console.oplog(limit, None).await?;
+            if json {
+                print_json(&entries);
+            } else {
+                for e in &entries {
+                    println!("#{:<5} {} {:<10} {:<20} {:<16} {}", e.seq, e.at, e.actor, e.action, e.target, e.details);
+                }
+            }
+            Ok(0)
+        }
+        Command::Oplog(OplogCommand::Verify) => {
+            let report = console.verify_oplog().await?;
+            if json {
+                print_json(&report);
+            } else if let Some(b) = &report.first_break {
+                println!("BROKEN at record #{} ({:?}): {}", b.seq, b.kind, b.message);
+            } else {
+                println!("OK: {} records, chain intact (head {})", report.records, report.head_hash.as_deref().unwrap_or("-"));
+            }
+            Ok(if report.ok { 0 } else { 5 })
+        }
+        Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
+            let env = console.ensure_sandbox(&endpoint).await?;
+            if json {
+                print_json(&env);
+            } else {
+                println!("sandbox → {}", env.endpoint_url.as_deref().unwrap_or_default());
+            }
+            Ok(0)
+        }
+    }
+}
+
+async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u8, Failure> {
+    match cmd {
+        EnvCommand::List => {
+            let envs = console.environments().await?;
+            if json {
+                print_json(&envs);
+            } else if envs.is_empty() {
+                println!("no environments yet; add one with `vigil env add <name> --region <region> --profile <profile>`");
+            } else {
+                for e in &envs {
+                    let mark = if e.current { "*" } else { " " };
+                    println!("{mark} {:<20} {:<16} {:<24} {}", e.name, e.region, e.credentials.label(), e.endpoint_url.as_deref().unwrap_or(""));
+                }
+            }
+            Ok(0)
+        }
+        EnvCommand::Add { name, settings } => {
+            let region = settings.region.clone().ok_or_else(|| usage("--region is required", "e.g. --region eu-west-1"))?;
+            let credentials = settings.credentials().unwrap_or(Credentials::DefaultChain);
+            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone() }).await?;
+            if json {
+                print_json(&env);
+            } else {
+                println!("added {} ({}, {})", env.name, env.region, env.credentials.label());
+            }
+            Ok(0)
+        }
+        EnvCommand::Edit { name, rename, settings, no_endpoint } => {
+            let before = console.environment(&name).await?;
+            let input = EnvironmentInput {
+                name: rename.unwrap_or_else(|| before.name.clone()),
+                credentials: settings.credentials().unwrap_or(before.credentials.clone()),
+                region: settings.region.clone().unwrap_or(before.region.clone()),
+                endpoint_url: if no_endpoint { None } else { settings.endpoint.clone().or(before.endpoint_url.clone()) },
+            };
+            let env = console.update_environment(&name, &input).await?;
+            if json {
+                print_json(&env);
+            } else {
+                println!("updated {}", env.name);
+            }
+            Ok(0)
+        }
+        EnvCommand::Remove { name, yes } => {
+            let env = console.environment(&name).await?;
+            if !yes && !confirm(&format!("Remove environment '{}' ({}, {})?", env.name, env.region, env.credentials.label()))? {
+                eprintln!("not removed");
+                return Ok(1);
+            }
+            let removed = console.remove_environment(&name).await?;
+            if json {
+                print_json(&removed);
+            } else {
+                println!("removed {}", removed.name);
+            }
+            Ok(0)
+        }
+        EnvCommand::Select { name } => {
+            let env = console.select_environment(&name).await?;
+            if json {
+                print_json(&env);
+            } else {
+                println!("current environment: {}", env.name);
+            }
+            Ok(0)
+        }
+        EnvCommand::Check { name } => {
+            let name = match name {
+                Some(n) => n,
+                None => console.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?.name,
+            };
+            let report = console.check_environment(&name).await?;
+            if json {
+                print_json(&report);
+            } else if let Some(id) = &report.identity {
+                println!("OK  {}  account {}  {}  region {}", report.environment, id.account, id.arn, report.region);
+            } else if let Some(e) = &report.error {
+                eprintln!("FAILED  {}: {e}", report.environment);
+            }
+            Ok(if report.identity.is_some() { 0 } else { 4 })
+        }
+    }
+}
+
+/// Asks on the terminal; without one, refuses (scripts must pass --yes).
+fn confirm(question: &str) -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(usage("refusing to remove without confirmation", "pass --yes when running without a terminal"));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).ok();
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

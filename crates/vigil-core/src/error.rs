@@ -1,0 +1,79 @@
+//! The core's error type. Every variant says what went wrong and, where there is one, what to do.
+
+use vigil_dto::ErrorInfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {message}")]
+    Validation { field: &'static str, message: String },
+
+    #[error("no environment named '{0}'")]
+    EnvironmentNotFound(String),
+
+    #[error("an environment named '{0}' already exists")]
+    EnvironmentExists(String),
+
+    #[error("no environment is selected")]
+    NoCurrentEnvironment,
+
+    #[error("profile '{name}' is not in the AWS config or credentials files")]
+    UnknownProfile { name: String, available: Vec<String> },
+
+    #[error("the AWS config files could not be read: {0}")]
+    ProfileFile(String),
+
+    #[error("the local store failed: {0}")]
+    Store(#[from] sqlx::Error),
+
+    #[error("the local store could not be migrated: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Validation { field, message: message.into() }
+    }
+
+    /// Stable class name used by the ui and by `--json` output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Validation { .. } => "validation",
+            Error::EnvironmentNotFound(_) => "not_found",
+            Error::EnvironmentExists(_) => "conflict",
+            Error::NoCurrentEnvironment => "no_current_environment",
+            Error::UnknownProfile { .. } => "unknown_profile",
+            Error::ProfileFile(_) => "profile_file",
+            Error::Store(_) | Error::Migrate(_) => "store",
+            Error::Io(_) => "io",
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::EnvironmentNotFound(_) => Some("list environments with `vigil env list`".into()),
+            Error::NoCurrentEnvironment => Some("choose one on the Environments page or with `vigil env select <name>`".into()),
+            Error::UnknownProfile { available, .. } if available.is_empty() => Some(
+                "no profiles were found; create one with `aws configure` or `aws configure sso`".into(),
+            ),
+            Error::UnknownProfile { available, .. } => Some(format!("profiles found: {}", available.join(", "))),
+            Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
+            Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
+            _ => None,
+        }
+    }
+
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo { kind: self.kind().into(), message: self.to_string(), hint: self.hint() }
+    }
+}
+
+impl From<Error> for ErrorInfo {
+    fn from(e: Error) -> Self {
+        e.info()
+    }
+}

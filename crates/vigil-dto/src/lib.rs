@@ -1,0 +1,220 @@
+//! Data shapes that cross the boundary between the Leptos ui (wasm32) and the desktop shell.
+//!
+//! Only serde lives here, so the ui can depend on it without pulling in the domain crates.
+//! `vigil-core` uses these types as its public model; the shell passes them through unchanged.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an environment's AWS credentials come from. Vigil never stores credentials itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credentials {
+    /// The SDK's default provider chain (environment variables, default profile, SSO, IMDS...).
+    DefaultChain,
+    /// A named profile from the standard AWS config and credentials files.
+    Profile { name: String },
+    /// Fixed dummy keys for a local AWS emulator; only accepted with a loopback endpoint.
+    Emulator,
+}
+
+impl Credentials {
+    /// A short human label: "profile prod-admin", "default chain", "local emulator".
+    pub fn label(&self) -> String {
+        match self {
+            Credentials::DefaultChain => "default chain".into(),
+            Credentials::Profile { name } => format!("profile {name}"),
+            Credentials::Emulator => "local emulator".into(),
+        }
+    }
+}
+
+/// A saved target: one AWS account + region (+ optional endpoint) the console talks to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    pub id: i64,
+    pub name: String,
+    pub credentials: Credentials,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Whether this is the environment the whole app currently works on.
+    pub current: bool,
+}
+
+/// What the user types to add or edit an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentInput {
+    pub name: String,
+    pub credentials: Credentials,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+}
+
+/// How a profile in ~/.aws/config or ~/.aws/credentials gets its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileKind {
+    StaticKeys,
+    Sso,
+    AssumeRole,
+    CredentialProcess,
+    WebIdentity,
+    /// Only settings such as region; no credentials of its own.
+    NoCredentials,
+}
+
+/// One profile as the console shows it. Secrets are never copied into this type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub kind: ProfileKind,
+    pub region: Option<String>,
+    /// One line describing the source: "SSO session corp, account 1111…, role Admin".
+    pub detail: String,
+    /// Profiles followed to get credentials (role chains), starting with this one.
+    pub chain: Vec<String>,
+    pub mfa_serial: Option<String>,
+    /// Problems found while reading the profile; a profile with problems cannot be used as is.
+    pub problems: Vec<String>,
+}
+
+/// The profiles found, plus problems with the files themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileList {
+    pub profiles: Vec<ProfileSummary>,
+    pub file_error: Option<String>,
+}
+
+/// Who the environment's credentials belong to (STS GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// The outcome of "Check connection".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub environment: String,
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub identity: Option<CallerIdentity>,
+    pub error: Option<ErrorInfo>,
+    /// The id sent in the SDK user agent, to match CloudTrail entries.
+    pub op_id: String,
+    pub checked_at: String,
+}
+
+/// A failure explained for a person: what went wrong and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// Stable machine-readable class, e.g. `sso_expired`, `endpoint_unreachable`.
+    pub kind: String,
+    pub message: String,
+    /// The next step, e.g. the exact command to run.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  → {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One record of the operator log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OplogEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// Canonical JSON with the action's details (never secrets).
+    pub details: String,
+    pub op_id: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What kind of damage verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakKind {
+    Modified,
+    Missing,
+    Reordered,
+    Inserted,
+    Truncated,
+}
+
+/// The first place where the chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub kind: BreakKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub records: u64,
+    pub head_hash: Option<String>,
+    pub first_break: Option<ChainBreak>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Theme> {
+        match s {
+            "system" => Some(Theme::System),
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
+}
+
+/// Facts about the running app for the About/Settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+    pub sandbox: bool,
+}
+
+/// Public AWS regions (commercial, GovCloud, China), offered as suggestions in forms.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-south-1", "eu-south-2", "eu-north-1",
+    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+    "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+];

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs whatever Vigil's build, sandbox and tests need on Debian 12, and skips what is present.
+# Sourced by scripts/run and scripts/test; safe to run again (each step checks before it installs).
+set -euo pipefail
+
+VIGIL_ROOT="${VIGIL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+# Builds and tools are cached outside the clone so a fresh clone (CI) reuses them.
+VIGIL_CACHE="${VIGIL_CACHE:-$HOME/.cache/vigil}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$VIGIL_CACHE/target}"
+VENV="$VIGIL_CACHE/venv"
+TOOLS="$VIGIL_CACHE/tools"
+mkdir -p "$VIGIL_CACHE" "$TOOLS/bin"
+export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev curl ca-certificates
+  # Tauri 2 on Linux
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+  # wasm32 build of the ui with Debian's rustc and std sources
+  rustc-web rust-web-src lld
+  # a real window without a display, its screenshot, and WebDriver for it
+  xvfb xauth x11-utils imagemagick webkit2gtk-driver
+  # the sandbox: PostgreSQL and the Python venv for the AWS emulator
+  postgresql postgresql-client python3 python3-venv
+)
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+need_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    need_sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive need_sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_rust() {
+  if ! command -v cargo >/dev/null; then
+    log "installing Rust (Debian's cargo)"
+    DEBIAN_FRONTEND=noninteractive need_sudo apt-get install -y -qq cargo >/dev/null
+  fi
+}
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate pinned in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' "$VIGIL_ROOT/ui/Cargo.lock"
+}
+
+install_cargo_tools() {
+  local want; want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want"
+    cargo install -q wasm-bindgen-cli --version "$want" --root "$TOOLS" --force
+  fi
+  if ! command -v tauri-driver >/dev/null; then
+    log "installing tauri-driver"
+    cargo install -q tauri-driver --locked --root "$TOOLS"
+  fi
+}
+
+install_moto() {
+  if [ ! -x "$VENV/bin/moto_server" ]; then
+    log "creating the AWS emulator venv (moto)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q 'moto[server]==5.2.5'
+  fi
+}
+
+start_postgres() {
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    log "starting PostgreSQL"
+    local v; v="$(ls /etc/postgresql | sort -V | tail -n1)"
+    need_sudo pg_ctlcluster --skip-systemctl-redirect "$v" main start
+    for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.2; done
+  fi
+}
+
+setup_all() {
+  install_apt
+  install_rust
+  install_cargo_tools
+  install_moto
+  start_postgres
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then setup_all; fi

@@ -1,0 +1,21 @@
+// Generates allow-/deny- permissions for each app command; capabilities/main.json grants them.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "ui_ready",
+    "list_environments",
+    "add_environment",
+    "update_environment",
+    "remove_environment",
+    "select_environment",
+    "check_environment",
+    "list_profiles",
+    "list_oplog",
+    "verify_oplog",
+    "get_theme",
+    "set_theme",
+];
+
+fn main() {
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
+        .expect("tauri build step failed (is ui/dist built? run scripts/test or scripts/run)");
+}

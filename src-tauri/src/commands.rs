@@ -1,0 +1,78 @@
+//! The ui's commands: each one forwards to `vigil_core::Console` and maps errors to `ErrorInfo`.
+
+use tauri::State;
+use vigil_core::Console;
+use vigil_dto::{AppInfo, CheckReport, Environment, EnvironmentInput, ErrorInfo, OplogEntry, ProfileList, Theme, VerifyReport};
+
+type Res<T> = Result<T, ErrorInfo>;
+
+#[tauri::command]
+pub fn app_info(sandbox: State<'_, crate::Sandbox>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        data_dir: vigil_core::paths::data_dir().display().to_string(),
+        log_dir: vigil_core::paths::log_dir().display().to_string(),
+        sandbox: sandbox.0,
+    }
+}
+
+/// The ui calls this once it is interactive; scripts/run waits for the log line.
+#[tauri::command]
+pub fn ui_ready() {
+    tracing::info!("ui ready");
+}
+
+#[tauri::command]
+pub async fn list_environments(c: State<'_, Console>) -> Res<Vec<Environment>> {
+    Ok(c.environments().await?)
+}
+
+#[tauri::command]
+pub async fn add_environment(c: State<'_, Console>, input: EnvironmentInput) -> Res<Environment> {
+    Ok(c.add_environment(&input).await?)
+}
+
+#[tauri::command]
+pub async fn update_environment(c: State<'_, Console>, name: String, input: EnvironmentInput) -> Res<Environment> {
+    Ok(c.update_environment(&name, &input).await?)
+}
+
+#[tauri::command]
+pub async fn remove_environment(c: State<'_, Console>, name: String) -> Res<Environment> {
+    Ok(c.remove_environment(&name).await?)
+}
+
+#[tauri::command]
+pub async fn select_environment(c: State<'_, Console>, name: String) -> Res<Environment> {
+    Ok(c.select_environment(&name).await?)
+}
+
+#[tauri::command]
+pub async fn check_environment(c: State<'_, Console>, name: String) -> Res<CheckReport> {
+    Ok(c.check_environment(&name).await?)
+}
+
+#[tauri::command]
+pub async fn list_profiles(c: State<'_, Console>) -> Res<ProfileList> {
+    Ok(c.profiles().await)
+}
+
+#[tauri::command]
+pub async fn list_oplog(c: State<'_, Console>, limit: u32, before: Option<i64>) -> Res<Vec<OplogEntry>> {
+    Ok(c.oplog(limit, before).await?)
+}
+
+#[tauri::command]
+pub async fn verify_oplog(c: State<'_, Console>) -> Res<VerifyReport> {
+    Ok(c.verify_oplog().await?)
+}
+
+#[tauri::command]
+pub async fn get_theme(c: State<'_, Console>) -> Res<Theme> {
+    Ok(c.theme().await?)
+}
+
+#[tauri::command]
+pub async fn set_theme(c: State<'_, Console>, theme: Theme) -> Res<Theme> {
+    Ok(c.set_theme(theme).await?)
+}

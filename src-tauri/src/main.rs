@@ -1,0 +1,41 @@
+//! Vigil desktop console: opens the store, registers the commands, shows the window.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+/// Whether the app was started by scripts/run against the local sandbox.
+pub struct Sandbox(pub bool);
+
+fn main() {
+    let _log = vigil_core::logging::init(&vigil_core::paths::log_dir(), "vigil-app", "info", true);
+    let console = match tauri::async_runtime::block_on(vigil_core::Console::open_default("app")) {
+        Ok(c) => c,
+        Err(e) => {
+            let info = e.info();
+            tracing::error!("cannot open the store at {}: {info}", vigil_core::paths::store_path().display());
+            eprintln!("Vigil cannot start: {info}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", env!("CARGO_PKG_VERSION"));
+    tauri::Builder::default()
+        .manage(console)
+        .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::ui_ready,
+            commands::list_environments,
+            commands::add_environment,
+            commands::update_environment,
+            commands::remove_environment,
+            commands::select_environment,
+            commands::check_environment,
+            commands::list_profiles,
+            commands::list_oplog,
+            commands::verify_oplog,
+            commands::get_theme,
+            commands::set_theme,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Tauri runtime failed");
+}

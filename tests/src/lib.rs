@@ -1,0 +1,192 @@
+//! Test harness shared by the integration and end-to-end tests: starts the AWS emulator (moto),
+//! a virtual display (Xvfb) and tauri-driver as child processes that stop when dropped.
+//! Readiness is polled (a socket accepting, a file appearing), never guessed with sleeps.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where scripts/lib/setup.sh installs tools and builds (outside the clone).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("VIGIL_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/vigil"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+/// Polls `ready` every 50 ms until it holds or `timeout` passes.
+pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < timeout, "{what} was not ready within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn accepts(port: u16) -> bool {
+    TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command, what: &str) -> Proc {
+    Proc(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); run scripts/test, which installs it")))
+}
+
+/// moto_server on a free loopback port.
+pub struct Moto {
+    pub port: u16,
+    _proc: Proc,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = std::env::var_os("VIGIL_MOTO").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("venv/bin/moto_server"));
+        let port = free_port();
+        let proc = spawn(
+            Command::new(&bin).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()),
+            "the AWS emulator (moto_server)",
+        );
+        wait_until("moto_server", Duration::from_secs(60), || accepts(port));
+        Moto { port, _proc: proc }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// An X server without a screen, on a display number nobody uses.
+pub struct Xvfb {
+    pub display: String,
+    _proc: Proc,
+}
+
+/// Held while a display number is picked and its server comes up, so parallel tests differ.
+static DISPLAY_PICK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        let _picking = DISPLAY_PICK.lock().unwrap_or_else(|e| e.into_inner());
+        let n = (99..400).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists() && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+            .expect("a free X display number");
+        let display = format!(":{n}");
+        let proc = spawn(
+            Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()),
+            "Xvfb",
+        );
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        wait_until("Xvfb", Duration::from_secs(20), || Path::new(&socket).exists());
+        Xvfb { display, _proc: proc }
+    }
+}
+
+/// tauri-driver (which starts WebKitWebDriver, which starts the app) on free ports.
+pub struct TauriDriver {
+    pub port: u16,
+    _proc: Proc,
+}
+
+impl TauriDriver {
+    /// `env` is passed to the app (through the drivers, which inherit it).
+    pub fn start(display: &str, env: &[(&str, String)]) -> TauriDriver {
+        let bin = which("tauri-driver").unwrap_or_else(|| cache_dir().join("tools/bin/tauri-driver"));
+        let port = free_port();
+        let native = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", display)
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let proc = spawn(&mut cmd, "tauri-driver");
+        wait_until("tauri-driver", Duration::from_secs(30), || accepts(port));
+        TauriDriver { port, _proc: proc }
+    }
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|f| f.is_file()))
+}
+
+/// The desktop app binary under test: VIGIL_APP_BIN, or the debug build in the shared target dir.
+pub fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("VIGIL_APP_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"));
+    let bin = target.join("debug/vigil-app");
+    assert!(bin.is_file(), "{} is not built; run scripts/test (it builds the ui, then the app)", bin.display());
+    bin
+}
+
+/// Where tests leave screenshots and other artifacts: VIGIL_ARTIFACTS or <target>/test-artifacts.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("VIGIL_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target")).join("test-artifacts")
+    });
+    std::fs::create_dir_all(&dir).expect("create the artifacts dir");
+    dir
+}
+
+/// An HTTP server on loopback that answers every request with `status` and `body`, and keeps
+/// the request heads it saw (to inspect what the SDK sent).
+pub struct FakeHttp {
+    pub port: u16,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeHttp {
+    pub async fn start(status: &'static str, body: &'static str) -> FakeHttp {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // Read the head and the body (Content-Length) of one request.
+                    loop {
+                        let Ok(n) = sock.read(&mut chunk).await else { return };
+                        if n == 0 { return; }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text[..end].lines().find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok()).flatten()
+                            }).unwrap_or(0);
+                            if buf.len() >= end + 4 + len {
+                                seen.lock().unwrap().push(text[..end].to_string());
+                                break;
+                            }
+                        }
+                    }
+                    let resp = format!("HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        FakeHttp { port, requests }
+    }
+}

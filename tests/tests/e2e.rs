@@ -1,0 +1,150 @@
+//! End to end: the real desktop app under Xvfb, driven through tauri-driver + WebKitWebDriver.
+//! Needs the app built with its ui (scripts/test does that first), hence `#[ignore]` for a
+//! plain `cargo test`; scripts/test runs these with `--include-ignored`.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::time::Duration;
+use vigil_tests::{app_binary, artifacts_dir, free_port, Moto, TauriDriver, Xvfb};
+
+const MOTO_ACCOUNT: &str = "123456789012";
+
+struct Session {
+    client: Client,
+    data: tempfile::TempDir,
+    // Dropped after the client: the driver, then the display.
+    _driver: TauriDriver,
+    _xvfb: Xvfb,
+}
+
+async fn launch() -> Session {
+    let xvfb = Xvfb::start();
+    let data = tempfile::tempdir().unwrap();
+    let driver = TauriDriver::start(&xvfb.display, &[("VIGIL_DATA_DIR", data.path().display().to_string())]);
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
+    // fantoccini keeps its HTTP connection alive, which tauri-driver needs to be reliable.
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with the app");
+    Session { client, data, _driver: driver, _xvfb: xvfb }
+}
+
+impl Session {
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let path = artifacts_dir().join(name);
+        std::fs::write(&path, png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    async fn add_environment(&self, name: &str, credentials: &str, region: &str, endpoint: &str) {
+        self.click("#add-env").await;
+        self.type_into("#env-name", name).await;
+        self.find("#env-credentials").await.select_by_value(credentials).await.unwrap();
+        self.type_into("#env-region", region).await;
+        self.type_into("#env-endpoint", endpoint).await;
+        self.click("#env-save").await;
+        self.find(&format!("tr[data-env='{name}']")).await;
+    }
+
+    async fn close(self) {
+        self.client.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn add_an_environment_check_it_and_switch_theme() {
+    let moto = Moto::start();
+    let s = launch().await;
+    s.find("#no-envs").await;
+
+    s.add_environment("moto-e2e", "emulator", "us-east-1", &moto.endpoint()).await;
+    s.click("tr[data-env='moto-e2e'] .check-env").await;
+    s.find("#check-result[data-ok='true']").await;
+    assert_eq!(s.text("#check-result .account").await, MOTO_ACCOUNT);
+    s.screenshot("e2e-environment-checked.png").await;
+
+    // Make it current: the sidebar follows.
+    s.click("tr[data-env='moto-e2e'] .select-env").await;
+    s.find("tr[data-env='moto-e2e'].is-current").await;
+    assert_eq!(s.text("#current-env").await, "moto-e2e");
+
+    // Theme: pick dark, then light; the document follows and the choice is kept.
+    s.click("#nav-settings").await;
+    s.click("#theme-dark").await;
+    s.find("html[data-theme='dark']").await;
+    s.screenshot("e2e-dark-theme.png").await;
+    s.click("#theme-light").await;
+    s.find("html[data-theme='light']").await;
+
+    // Every action above is in the operator log, and the chain verifies.
+    s.click("#tab-activity").await;
+    s.find("#oplog-table tr[data-seq='4']").await;
+    s.click("#verify-oplog").await;
+    s.find("#verify-result[data-ok='true']").await;
+    assert!(s.text("#verify-result").await.contains("4 records"));
+
+    let data = s.data.path().to_path_buf();
+    s.close().await;
+    // The app wrote to the temporary data dir it was given, not the user's.
+    assert!(data.join("vigil.db").is_file());
+}
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn a_dead_endpoint_fails_clearly_and_removal_asks_and_can_be_undone() {
+    let s = launch().await;
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    s.add_environment("dead", "emulator", "us-east-1", &dead).await;
+    s.click("tr[data-env='dead'] .check-env").await;
+    s.find("#check-result[data-ok='false'][data-kind='endpoint_unreachable']").await;
+    assert!(s.text("#check-result").await.contains(&dead));
+
+    // Bad input is refused with the reason, and nothing is added.
+    s.click("#add-env").await;
+    s.type_into("#env-name", "bad").await;
+    s.type_into("#env-region", "Europe").await;
+    s.click("#env-save").await;
+    assert!(s.text("#form-error").await.contains("region"));
+    s.click("#env-form button[type='button']").await;
+
+    // Remove asks first; cancel keeps it.
+    s.click("tr[data-env='dead'] .remove-env").await;
+    s.click("#cancel-remove").await;
+    s.find("tr[data-env='dead']").await;
+    // Confirm removes it; Undo brings it back.
+    s.click("tr[data-env='dead'] .remove-env").await;
+    s.click("#confirm-remove").await;
+    s.find("#no-envs").await;
+    s.click(".toast button.primary").await;
+    s.find("tr[data-env='dead']").await;
+    s.close().await;
+}

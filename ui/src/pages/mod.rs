@@ -1,0 +1,3 @@
+//! One module per sidebar page.
+pub mod environments;
+pub mod settings;
