@@ -110,11 +110,12 @@ pub fn App() -> impl IntoView {
             ctx.info.set(Some(i));
         }
         ctx.reload_envs().await;
+        // Interactive from here on (the startup benchmark and scripts/run wait for this).
+        let _ = ipc::call0::<()>("ui_ready").await;
         // Check the current environment at start, so its state is visible at once.
         if let Some(env) = ctx.current() {
             ctx.check(env.name).await;
         }
-        let _ = ipc::call0::<()>("ui_ready").await;
     });
 
     let nav = move |page: Page, id: &'static str, label: &'static str| {

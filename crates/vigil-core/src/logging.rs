@@ -1,5 +1,6 @@
 //! tracing set-up: daily rolling files in the log directory plus stderr, filtered by RUST_LOG.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
@@ -26,7 +27,7 @@ pub fn init(log_dir: &Path, file_prefix: &str, default_filter: &str, stderr: boo
         }
         None => (None, None),
     };
-    let stderr_layer = stderr.then(|| fmt::layer().with_writer(std::io::stderr));
+    let stderr_layer = stderr.then(|| fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr));
     let _ = tracing_subscriber::registry().with(filter).with(file_layer).with(stderr_layer).try_init();
     guard
 }

@@ -111,7 +111,7 @@ pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport> {
 
 /// The verification itself, over records sorted by seq and the stored head.
 pub fn verify_records(records: &[OplogEntry], head: (i64, String)) -> VerifyReport {
-    let report = |first_break| VerifyReport {
+    let report = |first_break: Option<ChainBreak>| VerifyReport {
         ok: first_break.is_none(),
         records: records.len() as u64,
         head_hash: records.last().map(|r| r.hash.clone()),
