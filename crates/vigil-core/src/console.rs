@@ -23,7 +23,7 @@ pub struct Console {
 
 /// The OS user running Vigil, recorded as the actor of operator-log records.
 pub fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into())
+    whoami::username().unwrap_or_else(|_| "unknown".into())
 }
 
 impl Console {
