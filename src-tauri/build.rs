@@ -2,6 +2,7 @@
 const COMMANDS: &[&str] = &[
     "app_info",
     "ui_ready",
+    "report_ui_error",
     "list_environments",
     "add_environment",
     "update_environment",

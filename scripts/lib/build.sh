@@ -14,7 +14,7 @@ build_ui() {
   local dist="$VIGIL_ROOT/ui/dist"
   rm -rf "$dist.tmp" && mkdir -p "$dist.tmp"
   wasm-bindgen --target web --no-typescript --out-dir "$dist.tmp" \
-    "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/vigil_ui.wasm"
+    "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/vigil-ui.wasm"
   cp "$VIGIL_ROOT"/ui/static/* "$dist.tmp/"
   rm -rf "$dist" && mv "$dist.tmp" "$dist"
 }

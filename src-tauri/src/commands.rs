@@ -22,6 +22,12 @@ pub fn ui_ready() {
     tracing::info!("ui ready");
 }
 
+/// Errors from the webview (load failures, panics) go to the log; the text is capped.
+#[tauri::command]
+pub fn report_ui_error(message: String) {
+    tracing::error!(target: "vigil_ui", "{}", message.chars().take(2000).collect::<String>());
+}
+
 #[tauri::command]
 pub async fn list_environments(c: State<'_, Console>) -> Res<Vec<Environment>> {
     Ok(c.environments().await?)

@@ -24,6 +24,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::ui_ready,
+            commands::report_ui_error,
             commands::list_environments,
             commands::add_environment,
             commands::update_environment,

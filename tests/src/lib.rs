@@ -31,17 +31,21 @@ fn accepts(port: u16) -> bool {
     TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
 }
 
-/// A child process killed (and reaped) on drop.
+/// A child process, started in a process group of its own; on drop the whole group (the
+/// child and everything it started, e.g. WebKitWebDriver and the app) is killed and reaped.
 pub struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
 fn spawn(cmd: &mut Command, what: &str) -> Proc {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
     Proc(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); run scripts/test, which installs it")))
 }
 
@@ -90,6 +94,18 @@ impl Xvfb {
         let socket = format!("/tmp/.X11-unix/X{n}");
         wait_until("Xvfb", Duration::from_secs(20), || Path::new(&socket).exists());
         Xvfb { display, _proc: proc }
+    }
+
+    /// A PNG of the whole display (the real window as drawn), written to `path`.
+    pub fn screenshot(&self, path: &Path) {
+        let status = Command::new("import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(path)
+            .status()
+            .expect("run ImageMagick's import (scripts/test installs it)");
+        assert!(status.success(), "import failed for {}", path.display());
+        let head = std::fs::read(path).expect("the screenshot file");
+        assert!(head.starts_with(b"\x89PNG"), "{} is not a PNG", path.display());
     }
 }
 

@@ -131,7 +131,7 @@ pub fn App() -> impl IntoView {
     view! {
         <div class="shell">
             <nav class="sidebar" aria-label="Main" on:keydown=nav_keys>
-                <div class="brand"><span class="brand-mark"></span>"Vigil"</div>
+                <div class="brand"><img class="brand-mark" src="icon.png" alt=""/>"Vigil"</div>
                 {nav(Page::Environments, "nav-environments", "Environments")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">

@@ -97,7 +97,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                             <strong>{name.clone()}</strong>" "
                                             {env.current.then(|| view! { <span class="badge current">"current"</span> })}
                                         </td>
-                                        <td>{env.region.clone()}</td>
+                                        <td class="nowrap">{env.region.clone()}</td>
                                         <td>{env.credentials.label()}</td>
                                         <td class="mono">{env.endpoint_url.clone().unwrap_or_else(|| "AWS default".into())}</td>
                                         <td>{move || {
@@ -110,7 +110,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                                 None => view! { <span class="muted">"not checked"</span> }.into_any(),
                                             }
                                         }}</td>
-                                        <td class="row">
+                                        <td class="actions">
                                             <button class="check-env" on:click=move |_| check(n2.clone())
                                                 disabled=move || busy.get().is_some()>"Check connection"</button>
                                             <button class="select-env" disabled=env.current on:click=move |_| select(n3.clone())>"Use"</button>
@@ -124,7 +124,11 @@ pub fn EnvironmentsPage() -> impl IntoView {
                     </table>
                 }.into_any()
             }}
-            {move || shown_check.get().and_then(|n| ctx.check_of(&n)).map(|c| view! { <CheckResult report=c/> })}
+            {move || {
+                // The last one checked here, else the current environment's check from start-up.
+                let name = shown_check.get().or_else(|| ctx.current().map(|e| e.name))?;
+                ctx.check_of(&name).map(|c| view! { <CheckResult report=c/> })
+            }}
         </div>
         {move || confirm_remove.get().map(|env| view! { <ConfirmRemove env=env confirm_remove=confirm_remove/> })}
     }
