@@ -42,9 +42,11 @@ install_apt() {
 }
 
 install_rust() {
+  # Without rustup, Debian's cargo-web/rustc-web (1.96) build everything; Debian's plain
+  # `cargo` package (1.63) is too old for these crates.
   if ! command -v cargo >/dev/null; then
-    log "installing Rust (Debian's cargo)"
-    DEBIAN_FRONTEND=noninteractive need_sudo apt-get install -y -qq cargo >/dev/null
+    log "installing Rust (Debian's cargo-web 1.96)"
+    DEBIAN_FRONTEND=noninteractive need_sudo apt-get install -y -qq cargo-web rustc-web >/dev/null
   fi
 }
 
