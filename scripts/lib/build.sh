@@ -23,6 +23,6 @@ build_ui() {
 build_bins() {
   local profile="${1:-debug}" flag=()
   [ "$profile" = release ] && flag=(--release)
-  log "building vigil-app and vigil ($profile)"
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli
+  log "building vigil-app, vigil and pj-worker ($profile)"
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker
 }

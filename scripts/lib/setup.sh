@@ -23,6 +23,8 @@ APT_PACKAGES=(
   xvfb xauth x11-utils imagemagick webkit2gtk-driver
   # the sandbox: PostgreSQL and the Python venv for the AWS emulator
   postgresql postgresql-client python3 python3-venv
+  # the platform worker: OCR of scanned documents
+  tesseract-ocr tesseract-ocr-eng
 )
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }

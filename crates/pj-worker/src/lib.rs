@@ -1,0 +1,15 @@
+//! The Patient Journey platform's headless worker, as a library so its parts can be tested
+//! and benchmarked: text extraction, de-identification, the platform database (job ledger,
+//! documents, audit log), the AWS clients, metrics, health endpoints and the processing loop.
+
+pub mod app;
+pub mod aws;
+pub mod config;
+pub mod db;
+pub mod deid;
+pub mod extract;
+pub mod health;
+pub mod keys;
+pub mod metrics;
+pub mod pipeline;
+pub mod worker;
