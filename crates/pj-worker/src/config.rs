@@ -169,6 +169,33 @@ mod tests {
         assert!(humantime_like("5 parsecs").is_err());
     }
 
+    /// Every setting the bundle's ConfigMap and tiers set is one the worker reads.
+    #[test]
+    fn the_bundle_sets_only_settings_the_worker_reads() {
+        use clap::CommandFactory;
+        let mut known: Vec<String> = vec!["RUST_LOG".into()];
+        let cmd = Cli::command();
+        let run = cmd.find_subcommand("run").expect("run exists").clone();
+        for a in cmd.get_arguments().chain(run.get_arguments()) {
+            if let Some(e) = a.get_env() {
+                known.push(e.to_string_lossy().into_owned());
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy-bundles/k8s/worker");
+        let mut files = vec![root.join("base/configmap.yaml"), root.join("base/deployment.yaml")];
+        files.extend(["small", "medium", "large"].map(|t| root.join(format!("tiers/{t}/kustomization.yaml"))));
+        let key = regex::Regex::new(r"(?m)^\s*(?:- )?(?:name: )?((?:PJ|DATABASE)_[A-Z_]+|RUST_LOG)\s*[:=]?").unwrap();
+        let mut seen = 0;
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for c in key.captures_iter(&text) {
+                seen += 1;
+                assert!(known.contains(&c[1].to_string()), "{} sets {}, which pj-worker does not read", f.display(), &c[1]);
+            }
+        }
+        assert!(seen > 15, "only {seen} settings found: is the pattern still right?");
+    }
+
     #[test]
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;

@@ -114,8 +114,24 @@ impl Worker {
                 self.health.in_flight.fetch_add(1, Ordering::Relaxed);
                 let (ctx, sqs, queue, health, in_flight) = (self.ctx.clone(), self.sqs.clone(), s.queue_url.clone(), self.health.clone(), in_flight.clone());
                 let (max_attempts, retry_base) = (s.max_attempts, s.retry_base);
+                let visibility = s.visibility;
                 tasks.spawn(async move {
+                    // Long jobs (a big scan through OCR) keep their message invisible, so no
+                    // other replica starts the same work.
+                    let heartbeat = {
+                        let (sqs, queue, receipt) = (sqs.clone(), queue.clone(), m.receipt.clone());
+                        tokio::spawn(async move {
+                            let every = (visibility / 2).max(Duration::from_secs(1));
+                            loop {
+                                tokio::time::sleep(every).await;
+                                if let Err(e) = sqs.delay(&queue, &receipt, visibility).await {
+                                    warn!(error = %e, "could not extend the message's visibility");
+                                }
+                            }
+                        })
+                    };
                     let d = pipeline::handle(&ctx, &m.id, &m.body, m.receive_count, max_attempts, retry_base).await;
+                    heartbeat.abort();
                     let r = match d {
                         Disposition::Delete => sqs.delete(&queue, &m.receipt).await,
                         Disposition::Retry(delay) => sqs.delay(&queue, &m.receipt, delay).await,

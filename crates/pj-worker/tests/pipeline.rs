@@ -99,6 +99,9 @@ async fn a_batch_ends_in_ledger_documents_outputs_and_a_verified_audit_chain() {
     let r = &reports[0];
     assert_eq!((r.first_break.as_ref(), r.records, r.unsigned_tail), (None, SUCCEEDS.len() as u64, 0), "{r:?}");
     assert!(r.checkpoints >= 1);
+    let (code, out) = verify_cli(&p);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("worker-a: ok, 8 records"), "{out}");
 
     // The auditor role sees the audit log and nothing else.
     let mut tx = p.db.pool.begin().await.unwrap();
@@ -113,6 +116,64 @@ async fn a_batch_ends_in_ledger_documents_outputs_and_a_verified_audit_chain() {
     sqlx::query("UPDATE audit_log SET category_counts = jsonb_set(category_counts, '{name}', '0') WHERE seq = 3").execute(&p.db.pool).await.unwrap();
     let b = p.db.verify_audit(&p.trusted_keys()).await.unwrap()[0].first_break.clone().expect("the change is detected");
     assert_eq!((b.seq, b.kind), (3, BreakKind::Modified));
+    let (code, out) = verify_cli(&p);
+    assert_eq!(code, Some(5), "{out}");
+    assert!(out.contains("worker-a: BROKEN at record 3: modified"), "{out}");
+    p.drop_database().await;
+}
+
+/// `pj-worker verify-audit` with the deployment's public key: (exit code, stdout).
+fn verify_cli(p: &Platform) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pj-worker"))
+        .args(["verify-audit", "--public-key", &p.public_key])
+        .env("DATABASE_URL", &p.db_url)
+        .env("AWS_REGION", "us-east-1")
+        .env("PJ_LOG_FORMAT", "text")
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_database_credentials_come_from_secrets_manager() {
+    let p = Platform::new(3).await;
+    let aws_env = p.worker_env(0);
+    let aws = |c: &mut std::process::Command| {
+        for k in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
+            c.env(k, &aws_env[k]);
+        }
+    };
+    let mut keygen = std::process::Command::new(env!("CARGO_BIN_EXE_pj-worker"));
+    keygen.args(["keygen", "--put-secret", "patient-journey/worker-keys"]);
+    aws(&mut keygen);
+    let out = keygen.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let public = printed["audit_public_key"].as_str().unwrap().to_string();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("audit_signing_key"), "the private key is never printed");
+
+    // The database secret in the RDS format; the URL only carries options.
+    let db = p.db_url.rsplit('/').next().unwrap();
+    let secret = serde_json::json!({"username": "postgres", "password": "not-used-with-trust-auth", "host": "127.0.0.1", "port": 5432, "dbname": db});
+    let sm = aws_sdk_secretsmanager::Client::new(&p.sdk);
+    sm.create_secret().name("patient-journey/db").secret_string(secret.to_string()).send().await.unwrap();
+
+    p.upload("progress-note-nguyen.txt", corpus("progress-note-nguyen.txt")).await;
+    let mut w = p.start_worker(
+        "worker-s",
+        &[
+            ("PJ_KEYS_FILE", ""),
+            ("PJ_KEYS_SECRET_ID", "patient-journey/worker-keys"),
+            ("DATABASE_URL", "postgres://localhost/?sslmode=disable"),
+            ("PJ_DATABASE_SECRET_ID", "patient-journey/db"),
+        ],
+    );
+    p.wait_finished(1, LONG, &w).await;
+    assert_eq!(w.terminate(LONG), Some(0));
+    let k = pj_audit::verifying_key_from_hex(&public).unwrap();
+    let reports = p.db.verify_audit(&[(pj_audit::key_id(&k), k)].into_iter().collect()).await.unwrap();
+    assert_eq!((reports[0].first_break.as_ref(), reports[0].records, reports[0].unsigned_tail), (None, 1, 0));
+    assert!(reports[0].checkpoints >= 1);
     p.drop_database().await;
 }
 

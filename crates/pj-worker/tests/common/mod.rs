@@ -10,7 +10,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use vigil_tests::{free_port, Moto};
 
@@ -148,13 +148,18 @@ impl Platform {
         .collect()
     }
 
-    /// Starts the worker binary; `overrides` replace or add environment variables.
+    /// Starts the worker binary; `overrides` replace or add environment variables (an empty
+    /// value removes one).
     pub fn start_worker(&self, id: &str, overrides: &[(&str, &str)]) -> WorkerProc {
         let port = free_port();
         let mut env = self.worker_env(port);
         env.insert("PJ_WORKER_ID".into(), id.into());
         for (k, v) in overrides {
-            env.insert(k.to_string(), v.to_string());
+            if v.is_empty() {
+                env.remove(*k);
+            } else {
+                env.insert(k.to_string(), v.to_string());
+            }
         }
         let log = self.keys_dir.path().join(format!("{id}.log"));
         let out = std::fs::File::create(&log).unwrap();
