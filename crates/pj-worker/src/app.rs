@@ -17,11 +17,15 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-/// JSON lines on stdout (one object per event, with the job's span fields such as `job_id`).
-pub fn init_logging(format: LogFormat) {
+/// JSON lines (one object per event, with the job's span fields such as `job_id`): on stdout
+/// for `run` (the cluster's log agent reads it), on stderr for the other commands, whose stdout
+/// is their result.
+pub fn init_logging(format: LogFormat, to_stdout: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    let writer = if to_stdout { BoxMakeWriter::new(std::io::stdout) } else { BoxMakeWriter::new(std::io::stderr) };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     match format {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).flatten_event(true).init(),
         LogFormat::Text => builder.init(),
@@ -29,14 +33,13 @@ pub fn init_logging(format: LogFormat) {
 }
 
 pub async fn main(cli: Cli) -> Result<ExitCode, String> {
-    let sdk = aws::sdk_config().await;
     match cli.command {
         Some(Command::Keygen { put_secret }) => {
             let (json, public) = keys::generate()?;
             let key_id = pj_audit::key_id(&pj_audit::verifying_key_from_hex(&public)?);
             match put_secret {
                 Some(id) => {
-                    aws::secrets::put_string(&sdk, &id, &json).await?;
+                    aws::secrets::put_string(&aws::sdk_config().await, &id, &json).await?;
                     println!("{}", serde_json::json!({"secret": id, "audit_public_key": public, "key_id": key_id}));
                 }
                 None => {
@@ -49,13 +52,13 @@ pub async fn main(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Migrate) => {
-            let db = Db::new(connect_options(&cli.common, &sdk).await?, 2);
+            let db = Db::new(connect_options(&cli.common).await?, 2);
             db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
             info!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::VerifyAudit { public_keys, json }) => {
-            let db = Db::new(connect_options(&cli.common, &sdk).await?, 2);
+            let db = Db::new(connect_options(&cli.common).await?, 2);
             let mut trusted = HashMap::new();
             for k in &public_keys {
                 let k = pj_audit::verifying_key_from_hex(k)?;
@@ -79,21 +82,22 @@ pub async fn main(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(if broken { ExitCode::from(5) } else { ExitCode::SUCCESS })
         }
-        Some(Command::Run(args)) => run(&cli.common, *args, sdk).await,
+        Some(Command::Run(args)) => run(&cli.common, *args, aws::sdk_config().await).await,
         None => Err("no command: use `pj-worker run` (see --help)".into()),
     }
 }
 
 /// The connection from DATABASE_URL and/or the RDS secret; TLS is verified when the secret
 /// is used (Aurora), unless the URL says otherwise.
-async fn connect_options(common: &Common, sdk: &aws_config::SdkConfig) -> Result<PgConnectOptions, String> {
+async fn connect_options(common: &Common) -> Result<PgConnectOptions, String> {
     let mut opts = match &common.database_url {
         Some(u) => u.parse::<PgConnectOptions>().map_err(|e| format!("DATABASE_URL is not a PostgreSQL URL ({e})"))?,
         None if common.database_secret_id.is_some() => PgConnectOptions::new_without_pgpass().ssl_mode(PgSslMode::VerifyFull),
         None => return Err("no database: set DATABASE_URL or PJ_DATABASE_SECRET_ID".into()),
     };
     if let Some(id) = &common.database_secret_id {
-        let s: serde_json::Value = serde_json::from_str(&aws::secrets::get_string(sdk, id).await?)
+        let sdk = aws::sdk_config().await;
+        let s: serde_json::Value = serde_json::from_str(&aws::secrets::get_string(&sdk, id).await?)
             .map_err(|e| format!("secret {id} is not JSON ({e})"))?;
         let get = |k: &str| s.get(k).and_then(|v| v.as_str()).map(str::to_string);
         opts = opts.username(&get("username").ok_or(format!("secret {id} has no username"))?);
@@ -131,7 +135,7 @@ async fn run(common: &Common, args: RunArgs, sdk: aws_config::SdkConfig) -> Resu
         (None, None) => return Err("no keys: set PJ_KEYS_SECRET_ID (or PJ_KEYS_FILE in the sandbox)".into()),
     };
     let keys = keys::parse(&keys_json)?;
-    let db = Db::new(connect_options(common, &sdk).await?, (args.concurrency.unwrap_or(4) as u32 + 2).max(4));
+    let db = Db::new(connect_options(common).await?, (args.concurrency.unwrap_or(4) as u32 + 2).max(4));
     let sqs = Sqs::new(&sdk);
     let max_attempts = match sqs.max_receive_count(&args.queue_url).await {
         Ok(Some(n)) => n,

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = pj_worker::config::Cli::parse();
-    pj_worker::app::init_logging(cli.common.log_format);
+    let is_run = matches!(cli.command, Some(pj_worker::config::Command::Run(_)));
+    pj_worker::app::init_logging(cli.common.log_format, is_run);
     match pj_worker::app::main(cli).await {
         Ok(code) => code,
         Err(e) => {

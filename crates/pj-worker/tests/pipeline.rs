@@ -66,7 +66,7 @@ async fn a_batch_ends_in_ledger_documents_outputs_and_a_verified_audit_chain() {
     }
     assert!(summary.contains("pneumonia") && summary.contains("011**"), "{summary}");
     let scan = p.object_text("deidentified/scanned-note-thorvaldsen.png.deid.txt").await;
-    assert!(!scan.contains("Thorvaldsen") && !scan.contains("90817265") && scan.contains("knee pain"), "{scan}");
+    assert!(!scan.contains("Thorvaldsen") && !scan.contains("90817265") && scan.contains("knee pain") && scan.contains("MRN:"), "{scan}");
     let quarantined = p.object_keys("quarantine/").await;
     for (name, class) in FAILS {
         assert!(quarantined.contains(&format!("quarantine/{name}")), "{name} not in {quarantined:?}");

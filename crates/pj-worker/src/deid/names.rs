@@ -49,22 +49,22 @@ static CITY_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
 
 const NAME: &str = r"[A-Z][a-zA-Z'-]+";
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse)\.?\s+({NAME}(?:\s+[A-Z]\.)?(?:\s+{NAME})?)")).expect("valid pattern")
+    Regex::new(&format!(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse)\.?[ \t]+({NAME}(?:[ \t]+[A-Z]\.)?(?:[ \t]+{NAME})?)")).expect("valid pattern")
 });
 static LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i:\b(?:patient(?:'s)?(?:\s+name)?|name|pt|seen by|attending|physician|provider|pcp|nurse|rn|np|contact|emergency contact|mother|father|son|daughter|wife|husband|spouse|partner|brother|sister|guardian|caregiver|referred by|referring|signed|electronically signed by|dictated by|cc|witness|interpreter))\s*[:,-]\s*({NAME}(?:,?\s+(?:[A-Z]\.\s+)?{NAME}){{0,2}})"
+        r"(?i:\b(?:patient(?:'s)?(?:\s+name)?|name|pt|seen by|attending|physician|provider|pcp|nurse|rn|np|contact|emergency contact|mother|father|son|daughter|wife|husband|spouse|partner|brother|sister|guardian|caregiver|referred by|referring|signed|electronically signed by|dictated by|cc|witness|interpreter))\s*[:,-]\s*({NAME}(?:,?[ \t]+(?:[A-Z]\.[ \t]+)?{NAME}){{0,2}})"
     ))
     .expect("valid pattern")
 });
 static RELATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?i:his|her|their)\s+(?:wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|caregiver|niece|nephew)\s+({NAME}(?:\s+{NAME})?)")).expect("valid pattern")
+    Regex::new(&format!(r"\b(?i:his|her|their)\s+(?:wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|caregiver|niece|nephew)[ \t]+({NAME}(?:[ \t]+{NAME})?)")).expect("valid pattern")
 });
 static CONVERSATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?i:spoke(?:\s+by\s+phone)?\s+(?:with|to)|talked\s+(?:with|to)|discussed\s+with|met\s+with|per|called|visited\s+by|accompanied\s+by)\s+({NAME}(?:\s+[A-Z]\.)?(?:\s+{NAME})?)")).expect("valid pattern")
+    Regex::new(&format!(r"\b(?i:spoke(?:\s+by\s+phone)?\s+(?:with|to)|talked\s+(?:with|to)|discussed\s+with|met\s+with|per|called|visited\s+by|accompanied\s+by)[ \t]+({NAME}(?:[ \t]+[A-Z]\.)?(?:[ \t]+{NAME})?)")).expect("valid pattern")
 });
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b({NAME}(?:\s+[A-Z]\.)?\s+{NAME}),?\s+(?:MD|M\.D\.|DO|RN|NP|PA-C|PhD|DDS|LCSW)\b")).expect("valid pattern")
+    Regex::new(&format!(r"\b({NAME}(?:[ \t]+[A-Z]\.)?[ \t]+{NAME}),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PhD|DDS|LCSW)\b")).expect("valid pattern")
 });
 static CAPITALIZED: LazyLock<Regex> = LazyLock::new(|| Regex::new(NAME).expect("valid pattern"));
 
@@ -77,13 +77,13 @@ fn trim_name(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let mut end = end;
     loop {
         let s = &text[start..end];
-        let last_start = s.rfind(|c: char| c == ' ' || c == ',').map(|i| i + 1).unwrap_or(0);
+        let last_start = s.rfind(|c: char| c.is_whitespace() || c == ',').map(|i| i + 1).unwrap_or(0);
         let last = s[last_start..].trim_end_matches('.');
         if NOT_NAMES.contains(&last) {
             if last_start == 0 {
                 return None;
             }
-            end = start + s[..last_start].trim_end_matches([' ', ',']).len();
+            end = start + s[..last_start].trim_end_matches(|c: char| c.is_whitespace() || c == ',').len();
         } else {
             return Some((start, end));
         }
@@ -175,9 +175,15 @@ pub(super) fn propagate(text: &str, spans: &[Span]) -> Vec<Span> {
         .filter(|m| names.contains(m.as_str()) && free(m.start(), m.end()))
         .map(|m| span(m.start(), m.end(), Category::Name))
         .collect();
+    let word_edge = |i: usize| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
     for c in cities {
-        let re = Regex::new(&format!(r"\b{}\b", regex::escape(c))).expect("an escaped literal is valid");
-        out.extend(re.find_iter(text).filter(|m| free(m.start(), m.end())).map(|m| span(m.start(), m.end(), Category::City)));
+        for (i, _) in text.match_indices(c) {
+            let end = i + c.len();
+            let ends = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            if word_edge(i) && ends && free(i, end) {
+                out.push(span(i, end, Category::City));
+            }
+        }
     }
     out
 }
@@ -202,6 +208,8 @@ mod tests {
         assert_eq!(names("Accompanied by her daughter Brygida."), vec!["Brygida"]);
         assert_eq!(names("Electronically signed: Harriet Quarles, MD"), vec!["Harriet Quarles"]);
         assert_eq!(names("Spoke by phone with Oluwaseun Abara today."), vec!["Oluwaseun Abara"]);
+        // A name never runs into the next line ("MRN" on the line below is a label).
+        assert_eq!(names("Patient: Olga Thorvaldsen\n\nMRN: 90817265"), vec!["Olga Thorvaldsen"]);
     }
 
     #[test]

@@ -167,6 +167,8 @@ impl Replacer<'_> {
                     format!("192.0.2.{}", 1 + h[0] % 254)
                 }
             }
+            // VINs never use I, O or Q.
+            Category::Vehicle => reshape(original, &h).replace('I', "J").replace('O', "P").replace('Q', "R"),
             _ => reshape(original, &h),
         }
     }
