@@ -25,6 +25,12 @@ pub fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let out = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueArn).send().await.unwrap();
+    out.attributes().unwrap()[&QueueArn].clone()
+}
+
 pub struct Platform {
     pub moto: Moto,
     pub db_name: String,
@@ -60,16 +66,7 @@ impl Platform {
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
         let dlq_url = sqs.create_queue().queue_name("pj-work-dlq").send().await.unwrap().queue_url().unwrap().to_string();
-        let dlq_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
+        let dlq_arn = queue_arn(&sqs, &dlq_url).await;
         let queue_url = sqs
             .create_queue()
             .queue_name("pj-work")
@@ -84,16 +81,7 @@ impl Platform {
             .unwrap()
             .to_string();
         // New objects under input/ notify the queue, as the bundle configures the bucket.
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
+        let queue_arn = queue_arn(&sqs, &queue_url).await;
         use aws_sdk_s3::types::{Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter};
         let filter = NotificationConfigurationFilter::builder()
             .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("input/").build()).build())
