@@ -10,6 +10,7 @@ pub mod console;
 pub mod environments;
 pub mod error;
 pub mod logging;
+pub mod metrics;
 pub mod oplog;
 pub mod paths;
 pub mod store;

@@ -218,3 +218,56 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
     "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
 ];
+
+/// The time range of the metrics dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimeRange {
+    /// The last `seconds` up to now (1 h, 3 h, 12 h, 1 d, 1 w in the ui).
+    Last { seconds: i64 },
+    /// From `start` to `end`, Unix seconds.
+    Between { start: i64, end: i64 },
+}
+
+/// A horizontal threshold line on a chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdLine {
+    pub value: f64,
+    /// True when values above it are bad, false when values below it are.
+    pub above: bool,
+    /// The series it applies to (all when absent).
+    pub series: Option<String>,
+}
+
+/// One line of a chart: (Unix seconds, value) pairs; `None` marks a period without data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesData {
+    pub label: String,
+    pub points: Vec<(i64, Option<f64>)>,
+}
+
+/// One chart of the dashboard, or why it could not be fetched (a partial failure stays on
+/// its chart; the others still show).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartData {
+    pub component: String,
+    pub id: String,
+    pub title: String,
+    pub unit: String,
+    pub period: u32,
+    pub threshold: Option<ThresholdLine>,
+    pub series: Vec<SeriesData>,
+    pub error: Option<String>,
+}
+
+/// What one dashboard refresh fetched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub start: i64,
+    pub end: i64,
+    pub charts: Vec<ChartData>,
+    /// GetMetricData calls the refresh made (pages included).
+    pub api_calls: u32,
+    /// Charts left out because the environment's deployment lacks a parameter they need.
+    pub unavailable: Vec<String>,
+}
