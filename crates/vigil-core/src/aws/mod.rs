@@ -5,6 +5,7 @@
 //! request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent so CloudTrail
 //! entries can be matched to operator-log records.
 
+pub mod cloudwatch;
 pub mod profiles;
 pub mod regions;
 pub mod sts;
@@ -55,6 +56,20 @@ impl Intercept for VigilUserAgent {
         };
         headers.insert("user-agent", ua);
         Ok(())
+    }
+}
+
+/// A service error as `Code: message`, or the transport failure with its causes.
+pub fn describe_sdk_error<E, R>(e: &aws_sdk_sts::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        aws_sdk_sts::error::SdkError::ServiceError(s) => {
+            format!("{}: {}", s.err().code().unwrap_or("error"), s.err().message().unwrap_or("no message"))
+        }
+        other => aws_sdk_sts::error::DisplayErrorContext(other).to_string(),
     }
 }
 

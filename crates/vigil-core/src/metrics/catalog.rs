@@ -58,7 +58,8 @@ pub struct MetricRef {
     pub label: String,
     pub namespace: String,
     pub metric: String,
-    pub dimensions: BTreeMap<String, String>,
+    /// In the order the catalog lists them (the order the platform publishes them in).
+    pub dimensions: indexmap::IndexMap<String, String>,
     /// `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount` or a percentile such as `p95`.
     pub stat: String,
 }

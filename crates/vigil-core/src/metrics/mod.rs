@@ -2,6 +2,7 @@
 //! query planning (batched GetMetricData with metric math), and downsampling to pixel width.
 
 pub mod catalog;
+pub mod dashboard;
 pub mod lttb;
 pub mod period;
 pub mod query;

@@ -24,6 +24,21 @@ pub enum QueryBody {
     Expression(String),
 }
 
+impl Plan {
+    /// The charts whose queries are in `batch`, in order, each with its queries.
+    pub fn groups<'q>(&self, batch: &'q [Query]) -> Vec<(usize, Vec<&'q Query>)> {
+        let mut out: Vec<(usize, Vec<&Query>)> = Vec::new();
+        for q in batch {
+            let chart = self.targets.get(q.id.split('_').next().unwrap_or(&q.id)).map(|t| t.chart).unwrap_or(usize::MAX);
+            match out.last_mut() {
+                Some((c, qs)) if *c == chart => qs.push(q),
+                _ => out.push((chart, vec![q])),
+            }
+        }
+        out
+    }
+}
+
 /// Which chart and series a returned query id belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {

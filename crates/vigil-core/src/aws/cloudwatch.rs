@@ -1,0 +1,78 @@
+//! CloudWatch: GetMetricData for planned query batches, following NextToken, with each
+//! query's status kept so a partial failure stays on its own chart.
+
+use crate::metrics::query::{Query, QueryBody};
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode};
+use aws_sdk_cloudwatch::Client;
+use aws_smithy_types::DateTime;
+use std::collections::HashMap;
+
+/// What came back for one query id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    /// (Unix seconds, value), oldest first.
+    pub values: Vec<(i64, f64)>,
+    /// Set when CloudWatch could not answer this query completely.
+    pub error: Option<String>,
+}
+
+pub fn client(cfg: &SdkConfig, op_id: &str) -> Client {
+    let conf = aws_sdk_cloudwatch::config::Builder::from(cfg).interceptor(super::VigilUserAgent::new(op_id)).build();
+    Client::from_conf(conf)
+}
+
+fn to_sdk(q: &Query) -> MetricDataQuery {
+    let b = MetricDataQuery::builder().id(&q.id).label(&q.label).return_data(q.return_data);
+    let b = match &q.body {
+        QueryBody::Metric(m) => {
+            let dims = m.dimensions.iter().map(|(k, v)| Dimension::builder().name(k).value(v).build());
+            let metric = Metric::builder().namespace(&m.namespace).metric_name(&m.metric).set_dimensions(Some(dims.collect())).build();
+            let stat = MetricStat::builder().metric(metric).period(q.period as i32).stat(&m.stat).build();
+            b.metric_stat(stat)
+        }
+        QueryBody::Expression(e) => b.expression(e).period(q.period as i32),
+    };
+    b.build()
+}
+
+/// Runs one batch (at most 500 queries) over [start, end), following NextToken. Returns the
+/// results by query id and the number of calls made; Err when the call itself failed.
+pub async fn get_metric_data(client: &Client, batch: &[Query], start: i64, end: i64) -> Result<(HashMap<String, QueryResult>, u32), String> {
+    let queries: Vec<MetricDataQuery> = batch.iter().map(to_sdk).collect();
+    let mut results: HashMap<String, QueryResult> = HashMap::new();
+    let mut token: Option<String> = None;
+    let mut calls = 0;
+    loop {
+        let out = client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.clone()))
+            .start_time(DateTime::from_secs(start))
+            .end_time(DateTime::from_secs(end))
+            .scan_by(ScanBy::TimestampAscending)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| super::describe_sdk_error(&e))?;
+        calls += 1;
+        for r in out.metric_data_results() {
+            let Some(id) = r.id() else { continue };
+            let entry = results.entry(id.to_string()).or_default();
+            entry.values.extend(r.timestamps().iter().zip(r.values()).map(|(t, v)| (t.secs(), *v)));
+            let status = r.status_code();
+            if !matches!(status, Some(StatusCode::Complete) | Some(StatusCode::PartialData) | None) {
+                let msgs: Vec<&str> = r.messages().iter().filter_map(|m| m.value()).collect();
+                entry.error = Some(format!("{}: {}", status.map(|s| s.as_str()).unwrap_or("error"), msgs.join("; ")));
+            }
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    for r in results.values_mut() {
+        r.values.sort_by_key(|(t, _)| *t);
+        r.values.dedup_by_key(|(t, _)| *t);
+    }
+    Ok((results, calls))
+}
