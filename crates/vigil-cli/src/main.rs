@@ -32,6 +32,9 @@ enum Command {
     /// The operator log of every mutating action.
     #[command(subcommand)]
     Oplog(OplogCommand),
+    /// The platform's CloudWatch metrics for the current environment.
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -113,6 +116,28 @@ enum OplogCommand {
     },
     /// Check the hash chain and name the first broken record.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum MetricsCommand {
+    /// Fetch a component's charts or one chart (ids as in the metric catalog: platform, eks,
+    /// aurora, elasticache, s3, backup, or a chart such as documents, db_cpu).
+    Get {
+        /// Components or charts; all when none.
+        selection: Vec<String>,
+        /// 1h, 3h, 12h, 1d, 1w (any number of m, h, d, w) or START..END in RFC 3339.
+        #[arg(long, default_value = "1h")]
+        range: String,
+        /// Points per series at most (the chart's width in pixels).
+        #[arg(long, default_value_t = 800)]
+        width: u32,
+        /// A deployment parameter, e.g. --param cluster_name=pj-prod (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Every data point as CSV (component,chart,series,time,value) instead of a summary.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +235,23 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 println!("OK: {} records, chain intact (head {})", report.records, report.head_hash.as_deref().unwrap_or("-"));
             }
             Ok(if report.ok { 0 } else { 5 })
+        }
+        Command::Metrics(MetricsCommand::Get { selection, range, width, params, csv }) => {
+            let range = vigil_core::metrics::dashboard::parse_range(&range).map_err(|e| usage(&e, "e.g. --range 3h"))?;
+            let mut p = std::collections::HashMap::new();
+            for kv in &params {
+                let (k, v) = kv.split_once('=').ok_or_else(|| usage(&format!("`{kv}` is not NAME=VALUE"), "e.g. --param cluster_name=pj-prod"))?;
+                p.insert(k.trim().to_string(), v.trim().to_string());
+            }
+            let data = console.metrics(&selection, range, width, &p).await?;
+            if json {
+                print_json(&data);
+            } else if csv {
+                print!("{}", metrics_csv(&data));
+            } else {
+                print_metrics(&data);
+            }
+            Ok(if data.charts.iter().any(|c| c.error.is_some()) { 1 } else { 0 })
         }
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
             let env = console.ensure_sandbox(&endpoint).await?;
@@ -317,4 +359,62 @@ fn confirm(question: &str) -> Result<bool, Failure> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).ok();
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+}
+
+/// Every point, one line each; an empty value is a period without data.
+fn metrics_csv(d: &vigil_dto::DashboardData) -> String {
+    let mut out = String::from("component,chart,series,time,value\n");
+    for c in &d.charts {
+        for s in &c.series {
+            for (t, v) in &s.points {
+                let v = v.map(|v| v.to_string()).unwrap_or_default();
+                out.push_str(&format!("{},{},{},{},{v}\n", c.component, c.id, csv_field(&s.label), rfc3339(*t)));
+            }
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Per series: the latest value, min and max, with the chart's unit.
+fn print_metrics(d: &vigil_dto::DashboardData) {
+    println!("{} .. {}  ({} GetMetricData calls)", rfc3339(d.start), rfc3339(d.end), d.api_calls);
+    for c in &d.charts {
+        println!("{}/{}  {} [{}], period {} s", c.component, c.id, c.title, c.unit, c.period);
+        if let Some(e) = &c.error {
+            println!("    ! {e}");
+        }
+        for s in &c.series {
+            let vals: Vec<f64> = s.points.iter().filter_map(|p| p.1).collect();
+            if vals.is_empty() {
+                println!("    {:<14} no data", s.label);
+                continue;
+            }
+            let last = s.points.iter().rev().find_map(|p| p.1).unwrap_or_default();
+            let (min, max) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+            println!("    {:<14} last {:>12}  min {:>12}  max {:>12}  ({} points)", s.label, fmt(last), fmt(min), fmt(max), vals.len());
+        }
+    }
+    for u in &d.unavailable {
+        println!("(not shown: {u}; pass it with --param)");
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
 }

@@ -126,3 +126,64 @@ fn sandbox_attach_creates_and_selects_the_sandbox_environment() {
     assert_eq!(list[0]["current"], true);
     assert_eq!(list[0]["endpoint_url"], "http://127.0.0.1:4566");
 }
+
+/// PutMetricData through moto's query protocol (the emulator does not check signatures).
+fn put_metric(endpoint: &str, name: &str, at: i64, value: f64) {
+    use std::io::{Read, Write};
+    let ts = chrono_free_rfc3339(at);
+    let body = format!(
+        "Action=PutMetricData&Version=2010-08-01&Namespace=PatientJourney&MetricData.member.1.MetricName={name}\
+         &MetricData.member.1.Value={value}&MetricData.member.1.Unit=Count&MetricData.member.1.Timestamp={ts}\
+         &MetricData.member.1.Dimensions.member.1.Name=Environment&MetricData.member.1.Dimensions.member.1.Value=sandbox\
+         &MetricData.member.1.Dimensions.member.2.Name=Component&MetricData.member.1.Dimensions.member.2.Value=deid-worker"
+    );
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "{resp}");
+}
+
+/// `2026-11-24T10:05:00Z` from Unix seconds (minute precision is all the test needs).
+fn chrono_free_rfc3339(t: i64) -> String {
+    let out = Command::new("date").args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn metrics_get_reads_the_platform_metrics_as_text_csv_and_json() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let endpoint = moto.endpoint();
+    assert_eq!(code(&vigil(d, &["sandbox", "attach", &endpoint])), 0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let at = (now / 60 - 3) * 60;
+    put_metric(&endpoint, "DocumentsIngested", at, 42.0);
+
+    let csv = vigil(d, &["metrics", "get", "documents", "--range", "1h", "--csv"]);
+    assert_eq!(code(&csv), 0, "{}", String::from_utf8_lossy(&csv.stderr));
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(text.starts_with("component,chart,series,time,value\n"), "{text}");
+    assert!(text.contains(&format!("platform,documents,ingested,{},42\n", chrono_free_rfc3339(at))), "{text}");
+
+    let j = json(&vigil(d, &["metrics", "get", "platform", "--json"]));
+    assert_eq!(j["api_calls"], 1);
+    assert!(j["charts"].as_array().unwrap().len() >= 5);
+
+    let human = vigil(d, &["metrics", "get", "documents"]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("last           42"), "{}", String::from_utf8_lossy(&human.stdout));
+
+    let bad = vigil(d, &["metrics", "get", "documents", "--range", "5y"]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unit"));
+    let unknown = vigil(d, &["metrics", "get", "nonsense"]);
+    assert_eq!(code(&unknown), 2);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("choose from"));
+}

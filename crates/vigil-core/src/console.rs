@@ -116,6 +116,35 @@ impl Console {
         self.environment(&env.name).await
     }
 
+    /// The platform dashboard for the current environment: `selection` names components or
+    /// charts (all when empty); `params` adds to or overrides the deployment's parameters
+    /// (the platform environment name defaults to the Vigil environment's name).
+    pub async fn metrics(
+        &self,
+        selection: &[String],
+        range: vigil_dto::TimeRange,
+        width: u32,
+        params: &std::collections::HashMap<String, String>,
+    ) -> Result<vigil_dto::DashboardData> {
+        let env = self.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?;
+        let catalog = crate::metrics::catalog::load();
+        let known: Vec<&str> =
+            catalog.components.iter().flat_map(|c| std::iter::once(c.id.as_str()).chain(c.charts.iter().map(|ch| ch.id.as_str()))).collect();
+        if let Some(bad) = selection.iter().find(|s| !known.contains(&s.as_str())) {
+            return Err(Error::validation("selection", format!("no component or chart `{bad}`; choose from {}", known.join(", "))));
+        }
+        let mut all = std::collections::HashMap::from([("environment".to_string(), env.name.clone())]);
+        all.extend(params.clone());
+        let (resolved, unavailable) = catalog.resolve(&all);
+        let op_id = aws::new_op_id();
+        let cfg = aws::sdk_config(&env, &self.profiles).await;
+        let client = aws::cloudwatch::client(&cfg, &op_id);
+        let mut data = crate::metrics::dashboard::fetch(&client, &resolved, selection, range, width, chrono::Utc::now().timestamp()).await;
+        data.unavailable = unavailable;
+        tracing::info!(environment = %env.name, charts = data.charts.len(), api_calls = data.api_calls, op_id = %op_id, "metrics refreshed");
+        Ok(data)
+    }
+
     /// "Check connection": STS GetCallerIdentity with the environment's credentials.
     pub async fn check_environment(&self, name: &str) -> Result<CheckReport> {
         let env = self.environment(name).await?;

@@ -7,6 +7,37 @@ use crate::aws::cloudwatch;
 use std::collections::HashMap;
 use vigil_dto::{ChartData, DashboardData, SeriesData, ThresholdLine, TimeRange};
 
+/// Parses `1h`, `3h`, `12h`, `1d`, `1w` (any number with m, h, d or w) or a custom range
+/// `START..END` in RFC 3339.
+pub fn parse_range(s: &str) -> Result<TimeRange, String> {
+    let s = s.trim();
+    if let Some((a, b)) = s.split_once("..") {
+        let t = |x: &str| {
+            chrono::DateTime::parse_from_rfc3339(x.trim())
+                .map(|d| d.timestamp())
+                .map_err(|e| format!("`{x}` is not an RFC 3339 time such as 2026-11-24T08:00:00Z ({e})"))
+        };
+        let (start, end) = (t(a)?, t(b)?);
+        if end <= start {
+            return Err(format!("the range ends before it starts ({s})"));
+        }
+        return Ok(TimeRange::Between { start, end });
+    }
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = n.parse().map_err(|_| format!("`{s}` is not a range: use 1h, 3h, 12h, 1d, 1w or START..END"))?;
+    let secs = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("`{s}`: the unit must be m, h, d or w")),
+    };
+    if n <= 0 || n * secs > 455 * 86_400 {
+        return Err(format!("`{s}`: CloudWatch keeps 455 days at most"));
+    }
+    Ok(TimeRange::Last { seconds: n * secs })
+}
+
 /// The range as Unix seconds [start, end).
 pub fn bounds(range: TimeRange, now: i64) -> (i64, i64) {
     match range {
@@ -15,20 +46,21 @@ pub fn bounds(range: TimeRange, now: i64) -> (i64, i64) {
     }
 }
 
-/// Fetches every chart of `catalog` (already resolved) whose component is in `components`
-/// (all when empty) for `range`, `width` pixels wide.
+/// Fetches every chart of `catalog` (already resolved) named by `selection` (component ids or
+/// chart ids; all when empty) for `range`, `width` pixels wide.
 pub async fn fetch(
     client: &aws_sdk_cloudwatch::Client,
     catalog: &Catalog,
-    components: &[String],
+    selection: &[String],
     range: TimeRange,
     width: u32,
     now: i64,
 ) -> DashboardData {
     let (start, end) = bounds(range, now);
     let mut charts = Vec::new();
-    for comp in catalog.components.iter().filter(|c| components.is_empty() || components.contains(&c.id)) {
-        for chart in &comp.charts {
+    for comp in &catalog.components {
+        let whole = selection.is_empty() || selection.contains(&comp.id);
+        for chart in comp.charts.iter().filter(|c| whole || selection.contains(&c.id)) {
             let p = period::choose(end - start, now - start, width, chart.min_period_seconds.unwrap_or(0));
             charts.push((comp, chart, p));
         }
@@ -105,4 +137,23 @@ pub async fn fetch(
         });
     }
     DashboardData { start, end, charts: out, api_calls, unavailable: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_parse_with_clear_errors() {
+        assert_eq!(parse_range("1h"), Ok(TimeRange::Last { seconds: 3600 }));
+        assert_eq!(parse_range("1w"), Ok(TimeRange::Last { seconds: 604_800 }));
+        assert_eq!(
+            parse_range("2026-11-24T08:00:00Z..2026-11-24T09:30:00Z"),
+            Ok(TimeRange::Between { start: 1_795_507_200, end: 1_795_512_600 })
+        );
+        assert!(parse_range("1y").unwrap_err().contains("unit"));
+        assert!(parse_range("500d").unwrap_err().contains("455"));
+        assert!(parse_range("2026-11-24T09:00:00Z..2026-11-24T08:00:00Z").unwrap_err().contains("before"));
+        assert_eq!(bounds(TimeRange::Last { seconds: 3600 }, 10_000), (6400, 10_000));
+    }
 }
