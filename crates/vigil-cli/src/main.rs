@@ -1,7 +1,7 @@
 //! `vigil`: the console's core for scripts. Human output by default, `--json` for machines.
 //!
 //! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
-//! 5 operator log verification failed.
+//! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`).
 
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
@@ -35,6 +35,9 @@ enum Command {
     /// The platform's CloudWatch metrics for the current environment.
     #[command(subcommand)]
     Metrics(MetricsCommand),
+    /// The platform's CloudWatch alarms for the current environment.
+    #[command(subcommand)]
+    Alarms(AlarmsCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -137,6 +140,16 @@ enum MetricsCommand {
         /// Every data point as CSV (component,chart,series,time,value) instead of a summary.
         #[arg(long, conflicts_with = "json")]
         csv: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlarmsCommand {
+    /// Metric and composite alarms grouped by component; exit 6 when any is in ALARM.
+    List {
+        /// Only alarms in this state: OK, ALARM or INSUFFICIENT_DATA.
+        #[arg(long)]
+        state: Option<String>,
     },
 }
 
@@ -252,6 +265,27 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 print_metrics(&data);
             }
             Ok(if data.charts.iter().any(|c| c.error.is_some()) { 1 } else { 0 })
+        }
+        Command::Alarms(AlarmsCommand::List { state }) => {
+            let alarms = console.alarms(state.as_deref()).await?;
+            if json {
+                print_json(&alarms);
+            } else if alarms.is_empty() {
+                println!("no alarms{}", state.map(|s| format!(" in state {s}")).unwrap_or_default());
+            } else {
+                let mut component = "";
+                for a in &alarms {
+                    if a.component != component {
+                        component = &a.component;
+                        println!("{component}");
+                    }
+                    println!("  {:<18} {:<44} {:<10} {}", a.state, a.name, a.kind, a.state_changed_at.as_deref().unwrap_or("-"));
+                    if !a.reason.is_empty() {
+                        println!("  {:<18} {}", "", a.reason);
+                    }
+                }
+            }
+            Ok(if alarms.iter().any(|a| a.state == "ALARM") { 6 } else { 0 })
         }
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
             let env = console.ensure_sandbox(&endpoint).await?;

@@ -127,27 +127,18 @@ fn sandbox_attach_creates_and_selects_the_sandbox_environment() {
     assert_eq!(list[0]["endpoint_url"], "http://127.0.0.1:4566");
 }
 
-/// PutMetricData through moto's query protocol (the emulator does not check signatures).
+/// PutMetricData through moto's query protocol.
 fn put_metric(endpoint: &str, name: &str, at: i64, value: f64) {
-    use std::io::{Read, Write};
     let ts = chrono_free_rfc3339(at);
-    let body = format!(
-        "Action=PutMetricData&Version=2010-08-01&Namespace=PatientJourney&MetricData.member.1.MetricName={name}\
-         &MetricData.member.1.Value={value}&MetricData.member.1.Unit=Count&MetricData.member.1.Timestamp={ts}\
-         &MetricData.member.1.Dimensions.member.1.Name=Environment&MetricData.member.1.Dimensions.member.1.Value=sandbox\
-         &MetricData.member.1.Dimensions.member.2.Name=Component&MetricData.member.1.Dimensions.member.2.Value=deid-worker"
+    moto_call(
+        endpoint,
+        &format!(
+            "Action=PutMetricData&Version=2010-08-01&Namespace=PatientJourney&MetricData.member.1.MetricName={name}\
+             &MetricData.member.1.Value={value}&MetricData.member.1.Unit=Count&MetricData.member.1.Timestamp={ts}\
+             &MetricData.member.1.Dimensions.member.1.Name=Environment&MetricData.member.1.Dimensions.member.1.Value=sandbox\
+             &MetricData.member.1.Dimensions.member.2.Name=Component&MetricData.member.1.Dimensions.member.2.Value=deid-worker"
+        ),
     );
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "{resp}");
 }
 
 /// `2026-11-24T10:05:00Z` from Unix seconds (minute precision is all the test needs).
@@ -186,4 +177,62 @@ fn metrics_get_reads_the_platform_metrics_as_text_csv_and_json() {
     let unknown = vigil(d, &["metrics", "get", "nonsense"]);
     assert_eq!(code(&unknown), 2);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("choose from"));
+}
+
+/// A query-protocol call to moto (it does not check signatures); panics unless HTTP 200.
+fn moto_call(endpoint: &str, params: &str) {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{params}",
+        params.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "{resp}");
+}
+
+#[test]
+fn alarms_list_groups_by_component_and_filters_by_state() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let endpoint = moto.endpoint();
+    assert_eq!(code(&vigil(d, &["sandbox", "attach", &endpoint])), 0);
+    for (name, metric) in [("pj-sandbox-platform-failed-jobs", "FailedJobs"), ("pj-sandbox-aurora-cpu", "CPUUtilization")] {
+        moto_call(
+            &endpoint,
+            &format!(
+                "Action=PutMetricAlarm&Version=2010-08-01&AlarmName={name}&Namespace=PatientJourney&MetricName={metric}\
+                 &Statistic=Sum&Period=300&EvaluationPeriods=1&Threshold=0&ComparisonOperator=GreaterThanThreshold"
+            ),
+        );
+    }
+    moto_call(
+        &endpoint,
+        "Action=SetAlarmState&Version=2010-08-01&AlarmName=pj-sandbox-platform-failed-jobs&StateValue=ALARM&StateReason=3+of+5+periods+above+0",
+    );
+    moto_call(&endpoint, "Action=SetAlarmState&Version=2010-08-01&AlarmName=pj-sandbox-aurora-cpu&StateValue=OK&StateReason=below");
+
+    let all = vigil(d, &["alarms", "list", "--json"]);
+    assert_eq!(code(&all), 6, "an alarm is firing");
+    let list = json(&all);
+    let rows: Vec<(&str, &str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["component"].as_str().unwrap(), a["name"].as_str().unwrap(), a["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, vec![("aurora", "pj-sandbox-aurora-cpu", "OK"), ("platform", "pj-sandbox-platform-failed-jobs", "ALARM")]);
+
+    let firing = json(&vigil(d, &["alarms", "list", "--state", "ALARM", "--json"]));
+    assert_eq!(firing.as_array().unwrap().len(), 1);
+    assert_eq!(firing[0]["reason"], "3 of 5 periods above 0");
+    let text = vigil(d, &["alarms", "list", "--state", "ALARM"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("platform\n  ALARM"), "{}", String::from_utf8_lossy(&text.stdout));
+    let bad = vigil(d, &["alarms", "list", "--state", "RED"]);
+    assert_eq!(code(&bad), 2);
 }

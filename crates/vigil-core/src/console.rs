@@ -145,6 +145,21 @@ impl Console {
         Ok(data)
     }
 
+    /// The current environment's CloudWatch alarms, grouped by platform component; `state`
+    /// (OK, ALARM, INSUFFICIENT_DATA) filters.
+    pub async fn alarms(&self, state: Option<&str>) -> Result<Vec<vigil_dto::AlarmInfo>> {
+        if let Some(s) = state {
+            if !aws::cloudwatch::STATES.contains(&s) {
+                return Err(Error::validation("state", format!("`{s}` is not an alarm state; use OK, ALARM or INSUFFICIENT_DATA")));
+            }
+        }
+        let env = self.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?;
+        let op_id = aws::new_op_id();
+        let cfg = aws::sdk_config(&env, &self.profiles).await;
+        let client = aws::cloudwatch::client(&cfg, &op_id);
+        aws::cloudwatch::describe_alarms(&client, state, &env.name).await.map_err(Error::Aws)
+    }
+
     /// "Check connection": STS GetCallerIdentity with the environment's credentials.
     pub async fn check_environment(&self, name: &str) -> Result<CheckReport> {
         let env = self.environment(name).await?;

@@ -30,6 +30,9 @@ pub enum Error {
 
     #[error("{0}")]
     Io(#[from] std::io::Error),
+
+    #[error("AWS request failed: {0}")]
+    Aws(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -50,6 +53,7 @@ impl Error {
             Error::ProfileFile(_) => "profile_file",
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
+            Error::Aws(_) => "aws",
         }
     }
 

@@ -271,3 +271,21 @@ pub struct DashboardData {
     /// Charts left out because the environment's deployment lacks a parameter they need.
     pub unavailable: Vec<String>,
 }
+
+/// A CloudWatch alarm of the platform (metric or composite).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmInfo {
+    pub name: String,
+    /// "metric" or "composite".
+    pub kind: String,
+    /// The platform component from the alarm's name (`pj-<environment>-<component>-…`), or "other".
+    pub component: String,
+    /// "OK", "ALARM" or "INSUFFICIENT_DATA".
+    pub state: String,
+    pub reason: String,
+    /// When the state last changed (RFC 3339).
+    pub state_changed_at: Option<String>,
+    pub description: Option<String>,
+    /// What it watches: `Namespace/Metric` or the composite rule.
+    pub watches: String,
+}

@@ -76,3 +76,86 @@ pub async fn get_metric_data(client: &Client, batch: &[Query], start: i64, end: 
     }
     Ok((results, calls))
 }
+
+/// Alarm states a filter accepts.
+pub const STATES: [&str; 3] = ["OK", "ALARM", "INSUFFICIENT_DATA"];
+
+fn rfc3339(t: Option<&DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}
+
+/// The component in an alarm name `pj-<environment>-<component>-<what>`.
+pub fn component_of(name: &str, environment: &str) -> String {
+    name.strip_prefix(&format!("pj-{environment}-"))
+        .and_then(|rest| rest.split('-').next())
+        .filter(|c| !c.is_empty())
+        .unwrap_or("other")
+        .to_string()
+}
+
+/// Every metric and composite alarm (NextToken followed), optionally only those in `state`.
+pub async fn describe_alarms(client: &Client, state: Option<&str>, environment: &str) -> Result<Vec<vigil_dto::AlarmInfo>, String> {
+    use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let resp = client
+            .describe_alarms()
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
+            .set_state_value(state.map(StateValue::from))
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| super::describe_sdk_error(&e))?;
+        for a in resp.metric_alarms() {
+            let name = a.alarm_name().unwrap_or_default().to_string();
+            let watches = match (a.namespace(), a.metric_name()) {
+                (Some(ns), Some(m)) => format!("{ns}/{m}"),
+                _ => a.metrics().iter().filter_map(|q| q.expression()).collect::<Vec<_>>().join(", "),
+            };
+            out.push(vigil_dto::AlarmInfo {
+                component: component_of(&name, environment),
+                name,
+                kind: "metric".into(),
+                state: a.state_value().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                reason: a.state_reason().unwrap_or_default().to_string(),
+                state_changed_at: rfc3339(a.state_updated_timestamp()),
+                description: a.alarm_description().map(str::to_string),
+                watches,
+            });
+        }
+        for a in resp.composite_alarms() {
+            let name = a.alarm_name().unwrap_or_default().to_string();
+            out.push(vigil_dto::AlarmInfo {
+                component: component_of(&name, environment),
+                name,
+                kind: "composite".into(),
+                state: a.state_value().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                reason: a.state_reason().unwrap_or_default().to_string(),
+                state_changed_at: rfc3339(a.state_updated_timestamp()),
+                description: a.alarm_description().map(str::to_string),
+                watches: a.alarm_rule().unwrap_or_default().to_string(),
+            });
+        }
+        token = resp.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    // Grouped by component, the alarming ones first within each.
+    out.sort_by(|a, b| (a.component.as_str(), a.state != "ALARM", a.name.as_str()).cmp(&(b.component.as_str(), b.state != "ALARM", b.name.as_str())));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_come_from_alarm_names() {
+        assert_eq!(component_of("pj-prod-eu-aurora-cpu", "prod-eu"), "aurora");
+        assert_eq!(component_of("pj-sandbox-platform-failed-jobs", "sandbox"), "platform");
+        assert_eq!(component_of("someone-elses-alarm", "sandbox"), "other");
+    }
+}
