@@ -151,6 +151,12 @@ enum AlarmsCommand {
         #[arg(long)]
         state: Option<String>,
     },
+    /// One alarm's state changes and updates, newest first.
+    History {
+        name: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -286,6 +292,19 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             }
             Ok(if alarms.iter().any(|a| a.state == "ALARM") { 6 } else { 0 })
+        }
+        Command::Alarms(AlarmsCommand::History { name, limit }) => {
+            let entries = console.alarm_history(&name, limit).await?;
+            if json {
+                print_json(&entries);
+            } else if entries.is_empty() {
+                println!("no history for {name}");
+            } else {
+                for e in &entries {
+                    println!("{}  {:<20} {}", e.at, e.kind, e.summary);
+                }
+            }
+            Ok(0)
         }
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
             let env = console.ensure_sandbox(&endpoint).await?;

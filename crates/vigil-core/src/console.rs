@@ -160,6 +160,15 @@ impl Console {
         aws::cloudwatch::describe_alarms(&client, state, &env.name).await.map_err(Error::Aws)
     }
 
+    /// One alarm's history, newest first.
+    pub async fn alarm_history(&self, name: &str, limit: usize) -> Result<Vec<vigil_dto::AlarmHistoryEntry>> {
+        let env = self.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?;
+        let op_id = aws::new_op_id();
+        let cfg = aws::sdk_config(&env, &self.profiles).await;
+        let client = aws::cloudwatch::client(&cfg, &op_id);
+        aws::cloudwatch::alarm_history(&client, name, limit).await.map_err(Error::Aws)
+    }
+
     /// "Check connection": STS GetCallerIdentity with the environment's credentials.
     pub async fn check_environment(&self, name: &str) -> Result<CheckReport> {
         let env = self.environment(name).await?;

@@ -26,6 +26,44 @@ pub struct Action {
     pub op_id: String,
 }
 
+/// Compact JSON with object keys sorted at every level. Written out explicitly: serde_json's
+/// own key order depends on a cargo feature (`preserve_order`) that any dependency may turn on.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(&m[k], out);
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
 /// The hash of one record over its canonical encoding.
 pub fn record_hash(at: &str, actor: &str, action: &str, target: &str, details: &str, op_id: &str, prev_hash: &str) -> String {
     let mut h = Sha256::new();
@@ -48,8 +86,7 @@ pub async fn append(tx: &mut Transaction<'static, Sqlite>, action: &Action) -> R
     let (head_seq, head_hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM oplog_head WHERE id = 1").fetch_one(&mut **tx).await?;
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    // serde_json's map is ordered by key, so this is canonical.
-    let details = serde_json::to_string(&action.details).expect("JSON values always serialize");
+    let details = canonical_json(&action.details);
     let hash = record_hash(&at, &action.actor, &action.action, &action.target, &details, &action.op_id, &head_hash);
     let entry = OplogEntry {
         seq: head_seq + 1,
@@ -242,6 +279,12 @@ mod tests {
     async fn an_empty_log_verifies() {
         let (_d, store) = store_with(0).await;
         assert!(verify(store.pool()).await.unwrap().ok);
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v = serde_json::json!({"z": 1, "a": {"y": [3, {"b": "x\"y", "a": null}], "b": true}});
+        assert_eq!(canonical_json(&v), r#"{"a":{"b":true,"y":[3,{"a":null,"b":"x\"y"}]},"z":1}"#);
     }
 
     #[tokio::test]

@@ -289,3 +289,13 @@ pub struct AlarmInfo {
     /// What it watches: `Namespace/Metric` or the composite rule.
     pub watches: String,
 }
+
+/// One change in an alarm's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmHistoryEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// "StateUpdate", "ConfigurationUpdate" or "Action".
+    pub kind: String,
+    pub summary: String,
+}

@@ -148,9 +148,85 @@ pub async fn describe_alarms(client: &Client, state: Option<&str>, environment: 
     Ok(out)
 }
 
+/// An alarm's history, newest first, up to `limit` entries (NextToken followed).
+/// DescribeAlarmHistory is not in the emulator; tests use aws-smithy-mocks.
+pub async fn alarm_history(client: &Client, name: &str, limit: usize) -> Result<Vec<vigil_dto::AlarmHistoryEntry>, String> {
+    use aws_sdk_cloudwatch::types::ScanBy;
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let resp = client
+            .describe_alarm_history()
+            .alarm_name(name)
+            .scan_by(ScanBy::TimestampDescending)
+            .max_records(100.min(limit.max(1)) as i32)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| super::describe_sdk_error(&e))?;
+        for h in resp.alarm_history_items() {
+            out.push(vigil_dto::AlarmHistoryEntry {
+                at: rfc3339(h.timestamp()).unwrap_or_default(),
+                kind: h.history_item_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                summary: h.history_summary().unwrap_or_default().to_string(),
+            });
+        }
+        token = resp.next_token().map(str::to_string);
+        if token.is_none() || out.len() >= limit {
+            break;
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_cloudwatch::operation::describe_alarm_history::DescribeAlarmHistoryOutput;
+    use aws_sdk_cloudwatch::types::{AlarmHistoryItem, HistoryItemType};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn item(secs: i64, summary: &str) -> AlarmHistoryItem {
+        AlarmHistoryItem::builder()
+            .alarm_name("pj-prod-platform-failed-jobs")
+            .timestamp(DateTime::from_secs(secs))
+            .history_item_type(HistoryItemType::StateUpdate)
+            .history_summary(summary)
+            .build()
+    }
+
+    #[tokio::test]
+    async fn alarm_history_follows_pages_newest_first() {
+        let first = mock!(Client::describe_alarm_history)
+            .match_requests(|r| r.alarm_name() == Some("pj-prod-platform-failed-jobs") && r.next_token().is_none())
+            .then_output(|| {
+                DescribeAlarmHistoryOutput::builder()
+                    .alarm_history_items(item(1_795_500_000, "Alarm updated from OK to ALARM"))
+                    .next_token("page-2")
+                    .build()
+            });
+        let second = mock!(Client::describe_alarm_history)
+            .match_requests(|r| r.next_token() == Some("page-2") && r.scan_by() == Some(&ScanBy::TimestampDescending))
+            .then_output(|| DescribeAlarmHistoryOutput::builder().alarm_history_items(item(1_795_400_000, "Alarm updated from ALARM to OK")).build());
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second]);
+        let h = alarm_history(&client, "pj-prod-platform-failed-jobs", 50).await.unwrap();
+        assert_eq!(
+            h.iter().map(|e| (e.at.as_str(), e.kind.as_str(), e.summary.as_str())).collect::<Vec<_>>(),
+            vec![
+                ("2026-11-24T06:00:00Z", "StateUpdate", "Alarm updated from OK to ALARM"),
+                ("2026-11-23T02:13:20Z", "StateUpdate", "Alarm updated from ALARM to OK")
+            ]
+        );
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+        // The limit stops paging.
+        let only = mock!(Client::describe_alarm_history).then_output(|| {
+            DescribeAlarmHistoryOutput::builder().alarm_history_items(item(1, "a")).alarm_history_items(item(0, "b")).next_token("more").build()
+        });
+        let client = mock_client!(aws_sdk_cloudwatch, [&only]);
+        assert_eq!(alarm_history(&client, "x", 1).await.unwrap().len(), 1);
+        assert_eq!(only.num_calls(), 1);
+    }
 
     #[test]
     fn components_come_from_alarm_names() {
