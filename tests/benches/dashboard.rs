@@ -54,14 +54,7 @@ fn chart(i: usize) -> Chart {
 async fn main() {
     lttb_bench();
     let moto = Moto::start();
-    let creds = aws_sdk_cloudwatch::config::Credentials::new("test", "test", None, None, "test");
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(creds)
-        .load()
-        .await;
-    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let cw = aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
     let now = chrono::Utc::now().timestamp() / 60 * 60;
     // 40 metrics, one point a minute for the last hour.
     for m in 0..40 {

@@ -72,6 +72,18 @@ impl Moto {
     }
 }
 
+/// The AWS SDK configuration for the emulator at `endpoint`: region us-east-1 and dummy
+/// keys (the emulator accepts any).
+pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
 /// An X server without a screen, on a display number nobody uses.
 pub struct Xvfb {
     pub display: String,

@@ -9,14 +9,7 @@ use vigil_dto::TimeRange;
 use vigil_tests::Moto;
 
 async fn cloudwatch(moto: &Moto) -> aws_sdk_cloudwatch::Client {
-    let creds = aws_sdk_cloudwatch::config::Credentials::new("test", "test", None, None, "test");
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(creds)
-        .load()
-        .await;
-    aws_sdk_cloudwatch::Client::new(&cfg)
+    aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await)
 }
 
 fn datum(name: &str, at: i64, value: f64) -> MetricDatum {

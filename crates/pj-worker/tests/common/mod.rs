@@ -55,13 +55,7 @@ impl Platform {
         let base: PgConnectOptions = admin_url().parse().unwrap();
         let db_url = format!("postgres://{}@{}:{}/{db_name}", base.get_username(), base.get_host(), base.get_port());
         let db = Db::new(db_url.parse().unwrap(), 4);
-        let creds = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(moto.endpoint())
-            .credentials_provider(creds)
-            .load()
-            .await;
+        let sdk = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
