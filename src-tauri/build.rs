@@ -14,6 +14,10 @@ const COMMANDS: &[&str] = &[
     "verify_oplog",
     "get_theme",
     "set_theme",
+    "metrics_dashboard",
+    "export_chart",
+    "list_alarms",
+    "alarm_history",
 ];
 
 fn main() {

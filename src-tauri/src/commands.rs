@@ -2,7 +2,10 @@
 
 use tauri::State;
 use vigil_core::Console;
-use vigil_dto::{AppInfo, CheckReport, Environment, EnvironmentInput, ErrorInfo, OplogEntry, ProfileList, Theme, VerifyReport};
+use vigil_dto::{
+    AlarmHistoryEntry, AlarmInfo, AppInfo, ChartData, CheckReport, DashboardView, Environment, EnvironmentInput, ErrorInfo, ExportFormat,
+    OplogEntry, ProfileList, Theme, TimeRange, VerifyReport,
+};
 
 type Res<T> = Result<T, ErrorInfo>;
 
@@ -81,4 +84,39 @@ pub async fn get_theme(c: State<'_, Console>) -> Res<Theme> {
 #[tauri::command]
 pub async fn set_theme(c: State<'_, Console>, theme: Theme) -> Res<Theme> {
     Ok(c.set_theme(theme).await?)
+}
+
+/// Chart height in the ui, in CSS pixels.
+const CHART_HEIGHT: u32 = 210;
+
+#[tauri::command]
+pub async fn metrics_dashboard(c: State<'_, Console>, selection: Vec<String>, range: TimeRange, width: u32, dark: bool) -> Res<DashboardView> {
+    Ok(c.dashboard(&selection, range, width, CHART_HEIGHT, dark).await?)
+}
+
+/// Asks where to save (a native dialog), then writes the export; `None` when cancelled.
+#[tauri::command]
+pub async fn export_chart(
+    app: tauri::AppHandle,
+    c: State<'_, Console>,
+    chart: ChartData,
+    start: i64,
+    end: i64,
+    format: ExportFormat,
+    dark: bool,
+) -> Res<Option<String>> {
+    let name = vigil_core::metrics::export::file_name(&chart, start, format);
+    let Some(path) = crate::save_dialog::ask(&app, &name, format.extension()).await else { return Ok(None) };
+    c.export_chart(&chart, start, end, format, dark, &path).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn list_alarms(c: State<'_, Console>, state: Option<String>) -> Res<Vec<AlarmInfo>> {
+    Ok(c.alarms(state.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn alarm_history(c: State<'_, Console>, name: String) -> Res<Vec<AlarmHistoryEntry>> {
+    Ok(c.alarm_history(&name, 100).await?)
 }

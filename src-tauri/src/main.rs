@@ -2,6 +2,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod save_dialog;
 
 /// Whether the app was started by scripts/run against the local sandbox.
 pub struct Sandbox(pub bool);
@@ -19,6 +20,7 @@ fn main() {
     };
     tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", env!("CARGO_PKG_VERSION"));
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(console)
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
@@ -36,6 +38,10 @@ fn main() {
             commands::verify_oplog,
             commands::get_theme,
             commands::set_theme,
+            commands::metrics_dashboard,
+            commands::export_chart,
+            commands::list_alarms,
+            commands::alarm_history,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

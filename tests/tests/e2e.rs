@@ -2,6 +2,7 @@
 //! Needs the app built with its ui (scripts/test does that first), hence `#[ignore]` for a
 //! plain `cargo test`; scripts/test runs these with `--include-ignored`.
 
+use fantoccini::actions::InputSource;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::time::Duration;
 use vigil_tests::{app_binary, artifacts_dir, free_port, Moto, TauriDriver, Xvfb};
@@ -11,6 +12,8 @@ const MOTO_ACCOUNT: &str = "123456789012";
 struct Session {
     client: Client,
     data: tempfile::TempDir,
+    /// Where the app's save dialog is answered (VIGIL_SAVE_DIR).
+    saves: tempfile::TempDir,
     // Dropped after the client: the driver, then the display.
     _driver: TauriDriver,
     xvfb: Xvfb,
@@ -19,7 +22,11 @@ struct Session {
 async fn launch() -> Session {
     let xvfb = Xvfb::start();
     let data = tempfile::tempdir().unwrap();
-    let driver = TauriDriver::start(&xvfb.display, &[("VIGIL_DATA_DIR", data.path().display().to_string())]);
+    let saves = tempfile::tempdir().unwrap();
+    let driver = TauriDriver::start(
+        &xvfb.display,
+        &[("VIGIL_DATA_DIR", data.path().display().to_string()), ("VIGIL_SAVE_DIR", saves.path().display().to_string())],
+    );
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
@@ -29,7 +36,7 @@ async fn launch() -> Session {
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("a WebDriver session with the app");
-    Session { client, data, _driver: driver, xvfb }
+    Session { client, data, saves, _driver: driver, xvfb }
 }
 
 impl Session {
@@ -72,6 +79,10 @@ impl Session {
         self.type_into("#env-endpoint", endpoint).await;
         self.click("#env-save").await;
         self.find(&format!("tr[data-env='{name}']")).await;
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> String {
+        self.find(css).await.attr(name).await.unwrap().unwrap_or_default()
     }
 
     async fn close(self) {
@@ -156,5 +167,112 @@ async fn dead_endpoint_and_remove() {
     s.find("#no-envs").await;
     s.click(".toast button.primary").await;
     s.find("tr[data-env='dead']").await;
+    s.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn the_dashboard_charts_emitted_data_refetches_on_range_change_exports_png_and_shows_alarms() {
+    tokio::time::timeout(TEST_LIMIT, dashboard_and_alarms()).await.expect("the test did not finish in time");
+}
+
+async fn dashboard_and_alarms() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, StandardUnit, StateValue, Statistic};
+    const ENV: &str = "moto-dash";
+    let moto = Moto::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    // Documents ingested each minute over the last 40 minutes, emitted by this test.
+    let now = chrono::Utc::now().timestamp();
+    let dims = |b: aws_sdk_cloudwatch::types::builders::MetricDatumBuilder| {
+        b.dimensions(Dimension::builder().name("Environment").value(ENV).build())
+            .dimensions(Dimension::builder().name("Component").value("deid-worker").build())
+    };
+    let data: Vec<MetricDatum> = (2..40)
+        .map(|m| dims(MetricDatum::builder().metric_name("DocumentsIngested").unit(StandardUnit::Count).timestamp(DateTime::from_secs((now / 60 - m) * 60)).value(100.0 + m as f64)).build())
+        .collect();
+    cw.put_metric_data().namespace("PatientJourney").set_metric_data(Some(data)).send().await.unwrap();
+    // One alarm of the platform, firing.
+    let alarm = format!("pj-{ENV}-worker-failed-jobs");
+    cw.put_metric_alarm()
+        .alarm_name(&alarm)
+        .namespace("PatientJourney")
+        .metric_name("FailedJobs")
+        .dimensions(Dimension::builder().name("Environment").value(ENV).build())
+        .statistic(Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(0.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    cw.set_alarm_state().alarm_name(&alarm).state_value(StateValue::Alarm).state_reason("e2e: 3 failed jobs").send().await.unwrap();
+
+    let s = launch().await;
+    s.add_environment(ENV, "emulator", "us-east-1", &moto.endpoint()).await;
+    s.click(&format!("tr[data-env='{ENV}'] .select-env")).await;
+    s.find(&format!("tr[data-env='{ENV}'].is-current")).await;
+
+    // The platform's charts, with the data emitted above.
+    s.click("#nav-metrics").await;
+    let docs = "section[data-chart='documents']";
+    s.find(&format!("{docs}[data-period='60'][data-error='false']")).await;
+    let points: usize = s.attr(docs, "data-points").await.parse().unwrap();
+    assert_eq!(points, 38, "one point per minute emitted");
+    assert_eq!(s.attr("#dash-status", "data-refreshes").await, "1");
+
+    // Hovering shows the nearest value.
+    let plot = s.find(&format!("{docs} .chart-plot")).await;
+    let mouse = fantoccini::actions::MouseActions::new("mouse".into()).then(fantoccini::actions::PointerAction::MoveToElement {
+        element: plot,
+        duration: None,
+        x: 80.0,
+        y: 0.0,
+    });
+    s.client.perform_actions(mouse).await.unwrap();
+    let readout = s.text(&format!("{docs} .readout")).await;
+    assert!(readout.contains("ingested"), "{readout}");
+    let shown: f64 = readout.rsplit(' ').next().unwrap().trim().parse().unwrap_or_else(|_| panic!("a value in {readout}"));
+    assert!((102.0..=139.0).contains(&shown), "an emitted value: {readout}");
+    // The crosshair is placed at the point (styles set through the CSSOM; the CSP forbids inline ones).
+    assert!(s.attr(&format!("{docs} .crosshair"), "style").await.contains("left:"));
+    s.screenshot("e2e-dashboard.png").await;
+
+    // A wider range fetches again, with a longer period.
+    s.click("#range-1w").await;
+    s.find("#dash-status[data-range='1w'][data-refreshes='2'][data-loading='false']").await;
+    let period: u32 = s.attr(docs, "data-period").await.parse().unwrap();
+    assert!(period > 60, "a week is fetched at a coarser period, got {period}");
+    assert!(s.attr(docs, "data-points").await.parse::<usize>().unwrap() >= 1);
+
+    // PNG export writes a valid image where the save dialog answers.
+    s.click(&format!("{docs} .export-png")).await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//div[contains(@class,'toast')]/span[starts-with(., 'Saved ')]"))
+        .await
+        .expect("a toast naming the saved file");
+    let files: Vec<_> = std::fs::read_dir(s.saves.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&files[0]).unwrap()));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG image data");
+    assert_eq!((info.width, info.height), (1800, 640));
+
+    // The alarm in ALARM state is listed, and the state filter works.
+    s.click("#nav-alarms").await;
+    let row = format!("tr[data-alarm='{alarm}'][data-state='ALARM']");
+    s.find(&row).await;
+    assert!(s.text(&row).await.contains("e2e: 3 failed jobs"));
+    s.screenshot("e2e-alarms.png").await;
+    s.click("#state-OK").await;
+    s.find("#no-alarms").await;
+    s.click("#state-ALARM").await;
+    s.find(&row).await;
+    s.click(&format!("{row} .history")).await;
+    s.find("#alarm-history").await;
     s.close().await;
 }

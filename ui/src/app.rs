@@ -10,6 +10,8 @@ use wasm_bindgen::JsCast;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Environments,
+    Metrics,
+    Alarms,
     Settings,
 }
 
@@ -133,6 +135,8 @@ pub fn App() -> impl IntoView {
             <nav class="sidebar" aria-label="Main" on:keydown=nav_keys>
                 <div class="brand"><img class="brand-mark" src="icon.png" alt=""/>"Vigil"</div>
                 {nav(Page::Environments, "nav-environments", "Environments")}
+                {nav(Page::Metrics, "nav-metrics", "Metrics")}
+                {nav(Page::Alarms, "nav-alarms", "Alarms")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
                     <div>"Environment"</div>
@@ -157,6 +161,8 @@ pub fn App() -> impl IntoView {
                 })}
                 {move || match ctx.page.get() {
                     Page::Environments => view! { <pages::environments::EnvironmentsPage/> }.into_any(),
+                    Page::Metrics => view! { <pages::metrics::MetricsPage/> }.into_any(),
+                    Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}
             </main>

@@ -266,7 +266,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if json {
                 print_json(&data);
             } else if csv {
-                print!("{}", metrics_csv(&data));
+                print!("{}", vigil_core::metrics::export::csv(&data.charts));
             } else {
                 print_metrics(&data);
             }
@@ -418,28 +418,6 @@ fn rfc3339(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
-/// Every point, one line each; an empty value is a period without data.
-fn metrics_csv(d: &vigil_dto::DashboardData) -> String {
-    let mut out = String::from("component,chart,series,time,value\n");
-    for c in &d.charts {
-        for s in &c.series {
-            for (t, v) in &s.points {
-                let v = v.map(|v| v.to_string()).unwrap_or_default();
-                out.push_str(&format!("{},{},{},{},{v}\n", c.component, c.id, csv_field(&s.label), rfc3339(*t)));
-            }
-        }
-    }
-    out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// Per series: the latest value, min and max, with the chart's unit.
 fn print_metrics(d: &vigil_dto::DashboardData) {
     println!("{} .. {}  ({} GetMetricData calls)", rfc3339(d.start), rfc3339(d.end), d.api_calls);
@@ -456,18 +434,11 @@ fn print_metrics(d: &vigil_dto::DashboardData) {
             }
             let last = s.points.iter().rev().find_map(|p| p.1).unwrap_or_default();
             let (min, max) = vals.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
-            println!("    {:<14} last {:>12}  min {:>12}  max {:>12}  ({} points)", s.label, fmt(last), fmt(min), fmt(max), vals.len());
+            let f = |v: f64| vigil_dto::units::format_value(v, &c.unit);
+            println!("    {:<14} last {:>12}  min {:>12}  max {:>12}  ({} points)", s.label, f(last), f(min), f(max), vals.len());
         }
     }
     for u in &d.unavailable {
         println!("(not shown: {u}; pass it with --param)");
-    }
-}
-
-fn fmt(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
     }
 }

@@ -161,8 +161,8 @@ fn metrics_get_reads_the_platform_metrics_as_text_csv_and_json() {
     let csv = vigil(d, &["metrics", "get", "documents", "--range", "1h", "--csv"]);
     assert_eq!(code(&csv), 0, "{}", String::from_utf8_lossy(&csv.stderr));
     let text = String::from_utf8_lossy(&csv.stdout);
-    assert!(text.starts_with("component,chart,series,time,value\n"), "{text}");
-    assert!(text.contains(&format!("platform,documents,ingested,{},42\n", chrono_free_rfc3339(at))), "{text}");
+    assert!(text.starts_with("component,chart,series,unit,time,value\n"), "{text}");
+    assert!(text.contains(&format!("platform,documents,ingested,Count,{},42\n", chrono_free_rfc3339(at))), "{text}");
 
     let j = json(&vigil(d, &["metrics", "get", "platform", "--json"]));
     assert_eq!(j["api_calls"], 1);

@@ -140,9 +140,56 @@ impl Console {
         let cfg = aws::sdk_config(&env, &self.profiles).await;
         let client = aws::cloudwatch::client(&cfg, &op_id);
         let mut data = crate::metrics::dashboard::fetch(&client, &resolved, selection, range, width, chrono::Utc::now().timestamp()).await;
-        data.unavailable = unavailable;
+        // Only what the selection would have shown.
+        data.unavailable = unavailable
+            .into_iter()
+            .filter(|u| {
+                let (comp, chart) = u.split_once(' ').map(|x| x.0).unwrap_or(u).split_once('/').unwrap_or((u, ""));
+                selection.is_empty() || selection.iter().any(|s| s == comp || s == chart)
+            })
+            .collect();
         tracing::info!(environment = %env.name, charts = data.charts.len(), api_calls = data.api_calls, op_id = %op_id, "metrics refreshed");
         Ok(data)
+    }
+
+    /// The dashboard page: [`Console::metrics`] with every chart drawn as SVG, `width` pixels
+    /// wide and `height` high, with its time axis in the local time zone.
+    pub async fn dashboard(
+        &self,
+        selection: &[String],
+        range: vigil_dto::TimeRange,
+        width: u32,
+        height: u32,
+        dark: bool,
+    ) -> Result<vigil_dto::DashboardView> {
+        let data = self.metrics(selection, range, width, &Default::default()).await?;
+        let components = crate::metrics::catalog::load().components.into_iter().map(|c| (c.id, c.title)).collect();
+        let now = chrono::Utc::now().timestamp();
+        Ok(crate::metrics::render::dashboard_view(data, components, width, height, dark, &chrono::Local, now))
+    }
+
+    /// Writes one chart to `path` as PNG, SVG (drawn in the local time zone) or CSV, and
+    /// records the export in the operator log.
+    pub async fn export_chart(
+        &self,
+        chart: &vigil_dto::ChartData,
+        start: i64,
+        end: i64,
+        format: vigil_dto::ExportFormat,
+        dark: bool,
+        path: &Path,
+    ) -> Result<()> {
+        use crate::metrics::export;
+        let bytes = export::bytes(chart, start, end, format, dark, &chrono::Local).map_err(|e| Error::validation("chart", e))?;
+        export::write_atomically(path, &bytes)?;
+        let details = json!({
+            "format": format.extension(), "path": path.display().to_string(), "bytes": bytes.len(),
+            "start": start, "end": end, "sha256": hex::encode(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes))),
+        });
+        let mut tx = self.store.write().await?;
+        oplog::append(&mut tx, &self.action("metrics.export", &format!("{}/{}", chart.component, chart.id), details, aws::new_op_id())).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The current environment's CloudWatch alarms, grouped by platform component; `state`
@@ -284,6 +331,32 @@ mod tests {
         let last = &c.oplog(1, None).await.unwrap()[0];
         assert!(last.details.contains(r#""client":"test""#), "{}", last.details);
         assert!(last.details.contains(r#""was_current":true"#), "{}", last.details);
+    }
+
+    #[tokio::test]
+    async fn a_chart_export_is_written_and_logged_and_a_failed_one_is_not() {
+        let (d, c) = console().await;
+        let chart = vigil_dto::ChartData {
+            component: "platform".into(),
+            id: "documents".into(),
+            title: "Documents".into(),
+            unit: "Count".into(),
+            period: 60,
+            threshold: None,
+            series: vec![vigil_dto::SeriesData { label: "ingested".into(), points: vec![(1_795_507_200, Some(3.0))] }],
+            error: None,
+        };
+        let path = d.path().join("docs.csv");
+        c.export_chart(&chart, 1_795_507_200, 1_795_510_800, vigil_dto::ExportFormat::Csv, false, &path).await.unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("platform,documents,ingested,Count,2026-11-24T08:00:00Z,3"));
+        let log = c.oplog(10, None).await.unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].target.as_str()), ("metrics.export", "platform/documents"));
+        let details: serde_json::Value = serde_json::from_str(&log[0].details).unwrap();
+        assert!(details["path"].as_str().unwrap().ends_with("docs.csv"));
+        assert_eq!(details["sha256"].as_str().unwrap().len(), 64);
+        // Into a directory that does not exist: an error, no record.
+        assert!(c.export_chart(&chart, 0, 60, vigil_dto::ExportFormat::Csv, false, &d.path().join("no/such.csv")).await.is_err());
+        assert_eq!(c.oplog(10, None).await.unwrap().len(), 1);
     }
 
     #[tokio::test]

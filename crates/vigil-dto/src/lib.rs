@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod units;
+
 /// Where an environment's AWS credentials come from. Vigil never stores credentials itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -298,4 +300,68 @@ pub struct AlarmHistoryEntry {
     /// "StateUpdate", "ConfigurationUpdate" or "Action".
     pub kind: String,
     pub summary: String,
+}
+
+/// Where a rendered chart's plot area sits in its image, and the values at its edges: what
+/// the ui needs to turn a pointer position into the nearest point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlotBox {
+    /// The whole image, in pixels.
+    pub image_width: u32,
+    pub image_height: u32,
+    /// The plot area inside it, in pixels.
+    pub left: f64,
+    pub top: f64,
+    pub width: f64,
+    pub height: f64,
+    /// Unix seconds at the left and right edge.
+    pub x_min: i64,
+    pub x_max: i64,
+    /// Values at the bottom and top edge.
+    pub y_min: f64,
+    pub y_max: f64,
+}
+
+/// One chart as the ui shows it: its data, drawn by the core as SVG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartView {
+    pub data: ChartData,
+    pub svg: String,
+    pub plot: PlotBox,
+    /// The series' colours, in order (for the legend of the hover read-out).
+    pub colors: Vec<String>,
+}
+
+/// What the dashboard page shows after one refresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub start: i64,
+    pub end: i64,
+    pub charts: Vec<ChartView>,
+    pub api_calls: u32,
+    pub unavailable: Vec<String>,
+    /// Components of the catalog, in order: (id, title).
+    pub components: Vec<(String, String)>,
+    /// When the data was fetched (Unix seconds) and the time zone the axes are drawn in.
+    pub fetched_at: i64,
+    pub time_zone: String,
+}
+
+/// How to export one chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Png,
+    Svg,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Png => "png",
+            ExportFormat::Svg => "svg",
+            ExportFormat::Csv => "csv",
+        }
+    }
 }

@@ -1,3 +1,5 @@
 //! One module per sidebar page.
+pub mod alarms;
 pub mod environments;
+pub mod metrics;
 pub mod settings;

@@ -1,0 +1,154 @@
+//! Alarms page: the platform's CloudWatch alarms (metric and composite) grouped by component,
+//! filtered by state, and one alarm's history (commands: list_alarms, alarm_history).
+
+use crate::app::Ctx;
+use crate::ipc;
+use crate::pages::metrics::local_time;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::json;
+use vigil_dto::{AlarmHistoryEntry, AlarmInfo};
+
+const STATES: [(&str, &str); 4] = [("", "All"), ("ALARM", "In alarm"), ("INSUFFICIENT_DATA", "Insufficient data"), ("OK", "OK")];
+
+fn state_class(state: &str) -> &'static str {
+    match state {
+        "ALARM" => "badge bad",
+        "OK" => "badge ok",
+        _ => "badge",
+    }
+}
+
+/// RFC 3339 as local time (the text itself when it does not parse).
+fn when(rfc3339: &str) -> String {
+    let ms = js_sys::Date::parse(rfc3339);
+    if ms.is_finite() {
+        local_time((ms / 1000.0) as i64)
+    } else {
+        rfc3339.to_string()
+    }
+}
+
+#[component]
+pub fn AlarmsPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let filter = RwSignal::new("");
+    let alarms = RwSignal::new(None::<Vec<AlarmInfo>>);
+    let loading = RwSignal::new(false);
+    let selected = RwSignal::new(None::<String>);
+    let history = RwSignal::new(None::<Result<Vec<AlarmHistoryEntry>, String>>);
+
+    let load = move || {
+        let state = Some(filter.get_untracked()).filter(|s| !s.is_empty());
+        loading.set(true);
+        spawn_local(async move {
+            match ipc::call::<Vec<AlarmInfo>>("list_alarms", json!({ "state": state })).await {
+                Ok(v) => alarms.set(Some(v)),
+                Err(e) => ctx.error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    Effect::new(move |_| {
+        filter.track();
+        load();
+    });
+    let open = move |name: String| {
+        selected.set(Some(name.clone()));
+        history.set(None);
+        spawn_local(async move {
+            let r = ipc::call::<Vec<AlarmHistoryEntry>>("alarm_history", json!({ "name": name })).await;
+            history.set(Some(r.map_err(|e| e.message)));
+        });
+    };
+
+    let groups = move || {
+        let list = alarms.get().unwrap_or_default();
+        let mut comps: Vec<String> = vec![];
+        for a in &list {
+            if !comps.contains(&a.component) {
+                comps.push(a.component.clone());
+            }
+        }
+        comps.into_iter().map(|c| (c.clone(), list.iter().filter(|a| a.component == c).cloned().collect::<Vec<_>>())).collect::<Vec<_>>()
+    };
+
+    view! {
+        <div class="row">
+            <h1>"Alarms"</h1>
+            <span class="spacer"></span>
+            <span class="muted" id="alarm-count">{move || alarms.get().map(|v| {
+                let firing = v.iter().filter(|a| a.state == "ALARM").count();
+                format!("{} alarm{}, {firing} in alarm", v.len(), if v.len() == 1 { "" } else { "s" })
+            })}</span>
+        </div>
+        <div class="row toolbar">
+            <div class="segmented" role="group" aria-label="State">
+                {STATES.iter().map(|(s, label)| view! {
+                    <button id=format!("state-{}", if s.is_empty() { "all" } else { s }) aria-pressed=move || (filter.get() == *s).to_string()
+                        on:click=move |_| filter.set(s)>{*label}</button>
+                }).collect_view()}
+            </div>
+            <span class="spacer"></span>
+            <button id="alarms-refresh" on:click=move |_| load() disabled=move || loading.get()>
+                {move || if loading.get() { "Loading…" } else { "Refresh" }}
+            </button>
+        </div>
+        <div class="panel">
+            {move || match alarms.get() {
+                None => view! { <p class="muted">"Loading alarms…"</p> }.into_any(),
+                Some(v) if v.is_empty() => view! {
+                    <p class="muted" id="no-alarms">{move || if filter.get().is_empty() {
+                        "The environment has no CloudWatch alarms. The platform bundle defines them (deploy-bundles/cloudformation/alarms.yaml)."
+                    } else { "No alarm is in this state." }}</p>
+                }.into_any(),
+                Some(_) => view! {
+                    <table id="alarms-table">
+                        <thead><tr><th>"State"</th><th>"Alarm"</th><th>"Watches"</th><th>"Reason"</th><th>"Since"</th><th></th></tr></thead>
+                        {groups().into_iter().map(|(comp, list)| view! {
+                            <tbody>
+                                <tr class="group"><td colspan="6">{comp}</td></tr>
+                                {list.into_iter().map(|a| {
+                                    let name = a.name.clone();
+                                    view! {
+                                        <tr data-alarm=a.name.clone() data-state=a.state.clone()>
+                                            <td class="nowrap"><span class=state_class(&a.state)>{a.state.clone()}</span></td>
+                                            <td><div class="mono">{a.name.clone()}</div>
+                                                <div class="muted">{a.kind.clone()}{a.description.clone().map(|d| format!(" · {d}"))}</div></td>
+                                            <td class="mono breakable">{a.watches.clone()}</td>
+                                            <td class="prose">{a.reason.clone()}</td>
+                                            <td class="nowrap">{a.state_changed_at.as_deref().map(when)}</td>
+                                            <td class="actions"><button class="history" on:click=move |_| open(name.clone())>"History"</button></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        }).collect_view()}
+                    </table>
+                }.into_any(),
+            }}
+        </div>
+        {move || selected.get().map(|name| view! {
+            <div class="panel" id="alarm-history">
+                <div class="row">
+                    <h2>"History of "<span class="mono">{name}</span></h2>
+                    <span class="spacer"></span>
+                    <button on:click=move |_| selected.set(None)>"Close"</button>
+                </div>
+                {move || match history.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <div class="result bad" role="alert">{e}</div> }.into_any(),
+                    Some(Ok(v)) if v.is_empty() => view! { <p class="muted">"No history recorded for this alarm."</p> }.into_any(),
+                    Some(Ok(v)) => view! {
+                        <table>
+                            <thead><tr><th>"When"</th><th>"Kind"</th><th>"What happened"</th></tr></thead>
+                            <tbody>{v.into_iter().map(|h| view! {
+                                <tr><td class="nowrap">{when(&h.at)}</td><td>{h.kind}</td><td class="prose">{h.summary}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                }}
+            </div>
+        })}
+    }
+}
