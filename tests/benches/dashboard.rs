@@ -1,6 +1,8 @@
 //! Dashboard benchmarks: LTTB on 1 M points (baseline: one min/max pass over the same
-//! points), and a 40-series refresh against the AWS emulator batched into one GetMetricData
-//! call versus one call per series (the baseline), both in the same run.
+//! points); a 40-series refresh against the AWS emulator batched into one GetMetricData
+//! call versus one call per series (the baseline); drawing each catalog chart as SVG (and
+//! PNG for export) versus serialising its data as JSON; and a full dashboard refresh (every
+//! catalog chart fetched and drawn) versus the fetch alone — all in the same run.
 //! `cargo bench -p vigil-tests --bench dashboard` (moto from scripts/test's venv)
 
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -48,6 +50,122 @@ fn chart(i: usize) -> Chart {
             })
             .collect(),
     }
+}
+
+/// Every catalog chart, resolved for a deployment named "bench", fed one point a minute for an
+/// hour; then the full refresh (fetch + draw) against the fetch alone, and per-chart drawing.
+async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
+    use vigil_core::metrics::{catalog, render};
+    let params: std::collections::HashMap<String, String> = catalog::load()
+        .parameters
+        .keys()
+        .map(|k| (k.clone(), if k == "environment" { "bench".to_string() } else { format!("bench-{k}") }))
+        .collect();
+    let (resolved, missing) = catalog::load().resolve(&params);
+    assert!(missing.is_empty(), "{missing:?}");
+    let now = chrono::Utc::now().timestamp() / 60 * 60;
+    let mut metrics = std::collections::HashSet::new();
+    for comp in &resolved.components {
+        for chart in &comp.charts {
+            for s in &chart.series {
+                let refs = match s {
+                    Series::Metric(m) => vec![m.clone()],
+                    Series::Expression { inputs, .. } => inputs.clone(),
+                };
+                for m in refs {
+                    if !metrics.insert((m.namespace.clone(), m.metric.clone(), format!("{:?}", m.dimensions))) {
+                        continue;
+                    }
+                    let data: Vec<MetricDatum> = (1..=60)
+                        .map(|k| {
+                            let mut d = MetricDatum::builder().metric_name(&m.metric).timestamp(DateTime::from_secs(now - k * 60)).value(50.0 + (k % 9) as f64);
+                            for (n, v) in &m.dimensions {
+                                d = d.dimensions(Dimension::builder().name(n).value(v).build());
+                            }
+                            d.build()
+                        })
+                        .collect();
+                    cw.put_metric_data().namespace(&m.namespace).set_metric_data(Some(data)).send().await.unwrap();
+                }
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let console = vigil_core::Console::open(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "bench")
+        .await
+        .unwrap();
+    console
+        .add_environment(&vigil_dto::EnvironmentInput {
+            name: "bench".into(),
+            credentials: vigil_dto::Credentials::Emulator,
+            region: "us-east-1".into(),
+            endpoint_url: Some(endpoint.to_string()),
+        })
+        .await
+        .unwrap();
+    console.select_environment("bench").await.unwrap();
+    let range = vigil_dto::TimeRange::Last { seconds: 3600 };
+    let (width, height) = (428, 210);
+    let (mut fetch_only, mut full) = (f64::MAX, f64::MAX);
+    let mut last = None;
+    let tz = chrono::Local;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let d = console.metrics(&[], range, width, &params).await.unwrap();
+        fetch_only = fetch_only.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let d2 = console.metrics(&[], range, width, &params).await.unwrap();
+        let view = render::dashboard_view(d2, vec![], width, height, false, &tz, now);
+        full = full.min(t.elapsed().as_secs_f64());
+        assert_eq!(view.charts.len(), d.charts.len());
+        last = Some(d);
+    }
+    let d = last.unwrap();
+    println!(
+        "full refresh of {} charts against moto ({} GetMetricData calls): fetch + draw {:.0} ms; fetch alone {:.0} ms; ratio {:.2}",
+        d.charts.len(),
+        d.api_calls,
+        full * 1e3,
+        fetch_only * 1e3,
+        full / fetch_only
+    );
+
+    // Per chart: SVG for the ui, PNG for export, against JSON of the same data.
+    let style = render::Style::ui(width, height, false);
+    let export = render::Style { width: 900, height: 320, dark: false, titled: true, scale: 2.0 };
+    let rounds = 20;
+    let (mut svg_t, mut png_t, mut json_t) = (0.0, 0.0, 0.0);
+    let (mut svg_bytes, mut json_bytes, mut max_svg) = (0usize, 0usize, 0usize);
+    for c in &d.charts {
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let s = render::svg(c, d.start, d.end, style, &tz).unwrap();
+            svg_t += t.elapsed().as_secs_f64();
+            svg_bytes += s.image.len();
+            max_svg = max_svg.max(s.image.len());
+            let t = Instant::now();
+            let j = serde_json::to_string(c).unwrap();
+            json_t += t.elapsed().as_secs_f64();
+            json_bytes += j.len();
+        }
+        let t = Instant::now();
+        std::hint::black_box(render::png(c, d.start, d.end, export, &tz).unwrap());
+        png_t += t.elapsed().as_secs_f64();
+    }
+    let n = (d.charts.len() * rounds) as f64;
+    let points: usize = d.charts.iter().map(|c| c.series.iter().map(|s| s.points.len()).sum::<usize>()).sum::<usize>() / d.charts.len();
+    println!(
+        "per chart ({} charts, {points} points on average, {width}×{height}): SVG {:.2} ms, {:.1} KB on average ({:.1} KB largest); JSON of the same data {:.3} ms, {:.1} KB; ratio time {:.0}, size {:.1}; PNG export 1800×640 {:.1} ms",
+        d.charts.len(),
+        svg_t / n * 1e3,
+        svg_bytes as f64 / n / 1024.0,
+        max_svg as f64 / 1024.0,
+        json_t / n * 1e3,
+        json_bytes as f64 / n / 1024.0,
+        svg_t / json_t,
+        svg_bytes as f64 / json_bytes as f64,
+        png_t / d.charts.len() as f64 * 1e3
+    );
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -101,4 +219,5 @@ async fn main() {
         single * 1e3,
         batched / single
     );
+    full_dashboard(&cw, &moto.endpoint()).await;
 }
