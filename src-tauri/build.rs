@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "verify_oplog",
     "get_theme",
     "set_theme",
+    "deployment_parameters",
     "metrics_dashboard",
     "export_chart",
     "list_alarms",

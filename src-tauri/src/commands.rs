@@ -3,7 +3,7 @@
 use tauri::State;
 use vigil_core::Console;
 use vigil_dto::{
-    AlarmHistoryEntry, AlarmInfo, AppInfo, ChartData, CheckReport, DashboardView, Environment, EnvironmentInput, ErrorInfo, ExportFormat,
+    AlarmHistoryEntry, AlarmInfo, AppInfo, ChartData, CheckReport, DashboardView, DeploymentParameter, Environment, EnvironmentInput, ErrorInfo, ExportFormat,
     OplogEntry, ProfileList, Theme, TimeRange, VerifyReport,
 };
 
@@ -84,6 +84,11 @@ pub async fn get_theme(c: State<'_, Console>) -> Res<Theme> {
 #[tauri::command]
 pub async fn set_theme(c: State<'_, Console>, theme: Theme) -> Res<Theme> {
     Ok(c.set_theme(theme).await?)
+}
+
+#[tauri::command]
+pub fn deployment_parameters(c: State<'_, Console>) -> Vec<DeploymentParameter> {
+    c.deployment_parameters()
 }
 
 /// Chart height in the ui, in CSS pixels.

@@ -38,6 +38,7 @@ fn main() {
             commands::verify_oplog,
             commands::get_theme,
             commands::set_theme,
+            commands::deployment_parameters,
             commands::metrics_dashboard,
             commands::export_chart,
             commands::list_alarms,

@@ -100,6 +100,7 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
             credentials: vigil_dto::Credentials::Emulator,
             region: "us-east-1".into(),
             endpoint_url: Some(endpoint.to_string()),
+            deployment: Default::default(),
         })
         .await
         .unwrap();

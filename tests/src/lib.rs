@@ -144,6 +144,9 @@ impl TauriDriver {
         }
         let proc = spawn(&mut cmd, "tauri-driver");
         wait_until("tauri-driver", Duration::from_secs(30), || accepts(port));
+        // tauri-driver forwards a new session to WebKitWebDriver, which it starts itself; a
+        // request before that one listens is dropped (seen as "IncompleteMessage").
+        wait_until("WebKitWebDriver", Duration::from_secs(30), || accepts(native));
         TauriDriver { port, _proc: proc }
     }
 }

@@ -274,5 +274,20 @@ async fn dashboard_and_alarms() {
     s.find(&row).await;
     s.click(&format!("{row} .history")).await;
     s.find("#alarm-history").await;
+
+    // Aurora's charts need the DB cluster id: the page says so until the environment names it.
+    s.click("#nav-metrics").await;
+    s.click("#comp-aurora").await;
+    s.find("#unavailable").await;
+    s.click("#nav-environments").await;
+    s.click(&format!("tr[data-env='{ENV}'] .edit-env")).await;
+    s.click("#env-deployment summary").await;
+    s.type_into("#dep-db_cluster_id", "pj-db").await;
+    s.click("#env-save").await;
+    s.find(&format!("tr[data-env='{ENV}']")).await;
+    s.click("#nav-metrics").await;
+    s.click("#comp-aurora").await;
+    s.find("section[data-chart='db_cpu']").await;
+    assert!(s.client.find(Locator::Css("#unavailable")).await.is_err(), "no chart of Aurora left out");
     s.close().await;
 }

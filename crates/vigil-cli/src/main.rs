@@ -97,6 +97,10 @@ struct EnvSettings {
     /// Endpoint URL override (VPC endpoint, proxy or emulator).
     #[arg(long)]
     endpoint: Option<String>,
+    /// A deployment parameter for the dashboards, e.g. --param cluster_name=pj-prod
+    /// (repeatable; an empty value removes it). `vigil metrics params` lists them.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
 }
 
 impl EnvSettings {
@@ -137,10 +141,12 @@ enum MetricsCommand {
         /// A deployment parameter, e.g. --param cluster_name=pj-prod (repeatable).
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
-        /// Every data point as CSV (component,chart,series,time,value) instead of a summary.
+        /// Every data point as CSV (component,chart,series,unit,time,value) instead of a summary.
         #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
+    /// The deployment parameters the catalog uses, and the current environment's values.
+    Params,
 }
 
 #[derive(Subcommand)]
@@ -255,13 +261,27 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(if report.ok { 0 } else { 5 })
         }
+        Command::Metrics(MetricsCommand::Params) => {
+            let env = console.current_environment().await?;
+            let params = console.deployment_parameters();
+            if json {
+                print_json(&serde_json::json!({ "parameters": params, "environment": env.as_ref().map(|e| &e.name), "values": env.as_ref().map(|e| &e.deployment) }));
+                return Ok(0);
+            }
+            for p in params {
+                let value = env.as_ref().and_then(|e| e.deployment.get(&p.name).cloned());
+                let shown = match (p.name.as_str(), value, &env) {
+                    (_, Some(v), _) => v,
+                    ("environment", None, Some(e)) => format!("{} (the environment's name)", e.name),
+                    _ => "-".into(),
+                };
+                println!("{:<18} {:<28} {}", p.name, shown, p.description);
+            }
+            Ok(0)
+        }
         Command::Metrics(MetricsCommand::Get { selection, range, width, params, csv }) => {
             let range = vigil_core::metrics::dashboard::parse_range(&range).map_err(|e| usage(&e, "e.g. --range 3h"))?;
-            let mut p = std::collections::HashMap::new();
-            for kv in &params {
-                let (k, v) = kv.split_once('=').ok_or_else(|| usage(&format!("`{kv}` is not NAME=VALUE"), "e.g. --param cluster_name=pj-prod"))?;
-                p.insert(k.trim().to_string(), v.trim().to_string());
-            }
+            let p = parse_params(&params)?.into_iter().filter(|(_, v)| !v.is_empty()).collect();
             let data = console.metrics(&selection, range, width, &p).await?;
             if json {
                 print_json(&data);
@@ -337,7 +357,8 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
         EnvCommand::Add { name, settings } => {
             let region = settings.region.clone().ok_or_else(|| usage("--region is required", "e.g. --region eu-west-1"))?;
             let credentials = settings.credentials().unwrap_or(Credentials::DefaultChain);
-            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone() }).await?;
+            let deployment = parse_params(&settings.params)?.into_iter().collect();
+            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone(), deployment }).await?;
             if json {
                 print_json(&env);
             } else {
@@ -352,6 +373,11 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
                 credentials: settings.credentials().unwrap_or(before.credentials.clone()),
                 region: settings.region.clone().unwrap_or(before.region.clone()),
                 endpoint_url: if no_endpoint { None } else { settings.endpoint.clone().or(before.endpoint_url.clone()) },
+                deployment: {
+                    let mut d = before.deployment.clone();
+                    d.extend(parse_params(&settings.params)?);
+                    d
+                },
             };
             let env = console.update_environment(&name, &input).await?;
             if json {
@@ -414,6 +440,17 @@ fn confirm(question: &str) -> Result<bool, Failure> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// `NAME=VALUE` pairs (values trimmed; an empty value is kept, to remove a parameter).
+fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    params
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').ok_or_else(|| usage(&format!("`{kv}` is not NAME=VALUE"), "e.g. --param cluster_name=pj-prod"))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 fn rfc3339(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
@@ -439,6 +476,6 @@ fn print_metrics(d: &vigil_dto::DashboardData) {
         }
     }
     for u in &d.unavailable {
-        println!("(not shown: {u}; pass it with --param)");
+        println!("(not shown: {u}; set it with `vigil env edit <environment> --param NAME=VALUE`)");
     }
 }

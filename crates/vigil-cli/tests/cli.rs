@@ -174,6 +174,19 @@ fn metrics_get_reads_the_platform_metrics_as_text_csv_and_json() {
     let bad = vigil(d, &["metrics", "get", "documents", "--range", "5y"]);
     assert_eq!(code(&bad), 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unit"));
+    // Aurora's charts need the DB cluster id: not shown until the environment names it.
+    let j = json(&vigil(d, &["metrics", "get", "aurora", "--json"]));
+    assert_eq!(j["charts"].as_array().unwrap().len(), 0);
+    assert!(j["unavailable"].as_array().unwrap().iter().any(|u| u.as_str().unwrap().contains("db_cluster_id")), "{j}");
+    assert_eq!(code(&vigil(d, &["env", "edit", "sandbox", "--param", "db_cluster_id=pj-db"])), 0);
+    let j = json(&vigil(d, &["metrics", "get", "aurora", "--json"]));
+    assert!(j["charts"].as_array().unwrap().len() >= 5 && j["unavailable"].as_array().unwrap().is_empty(), "{j}");
+    let params = vigil(d, &["metrics", "params"]);
+    assert!(String::from_utf8_lossy(&params.stdout).lines().any(|l| l.starts_with("db_cluster_id") && l.contains("pj-db")));
+    let bad = vigil(d, &["env", "edit", "sandbox", "--param", "db_cluster=pj-db"]);
+    assert_eq!(code(&bad), 2, "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("db_cluster_id"));
+
     let unknown = vigil(d, &["metrics", "get", "nonsense"]);
     assert_eq!(code(&unknown), 2);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("choose from"));

@@ -116,9 +116,19 @@ impl Console {
         self.environment(&env.name).await
     }
 
+    /// The deployment parameters the metric catalog uses, with what each names.
+    pub fn deployment_parameters(&self) -> Vec<vigil_dto::DeploymentParameter> {
+        crate::metrics::catalog::load()
+            .parameters
+            .into_iter()
+            .map(|(name, description)| vigil_dto::DeploymentParameter { name, description })
+            .collect()
+    }
+
     /// The platform dashboard for the current environment: `selection` names components or
-    /// charts (all when empty); `params` adds to or overrides the deployment's parameters
-    /// (the platform environment name defaults to the Vigil environment's name).
+    /// charts (all when empty); the environment's deployment parameters fill the catalog,
+    /// `params` adds to or overrides them (the platform environment name defaults to the
+    /// Vigil environment's name).
     pub async fn metrics(
         &self,
         selection: &[String],
@@ -134,6 +144,7 @@ impl Console {
             return Err(Error::validation("selection", format!("no component or chart `{bad}`; choose from {}", known.join(", "))));
         }
         let mut all = std::collections::HashMap::from([("environment".to_string(), env.name.clone())]);
+        all.extend(env.deployment.clone());
         all.extend(params.clone());
         let (resolved, unavailable) = catalog.resolve(&all);
         let op_id = aws::new_op_id();
@@ -267,17 +278,19 @@ impl Console {
     /// Makes sure the local sandbox environment exists, points at `endpoint` and is current.
     /// Writes nothing when it already is so.
     pub async fn ensure_sandbox(&self, endpoint: &str) -> Result<Environment> {
-        let input = environments::validate(&EnvironmentInput {
-            name: SANDBOX_ENV.into(),
-            credentials: Credentials::Emulator,
-            region: "us-east-1".into(),
-            endpoint_url: Some(endpoint.into()),
-        })?;
         let existing = match self.environment(SANDBOX_ENV).await {
             Ok(e) => Some(e),
             Err(Error::EnvironmentNotFound(_)) => None,
             Err(e) => return Err(e),
         };
+        let input = environments::validate(&EnvironmentInput {
+            name: SANDBOX_ENV.into(),
+            credentials: Credentials::Emulator,
+            region: "us-east-1".into(),
+            endpoint_url: Some(endpoint.into()),
+            // Deployment parameters the user gave the sandbox are kept.
+            deployment: existing.as_ref().map(|e| e.deployment.clone()).unwrap_or_default(),
+        })?;
         let env = match existing {
             Some(e) if environments::to_input(&e) == input => e,
             Some(_) => self.update_environment(SANDBOX_ENV, &input).await?,
@@ -303,7 +316,13 @@ mod tests {
     }
 
     fn input(name: &str) -> EnvironmentInput {
-        EnvironmentInput { name: name.into(), credentials: Credentials::Profile { name: "ops".into() }, region: "eu-west-1".into(), endpoint_url: None }
+        EnvironmentInput {
+            name: name.into(),
+            credentials: Credentials::Profile { name: "ops".into() },
+            region: "eu-west-1".into(),
+            endpoint_url: None,
+            deployment: Default::default(),
+        }
     }
 
     async fn actions(c: &Console) -> Vec<String> {
@@ -357,6 +376,28 @@ mod tests {
         // Into a directory that does not exist: an error, no record.
         assert!(c.export_chart(&chart, 0, 60, vigil_dto::ExportFormat::Csv, false, &d.path().join("no/such.csv")).await.is_err());
         assert_eq!(c.oplog(10, None).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn deployment_parameters_are_kept_edited_and_restored_with_the_environment() {
+        let (_d, c) = console().await;
+        let mut i = input("prod");
+        i.deployment.insert("cluster_name".into(), "pj-prod".into());
+        let env = c.add_environment(&i).await.unwrap();
+        assert_eq!(env.deployment["cluster_name"], "pj-prod");
+        // An edit that changes something else keeps them; one that empties a value drops it.
+        let mut edit = environments::to_input(&env);
+        edit.region = "eu-central-1".into();
+        assert_eq!(c.update_environment("prod", &edit).await.unwrap().deployment["cluster_name"], "pj-prod");
+        edit.deployment.insert("cluster_name".into(), "".into());
+        edit.deployment.insert("bucket".into(), "pj-docs".into());
+        let env = c.update_environment("prod", &edit).await.unwrap();
+        assert_eq!(env.deployment.keys().collect::<Vec<_>>(), ["bucket"]);
+        // Removal logs the whole input, so undo (adding it again) brings them back.
+        let removed = c.remove_environment("prod").await.unwrap();
+        let again = c.add_environment(&environments::to_input(&removed)).await.unwrap();
+        assert_eq!(again.deployment["bucket"], "pj-docs");
+        assert!(c.deployment_parameters().iter().any(|p| p.name == "db_cluster_id"));
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use crate::aws::{is_loopback_url, regions};
 use crate::error::{Error, Result};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::collections::BTreeMap;
 use vigil_dto::{Credentials, Environment, EnvironmentInput};
 
 pub const CURRENT_KEY: &str = "current_environment";
@@ -43,7 +44,31 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
         }
         Credentials::DefaultChain => Credentials::DefaultChain,
     };
-    Ok(EnvironmentInput { name, credentials, region, endpoint_url })
+    let deployment = validate_deployment(&input.deployment)?;
+    Ok(EnvironmentInput { name, credentials, region, endpoint_url, deployment })
+}
+
+/// Deployment parameters: names the metric catalog knows, values trimmed (empty ones dropped),
+/// printable and at most 255 characters.
+fn validate_deployment(d: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    let known = crate::metrics::catalog::load().parameters;
+    let mut out = BTreeMap::new();
+    for (k, v) in d {
+        let k = k.trim();
+        if !known.contains_key(k) {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err(Error::validation("deployment", format!("`{k}` is not a deployment parameter; use one of {}", names.join(", "))));
+        }
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        if v.chars().count() > 255 || v.chars().any(char::is_control) {
+            return Err(Error::validation("deployment", format!("{k}: use at most 255 printable characters")));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
 }
 
 fn validate_endpoint(raw: &str) -> Result<String> {
@@ -67,9 +92,9 @@ fn validate_endpoint(raw: &str) -> Result<String> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-type Row = (i64, String, String, Option<String>, String, Option<String>, String, String);
+type Row = (i64, String, String, Option<String>, String, Option<String>, String, String, String);
 
-const COLUMNS: &str = "id, name, credentials, profile, region, endpoint_url, created_at, updated_at";
+const COLUMNS: &str = "id, name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment";
 
 fn from_row(r: Row, current: Option<&str>) -> Environment {
     let credentials = match (r.2.as_str(), r.3) {
@@ -78,7 +103,9 @@ fn from_row(r: Row, current: Option<&str>) -> Environment {
         _ => Credentials::DefaultChain,
     };
     let is_current = current.is_some_and(|c| c.eq_ignore_ascii_case(&r.1));
-    Environment { id: r.0, name: r.1, credentials, region: r.4, endpoint_url: r.5, created_at: r.6, updated_at: r.7, current: is_current }
+    // Written by this module as a JSON object of strings; anything else reads as empty.
+    let deployment = serde_json::from_str(&r.8).unwrap_or_default();
+    Environment { id: r.0, name: r.1, credentials, region: r.4, endpoint_url: r.5, created_at: r.6, updated_at: r.7, current: is_current, deployment }
 }
 
 fn split(c: &Credentials) -> (&'static str, Option<&str>) {
@@ -120,6 +147,10 @@ pub async fn current(pool: &SqlitePool) -> Result<Option<Environment>> {
     }
 }
 
+fn deployment_json(d: &BTreeMap<String, String>) -> String {
+    serde_json::Value::from_iter(d.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))).to_string()
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -131,29 +162,33 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub async fn insert(tx: &mut Transaction<'static, Sqlite>, input: &EnvironmentInput) -> Result<Environment> {
     let (kind, profile) = split(&input.credentials);
     let ts = now();
-    sqlx::query("INSERT INTO environments (name, credentials, profile, region, endpoint_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(&input.name)
-        .bind(kind)
-        .bind(profile)
-        .bind(&input.region)
-        .bind(&input.endpoint_url)
-        .bind(&ts)
-        .bind(&ts)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { Error::EnvironmentExists(input.name.clone()) } else { e.into() })?;
+    sqlx::query(
+        "INSERT INTO environments (name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&input.name)
+    .bind(kind)
+    .bind(profile)
+    .bind(&input.region)
+    .bind(&input.endpoint_url)
+    .bind(&ts)
+    .bind(&ts)
+    .bind(deployment_json(&input.deployment))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { Error::EnvironmentExists(input.name.clone()) } else { e.into() })?;
     get(tx, &input.name).await
 }
 
 pub async fn update(tx: &mut Transaction<'static, Sqlite>, id: i64, input: &EnvironmentInput) -> Result<Environment> {
     let (kind, profile) = split(&input.credentials);
-    sqlx::query("UPDATE environments SET name = ?, credentials = ?, profile = ?, region = ?, endpoint_url = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE environments SET name = ?, credentials = ?, profile = ?, region = ?, endpoint_url = ?, updated_at = ?, deployment = ? WHERE id = ?")
         .bind(&input.name)
         .bind(kind)
         .bind(profile)
         .bind(&input.region)
         .bind(&input.endpoint_url)
         .bind(now())
+        .bind(deployment_json(&input.deployment))
         .bind(id)
         .execute(&mut **tx)
         .await
@@ -168,7 +203,13 @@ pub async fn delete(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<()
 
 /// The environment as an input again (for edits, undo and operator-log details).
 pub fn to_input(e: &Environment) -> EnvironmentInput {
-    EnvironmentInput { name: e.name.clone(), credentials: e.credentials.clone(), region: e.region.clone(), endpoint_url: e.endpoint_url.clone() }
+    EnvironmentInput {
+        name: e.name.clone(),
+        credentials: e.credentials.clone(),
+        region: e.region.clone(),
+        endpoint_url: e.endpoint_url.clone(),
+        deployment: e.deployment.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +217,7 @@ mod tests {
     use super::*;
 
     fn input(name: &str, region: &str, endpoint: Option<&str>, credentials: Credentials) -> EnvironmentInput {
-        EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint.map(String::from) }
+        EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint.map(String::from), deployment: Default::default() }
     }
 
     fn field_of(r: Result<EnvironmentInput>) -> &'static str {
@@ -184,6 +225,21 @@ mod tests {
             Err(Error::Validation { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn deployment_parameters_are_checked_and_trimmed() {
+        let mut i = input("a", "us-east-1", None, Credentials::DefaultChain);
+        i.deployment = [("cluster_name", " pj-prod "), ("bucket", "  "), ("db_cluster_id", "pj-db")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let ok = validate(&i).unwrap();
+        assert_eq!(ok.deployment.len(), 2, "an empty value is dropped");
+        assert_eq!(ok.deployment["cluster_name"], "pj-prod");
+        i.deployment = [("clustername".to_string(), "x".to_string())].into_iter().collect();
+        assert!(matches!(validate(&i), Err(Error::Validation { field: "deployment", ref message }) if message.contains("cluster_name")));
+        i.deployment = [("bucket".to_string(), "a\nb".to_string())].into_iter().collect();
+        assert_eq!(field_of(validate(&i)), "deployment");
+        i.deployment = [("bucket".to_string(), "x".repeat(256))].into_iter().collect();
+        assert_eq!(field_of(validate(&i)), "deployment");
     }
 
     #[test]

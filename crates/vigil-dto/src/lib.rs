@@ -42,6 +42,10 @@ pub struct Environment {
     pub updated_at: String,
     /// Whether this is the environment the whole app currently works on.
     pub current: bool,
+    /// What the platform's deployment is called here (metric catalog parameter → value, e.g.
+    /// `cluster_name` → `pj-prod`); charts need these to find their metrics.
+    #[serde(default)]
+    pub deployment: std::collections::BTreeMap<String, String>,
 }
 
 /// What the user types to add or edit an environment.
@@ -51,6 +55,16 @@ pub struct EnvironmentInput {
     pub credentials: Credentials,
     pub region: String,
     pub endpoint_url: Option<String>,
+    /// Deployment parameters (see [`Environment::deployment`]); an empty value removes one.
+    #[serde(default)]
+    pub deployment: std::collections::BTreeMap<String, String>,
+}
+
+/// A deployment parameter the metric catalog uses, with what it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentParameter {
+    pub name: String,
+    pub description: String,
 }
 
 /// How a profile in ~/.aws/config or ~/.aws/credentials gets its credentials.

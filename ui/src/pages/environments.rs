@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use std::sync::Arc;
-use vigil_dto::{CheckReport, Credentials, Environment, EnvironmentInput, ErrorInfo, ProfileList, KNOWN_REGIONS};
+use std::collections::BTreeMap;
+use vigil_dto::{CheckReport, Credentials, DeploymentParameter, Environment, EnvironmentInput, ErrorInfo, ProfileList, KNOWN_REGIONS};
 
 /// What the form is doing: adding, or editing the environment with this name.
 #[derive(Clone, PartialEq)]
@@ -34,7 +35,13 @@ fn credentials_from(value: &str) -> Credentials {
 }
 
 fn input_of(e: &Environment) -> EnvironmentInput {
-    EnvironmentInput { name: e.name.clone(), credentials: e.credentials.clone(), region: e.region.clone(), endpoint_url: e.endpoint_url.clone() }
+    EnvironmentInput {
+        name: e.name.clone(),
+        credentials: e.credentials.clone(),
+        region: e.region.clone(),
+        endpoint_url: e.endpoint_url.clone(),
+        deployment: e.deployment.clone(),
+    }
 }
 
 #[component]
@@ -229,12 +236,18 @@ fn EnvForm(mode: RwSignal<FormMode>) -> impl IntoView {
     let creds = RwSignal::new(editing.as_ref().map(|e| credentials_value(&e.credentials)).unwrap_or_else(|| "default_chain".into()));
     let region = RwSignal::new(editing.as_ref().map(|e| e.region.clone()).unwrap_or_default());
     let endpoint = RwSignal::new(editing.as_ref().and_then(|e| e.endpoint_url.clone()).unwrap_or_default());
+    let deployment = RwSignal::new(editing.as_ref().map(|e| e.deployment.clone()).unwrap_or_default());
     let error = RwSignal::new(None::<ErrorInfo>);
     let saving = RwSignal::new(false);
     let profiles = RwSignal::new(None::<ProfileList>);
+    let parameters = RwSignal::new(Vec::<DeploymentParameter>::new());
     spawn_local(async move {
         match ipc::call0::<ProfileList>("list_profiles").await {
             Ok(p) => profiles.set(Some(p)),
+            Err(e) => error.set(Some(e)),
+        }
+        match ipc::call0::<Vec<DeploymentParameter>>("deployment_parameters").await {
+            Ok(p) => parameters.set(p),
             Err(e) => error.set(Some(e)),
         }
     });
@@ -256,6 +269,7 @@ fn EnvForm(mode: RwSignal<FormMode>) -> impl IntoView {
             credentials: credentials_from(&creds.get_untracked()),
             region: region.get_untracked(),
             endpoint_url: Some(endpoint.get_untracked()).filter(|s| !s.trim().is_empty()),
+            deployment: deployment.get_untracked(),
         };
         let original = original.clone();
         saving.set(true);
@@ -311,6 +325,22 @@ fn EnvForm(mode: RwSignal<FormMode>) -> impl IntoView {
                 <label for="env-endpoint">"Endpoint URL"</label>
                 <input id="env-endpoint" placeholder="optional, e.g. a VPC endpoint or http://127.0.0.1:5000" prop:value=move || endpoint.get()
                     on:input=move |ev| endpoint.set(event_target_value(&ev))/>
+                <details class="span" id="env-deployment" open=move || deployment.with_untracked(|d| !d.is_empty())>
+                    <summary>"Deployment — what the platform's resources are called here (for the dashboards)"</summary>
+                    <div class="grid">
+                        {move || parameters.get().into_iter().map(|p| {
+                            let key = p.name.clone();
+                            let key2 = p.name.clone();
+                            let placeholder = if p.name == "environment" { "the environment's name".to_string() } else { p.description.clone() };
+                            view! {
+                                <label for=format!("dep-{}", p.name) title=p.description.clone()>{p.name.clone()}</label>
+                                <input id=format!("dep-{}", p.name) placeholder=placeholder
+                                    prop:value=move || deployment.with(|d| d.get(&key).cloned().unwrap_or_default())
+                                    on:input=move |ev| { let v = event_target_value(&ev); deployment.update(|d: &mut BTreeMap<String, String>| { d.insert(key2.clone(), v); }); }/>
+                            }
+                        }).collect_view()}
+                    </div>
+                </details>
                 {move || error.get().map(|e| view! {
                     <div class="field-error" id="form-error" role="alert">{e.message}{e.hint.map(|h| format!(" — {h}"))}</div>
                 })}

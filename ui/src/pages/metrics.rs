@@ -196,6 +196,7 @@ pub fn MetricsPage() -> impl IntoView {
                 {format!("{} chart{} not shown: the environment's deployment does not name what {} watch ({}).",
                     d.unavailable.len(), if d.unavailable.len() == 1 { " is" } else { "s are" },
                     if d.unavailable.len() == 1 { "it would" } else { "they would" }, d.unavailable.join("; "))}
+                " Name them under Environments → Edit → Deployment."
             </div>
         })}
         <div class="charts" node_ref=grid>
