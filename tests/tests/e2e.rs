@@ -246,6 +246,11 @@ async fn dashboard_and_alarms() {
     assert!(period > 60, "a week is fetched at a coarser period, got {period}");
     assert!(s.attr(docs, "data-points").await.parse::<usize>().unwrap() >= 1);
 
+    // Auto-refresh every 10 s fetches again by itself; Off stops it.
+    s.find("#auto-refresh").await.select_by_value("10").await.unwrap();
+    s.find("#dash-status[data-refreshes='3'][data-loading='false']").await;
+    s.find("#auto-refresh").await.select_by_value("0").await.unwrap();
+
     // PNG export writes a valid image where the save dialog answers.
     s.click(&format!("{docs} .export-png")).await;
     s.client
