@@ -264,6 +264,10 @@ fn ChartCard(chart: ChartView, on_export: Callback<(ChartView, ExportFormat)>) -
                 Some(Reading { label: s.label.clone(), color: colors.get(i).cloned().unwrap_or_default(), value: format_value(v, &unit), y: y / k })
             })
             .collect();
+        if readings.is_empty() {
+            hover.set(None);
+            return;
+        }
         let x = at.map(|pt| plot.left + (pt - plot.x_min) as f64 / (plot.x_max - plot.x_min).max(1) as f64 * plot.width).unwrap_or(px);
         hover.set(Some(Hover { x: x / k, top: plot.top / k, height: plot.height / k, flip: x > plot.left + plot.width / 2.0, time: at.map(local_time).unwrap_or_default(), readings }));
     };

@@ -60,15 +60,15 @@ impl Intercept for VigilUserAgent {
 }
 
 /// A service error as `Code: message`, or the transport failure with its causes.
-pub fn describe_sdk_error<E, R>(e: &aws_sdk_sts::error::SdkError<E, R>) -> String
+pub fn describe_sdk_error<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> String
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match e {
-        aws_sdk_sts::error::SdkError::ServiceError(s) => {
-            format!("{}: {}", s.err().code().unwrap_or("error"), s.err().message().unwrap_or("no message"))
-        }
+        aws_sdk_sts::error::SdkError::ServiceError(s) => match (s.err().code(), s.err().message()) {
+            (None, None) => format!("the service answered HTTP {} without an error code or message", s.raw().status().as_u16()),
+            (code, message) => format!("{}: {}", code.unwrap_or("error"), message.unwrap_or("no message")),
+        },
         other => aws_sdk_sts::error::DisplayErrorContext(other).to_string(),
     }
 }
