@@ -101,6 +101,7 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
             region: "us-east-1".into(),
             endpoint_url: Some(endpoint.to_string()),
             deployment: Default::default(),
+            platform_db: None,
         })
         .await
         .unwrap();

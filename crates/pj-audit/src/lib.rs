@@ -11,6 +11,8 @@
 //! Checkpoint (version 1): Ed25519 over `"pj-audit-checkpoint/1\n" ‖ stream_id, seq, head_hash,
 //! at` (same field encoding). `key_id` = first 16 hex digits of SHA-256(public key).
 
+#[cfg(feature = "pg")]
+pub mod pg;
 mod verify;
 
 pub use verify::{verify_stream, Break, BreakKind, StreamReport};

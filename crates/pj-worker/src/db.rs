@@ -2,8 +2,8 @@
 //! de-ID audit log with its per-stream hash chains and signed checkpoints.
 
 use crate::deid::Category;
-use chrono::{DateTime, Utc};
-use pj_audit::{chain_next, AuditRecord, Checkpoint, Hash, NewRecord, SpanRef, StreamReport};
+use chrono::Utc;
+use pj_audit::{chain_next, AuditRecord, Checkpoint, Hash, NewRecord, StreamReport};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
@@ -244,11 +244,7 @@ impl Db {
     }
 
     pub async fn stream_records(&self, stream_id: &str) -> Result<Vec<AuditRecord>> {
-        let rows = sqlx::query(
-            "SELECT stream_id, seq, id, at, actor, action, document_id, job_id, detector_version, category_counts, spans,
-                    input_sha256, output_sha256, prev_hash, hash
-             FROM audit_log WHERE stream_id = $1 ORDER BY seq",
-        )
+        let rows = sqlx::query(&format!("SELECT {} FROM audit_log WHERE stream_id = $1 ORDER BY seq", pj_audit::pg::RECORD_COLUMNS))
         .bind(stream_id)
         .fetch_all(&self.pool)
         .await?;
@@ -256,23 +252,11 @@ impl Db {
     }
 
     pub async fn stream_checkpoints(&self, stream_id: &str) -> Result<Vec<Checkpoint>> {
-        let rows = sqlx::query("SELECT stream_id, seq, head_hash, at, key_id, signature FROM audit_checkpoints WHERE stream_id = $1 ORDER BY seq")
+        let rows = sqlx::query(&format!("SELECT {} FROM audit_checkpoints WHERE stream_id = $1 ORDER BY seq", pj_audit::pg::CHECKPOINT_COLUMNS))
             .bind(stream_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let sig: Vec<u8> = r.get(5);
-                Ok(Checkpoint {
-                    stream_id: r.get(0),
-                    seq: r.get(1),
-                    head_hash: to_hash(&r.get::<Vec<u8>, _>(2))?,
-                    at: r.get(3),
-                    key_id: r.get(4),
-                    signature: sig.try_into().map_err(|_| decode_err("signature is not 64 bytes"))?,
-                })
-            })
-            .collect()
+        rows.iter().map(checkpoint_from_row).collect()
     }
 }
 
@@ -334,39 +318,7 @@ async fn append_audit(tx: &mut Transaction<'_, Postgres>, stream_id: &str, body:
     Ok(r)
 }
 
-fn decode_err(msg: &str) -> sqlx::Error {
-    sqlx::Error::Decode(msg.to_string().into())
-}
-
-fn to_hash(v: &[u8]) -> Result<Hash> {
-    v.try_into().map_err(|_| decode_err("hash is not 32 bytes"))
-}
-
-fn record_from_row(r: &sqlx::postgres::PgRow) -> Result<AuditRecord> {
-    let counts: serde_json::Value = r.get(9);
-    let spans: serde_json::Value = r.get(10);
-    let opt_hash = |v: Option<Vec<u8>>| v.map(|v| to_hash(&v)).transpose();
-    let at: DateTime<Utc> = r.get(3);
-    Ok(AuditRecord {
-        stream_id: r.get(0),
-        seq: r.get(1),
-        body: NewRecord {
-            id: r.get(2),
-            at,
-            actor: r.get(4),
-            action: r.get(5),
-            document_id: r.get(6),
-            job_id: r.get(7),
-            detector_version: r.get(8),
-            category_counts: serde_json::from_value::<BTreeMap<String, i64>>(counts).map_err(|e| decode_err(&e.to_string()))?,
-            spans: serde_json::from_value::<Vec<SpanRef>>(spans).map_err(|e| decode_err(&e.to_string()))?,
-            input_sha256: opt_hash(r.get(11))?,
-            output_sha256: opt_hash(r.get(12))?,
-        },
-        prev_hash: to_hash(&r.get::<Vec<u8>, _>(13))?,
-        hash: to_hash(&r.get::<Vec<u8>, _>(14))?,
-    })
-}
+use pj_audit::pg::{checkpoint_from_row, record_from_row, to_hash};
 
 /// Per-category counts as the audit log stores them.
 pub fn counts_by_name(counts: &BTreeMap<Category, i64>) -> BTreeMap<String, i64> {

@@ -358,7 +358,7 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             let region = settings.region.clone().ok_or_else(|| usage("--region is required", "e.g. --region eu-west-1"))?;
             let credentials = settings.credentials().unwrap_or(Credentials::DefaultChain);
             let deployment = parse_params(&settings.params)?.into_iter().collect();
-            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone(), deployment }).await?;
+            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone(), deployment, platform_db: None }).await?;
             if json {
                 print_json(&env);
             } else {
@@ -378,6 +378,7 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
                     d.extend(parse_params(&settings.params)?);
                     d
                 },
+                platform_db: before.platform_db.clone(),
             };
             let env = console.update_environment(&name, &input).await?;
             if json {

@@ -19,6 +19,9 @@ pub struct Console {
     profiles: ProfileSource,
     actor: String,
     client: &'static str,
+    pub(crate) secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
+    /// Platform database pools per environment (see `platform_console.rs`).
+    pub(crate) pools: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<String, crate::platform_console::CachedPool>>>,
 }
 
 /// The OS user running Vigil, recorded as the actor of operator-log records.
@@ -29,7 +32,25 @@ pub fn os_user() -> String {
 impl Console {
     /// Opens the store at `path`. `client` says which front end acts ("app", "cli").
     pub async fn open(path: &Path, profiles: ProfileSource, client: &'static str) -> Result<Console> {
-        Ok(Console { store: Store::open(path).await?, profiles, actor: os_user(), client })
+        Console::open_with_secrets(path, profiles, client, std::sync::Arc::new(crate::secrets::Keychain)).await
+    }
+
+    /// As [`Console::open`], with another secret store (tests use the in-memory one).
+    pub async fn open_with_secrets(
+        path: &Path,
+        profiles: ProfileSource,
+        client: &'static str,
+        secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
+    ) -> Result<Console> {
+        Ok(Console { store: Store::open(path).await?, profiles, actor: os_user(), client, secrets, pools: Default::default() })
+    }
+
+    pub(crate) fn profile_source(&self) -> &ProfileSource {
+        &self.profiles
+    }
+
+    pub(crate) fn action_for(&self, action: &str, target: &str, details: serde_json::Value) -> Action {
+        self.action(action, target, details, aws::new_op_id())
     }
 
     /// The store in the OS data directory (or VIGIL_DATA_DIR) with the standard AWS files.
@@ -89,6 +110,9 @@ impl Console {
         let details = json!({ "before": environments::to_input(&before), "after": input });
         oplog::append(&mut tx, &self.action("environment.edit", &before.name, details, aws::new_op_id())).await?;
         tx.commit().await?;
+        if !before.name.eq_ignore_ascii_case(&input.name) {
+            self.move_db_password(&before.name, &input.name);
+        }
         self.environment(&input.name).await
     }
 
@@ -290,6 +314,7 @@ impl Console {
             endpoint_url: Some(endpoint.into()),
             // Deployment parameters the user gave the sandbox are kept.
             deployment: existing.as_ref().map(|e| e.deployment.clone()).unwrap_or_default(),
+            platform_db: existing.as_ref().and_then(|e| e.platform_db.clone()),
         })?;
         let env = match existing {
             Some(e) if environments::to_input(&e) == input => e,
@@ -322,6 +347,7 @@ mod tests {
             region: "eu-west-1".into(),
             endpoint_url: None,
             deployment: Default::default(),
+            platform_db: None,
         }
     }
 

@@ -45,7 +45,8 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
         Credentials::DefaultChain => Credentials::DefaultChain,
     };
     let deployment = validate_deployment(&input.deployment)?;
-    Ok(EnvironmentInput { name, credentials, region, endpoint_url, deployment })
+    let platform_db = input.platform_db.as_ref().map(crate::platform::connect::validate).transpose()?;
+    Ok(EnvironmentInput { name, credentials, region, endpoint_url, deployment, platform_db })
 }
 
 /// Deployment parameters: names the metric catalog knows, values trimmed (empty ones dropped),
@@ -92,9 +93,9 @@ fn validate_endpoint(raw: &str) -> Result<String> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-type Row = (i64, String, String, Option<String>, String, Option<String>, String, String, String);
+type Row = (i64, String, String, Option<String>, String, Option<String>, String, String, String, Option<String>);
 
-const COLUMNS: &str = "id, name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment";
+const COLUMNS: &str = "id, name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment, platform_db";
 
 fn from_row(r: Row, current: Option<&str>) -> Environment {
     let credentials = match (r.2.as_str(), r.3) {
@@ -105,7 +106,19 @@ fn from_row(r: Row, current: Option<&str>) -> Environment {
     let is_current = current.is_some_and(|c| c.eq_ignore_ascii_case(&r.1));
     // Written by this module as a JSON object of strings; anything else reads as empty.
     let deployment = serde_json::from_str(&r.8).unwrap_or_default();
-    Environment { id: r.0, name: r.1, credentials, region: r.4, endpoint_url: r.5, created_at: r.6, updated_at: r.7, current: is_current, deployment }
+    let platform_db = r.9.and_then(|j| serde_json::from_str(&j).ok());
+    Environment {
+        id: r.0,
+        name: r.1,
+        credentials,
+        region: r.4,
+        endpoint_url: r.5,
+        created_at: r.6,
+        updated_at: r.7,
+        current: is_current,
+        deployment,
+        platform_db,
+    }
 }
 
 fn split(c: &Credentials) -> (&'static str, Option<&str>) {
@@ -151,6 +164,10 @@ fn deployment_json(d: &BTreeMap<String, String>) -> String {
     serde_json::Value::from_iter(d.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))).to_string()
 }
 
+fn platform_db_json(d: &Option<vigil_dto::PlatformDb>) -> Option<String> {
+    d.as_ref().and_then(|d| serde_json::to_string(d).ok())
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -163,7 +180,7 @@ pub async fn insert(tx: &mut Transaction<'static, Sqlite>, input: &EnvironmentIn
     let (kind, profile) = split(&input.credentials);
     let ts = now();
     sqlx::query(
-        "INSERT INTO environments (name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO environments (name, credentials, profile, region, endpoint_url, created_at, updated_at, deployment, platform_db) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&input.name)
     .bind(kind)
@@ -173,6 +190,7 @@ pub async fn insert(tx: &mut Transaction<'static, Sqlite>, input: &EnvironmentIn
     .bind(&ts)
     .bind(&ts)
     .bind(deployment_json(&input.deployment))
+    .bind(platform_db_json(&input.platform_db))
     .execute(&mut **tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { Error::EnvironmentExists(input.name.clone()) } else { e.into() })?;
@@ -181,7 +199,9 @@ pub async fn insert(tx: &mut Transaction<'static, Sqlite>, input: &EnvironmentIn
 
 pub async fn update(tx: &mut Transaction<'static, Sqlite>, id: i64, input: &EnvironmentInput) -> Result<Environment> {
     let (kind, profile) = split(&input.credentials);
-    sqlx::query("UPDATE environments SET name = ?, credentials = ?, profile = ?, region = ?, endpoint_url = ?, updated_at = ?, deployment = ? WHERE id = ?")
+    sqlx::query(
+        "UPDATE environments SET name = ?, credentials = ?, profile = ?, region = ?, endpoint_url = ?, updated_at = ?, deployment = ?, platform_db = ? WHERE id = ?",
+    )
         .bind(&input.name)
         .bind(kind)
         .bind(profile)
@@ -189,6 +209,7 @@ pub async fn update(tx: &mut Transaction<'static, Sqlite>, id: i64, input: &Envi
         .bind(&input.endpoint_url)
         .bind(now())
         .bind(deployment_json(&input.deployment))
+        .bind(platform_db_json(&input.platform_db))
         .bind(id)
         .execute(&mut **tx)
         .await
@@ -209,6 +230,7 @@ pub fn to_input(e: &Environment) -> EnvironmentInput {
         region: e.region.clone(),
         endpoint_url: e.endpoint_url.clone(),
         deployment: e.deployment.clone(),
+        platform_db: e.platform_db.clone(),
     }
 }
 
@@ -217,7 +239,7 @@ mod tests {
     use super::*;
 
     fn input(name: &str, region: &str, endpoint: Option<&str>, credentials: Credentials) -> EnvironmentInput {
-        EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint.map(String::from), deployment: Default::default() }
+        EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint.map(String::from), deployment: Default::default(), platform_db: None }
     }
 
     fn field_of(r: Result<EnvironmentInput>) -> &'static str {

@@ -33,6 +33,11 @@ pub enum Error {
 
     #[error("AWS request failed: {0}")]
     Aws(String),
+
+    /// The platform's database: `kind` is db_dns, db_refused, db_timeout, db_tls, db_auth,
+    /// db_missing, db_permission, ...
+    #[error("{message}")]
+    PlatformDb { kind: &'static str, message: String, hint: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,6 +59,7 @@ impl Error {
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
             Error::Aws(_) => "aws",
+            Error::PlatformDb { kind, .. } => kind,
         }
     }
 
@@ -67,6 +73,7 @@ impl Error {
             Error::UnknownProfile { available, .. } => Some(format!("profiles found: {}", available.join(", "))),
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
+            Error::PlatformDb { hint, .. } => Some(hint.clone()),
             _ => None,
         }
     }

@@ -4,6 +4,8 @@
 //! - [`console::Console`]: the facade both front ends call.
 //! - [`environments`], [`oplog`], [`store`]: the local SQLite store and what lives in it.
 //! - [`aws`]: SDK configuration per environment, one module per AWS service, profile files.
+//! - [`metrics`]: the platform dashboard; [`platform`]: the platform's database (audit log,
+//!   job ledger); [`secrets`]: the OS keychain.
 
 pub mod aws;
 pub mod console;
@@ -13,6 +15,9 @@ pub mod logging;
 pub mod metrics;
 pub mod oplog;
 pub mod paths;
+pub mod platform;
+mod platform_console;
+pub mod secrets;
 pub mod store;
 
 pub use console::Console;

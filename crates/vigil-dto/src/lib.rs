@@ -46,6 +46,9 @@ pub struct Environment {
     /// `cluster_name` → `pj-prod`); charts need these to find their metrics.
     #[serde(default)]
     pub deployment: std::collections::BTreeMap<String, String>,
+    /// Where the platform's database is (for the audit inspector and job failures).
+    #[serde(default)]
+    pub platform_db: Option<PlatformDb>,
 }
 
 /// What the user types to add or edit an environment.
@@ -58,6 +61,8 @@ pub struct EnvironmentInput {
     /// Deployment parameters (see [`Environment::deployment`]); an empty value removes one.
     #[serde(default)]
     pub deployment: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub platform_db: Option<PlatformDb>,
 }
 
 /// A deployment parameter the metric catalog uses, with what it names.
@@ -378,4 +383,136 @@ impl ExportFormat {
             ExportFormat::Csv => "csv",
         }
     }
+}
+
+/// How Vigil signs in to the platform's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbAuth {
+    /// A password kept in the OS keychain (never on disk).
+    Password,
+    /// An RDS IAM authentication token made from the environment's AWS credentials.
+    Iam,
+    /// No password: only for a database on this machine (the sandbox's trust authentication).
+    Trust,
+}
+
+/// Where the platform's PostgreSQL (Aurora) is, per environment. TLS with certificate
+/// verification is always used except for a database on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformDb {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    pub auth: DbAuth,
+    /// A CA bundle to verify the server with (e.g. the RDS global bundle); system roots when absent.
+    pub ca_file: Option<String>,
+}
+
+/// Filters of the audit inspector; every one optional, all combined.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// RFC 3339; records at or after.
+    pub from: Option<String>,
+    /// RFC 3339; records before.
+    pub to: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub document_id: Option<String>,
+    pub job_id: Option<String>,
+    /// A PHI category the record counted (name, date, ssn...).
+    pub category: Option<String>,
+    pub stream: Option<String>,
+}
+
+/// Where a page of audit records ends (the newest-first order is at, stream, seq).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditCursor {
+    pub at: String,
+    pub stream_id: String,
+    pub seq: i64,
+}
+
+/// One audit record as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub stream_id: String,
+    pub seq: i64,
+    pub id: String,
+    /// RFC 3339 with microseconds.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub document_id: Option<String>,
+    pub job_id: Option<String>,
+    pub detector_version: String,
+    pub category_counts: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Pass back for the next (older) page; absent on the last page.
+    pub next: Option<AuditCursor>,
+}
+
+/// One record whole: its spans, hashes and chain links, and whether its hash holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecordDetail {
+    pub row: AuditRow,
+    /// (start, end, category): character offsets in the extracted text; never PHI itself.
+    pub spans: Vec<(u32, u32, String)>,
+    pub input_sha256: Option<String>,
+    pub output_sha256: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+    /// The record's content hashes to `hash`.
+    pub hash_ok: bool,
+    /// The previous record's stored hash equals `prev_hash` (None for the first record).
+    pub prev_link_ok: Option<bool>,
+    /// The next record links to `hash` (None for the newest).
+    pub next_link_ok: Option<bool>,
+}
+
+/// Totals of the filtered set, and records over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditSummary {
+    pub records: i64,
+    pub by_category: std::collections::BTreeMap<String, i64>,
+    pub by_action: std::collections::BTreeMap<String, i64>,
+    /// (bucket start, Unix seconds; records) at `bucket_seconds` intervals.
+    pub over_time: Vec<(i64, i64)>,
+    pub bucket_seconds: i64,
+}
+
+/// The first break of one audit stream's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBreak {
+    pub seq: i64,
+    /// modified, missing, reordered, inserted, truncated, checkpoint_mismatch, bad_signature
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamVerification {
+    pub stream_id: String,
+    pub records: u64,
+    pub checkpoints: u64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    /// Records after the newest valid checkpoint: chained, not yet covered by a signature.
+    pub unsigned_tail: u64,
+    pub first_break: Option<AuditBreak>,
+}
+
+/// What Verify found over the chosen range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    pub ok: bool,
+    pub cancelled: bool,
+    pub since: Option<String>,
+    pub streams: Vec<StreamVerification>,
+    pub records: u64,
 }

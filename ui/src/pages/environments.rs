@@ -41,6 +41,7 @@ fn input_of(e: &Environment) -> EnvironmentInput {
         region: e.region.clone(),
         endpoint_url: e.endpoint_url.clone(),
         deployment: e.deployment.clone(),
+        platform_db: e.platform_db.clone(),
     }
 }
 
@@ -237,6 +238,8 @@ fn EnvForm(mode: RwSignal<FormMode>) -> impl IntoView {
     let region = RwSignal::new(editing.as_ref().map(|e| e.region.clone()).unwrap_or_default());
     let endpoint = RwSignal::new(editing.as_ref().and_then(|e| e.endpoint_url.clone()).unwrap_or_default());
     let deployment = RwSignal::new(editing.as_ref().map(|e| e.deployment.clone()).unwrap_or_default());
+    // Edited on its own page (Audit → Database); kept as it is here.
+    let editing_db = editing.as_ref().and_then(|e| e.platform_db.clone());
     let error = RwSignal::new(None::<ErrorInfo>);
     let saving = RwSignal::new(false);
     let profiles = RwSignal::new(None::<ProfileList>);
@@ -270,6 +273,7 @@ fn EnvForm(mode: RwSignal<FormMode>) -> impl IntoView {
             region: region.get_untracked(),
             endpoint_url: Some(endpoint.get_untracked()).filter(|s| !s.trim().is_empty()),
             deployment: deployment.get_untracked(),
+            platform_db: editing_db.clone(),
         };
         let original = original.clone();
         saving.set(true);

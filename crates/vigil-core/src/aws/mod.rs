@@ -123,11 +123,17 @@ pub fn is_loopback_url(url: &str) -> bool {
 
 /// Resolves credentials up front so their failures are told apart from the API call's.
 async fn resolve_credentials(cfg: &SdkConfig, env: &Environment, profiles: &ProfileSource) -> Result<(), ErrorInfo> {
+    credentials(cfg, env, profiles).await.map(|_| ())
+}
+
+/// The environment's credentials, or why they cannot be had (expired SSO session, no
+/// credentials, unreachable endpoint...).
+pub async fn credentials(cfg: &SdkConfig, env: &Environment, profiles: &ProfileSource) -> Result<aws_credential_types::Credentials, ErrorInfo> {
     let Some(provider) = cfg.credentials_provider() else {
         return Err(no_credentials(env));
     };
     match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
+        Ok(c) => Ok(c),
         Err(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_)) => Err(no_credentials(env)),
         Err(e) => {
             let text = profiles::error_chain(&e);

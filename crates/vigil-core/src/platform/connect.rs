@@ -1,0 +1,244 @@
+//! The platform's PostgreSQL (Aurora): settings validation, connection and a check of what
+//! the user may read. TLS with certificate verification (`verify-full`) is required unless the
+//! database is on this machine (the sandbox, or an SSH tunnel). Authentication: a password from
+//! the OS keychain, an RDS IAM token signed with the environment's AWS credentials, or — on
+//! this machine only — none (trust). Failures are told apart: DNS, refused, timeout, TLS,
+//! authentication, missing database, permission.
+
+use crate::error::{Error, Result};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
+use std::time::{Duration, SystemTime};
+use vigil_dto::{DbAuth, PlatformDb};
+
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Trims and checks the settings; a CA file must exist and be readable.
+pub fn validate(db: &PlatformDb) -> Result<PlatformDb> {
+    let host = db.host.trim().to_string();
+    if host.is_empty() || host.len() > 253 || host.contains(char::is_whitespace) || host.contains('/') {
+        return Err(Error::validation("db_host", "give the database host name, e.g. pj-prod.cluster-abc.eu-west-1.rds.amazonaws.com"));
+    }
+    if db.port == 0 {
+        return Err(Error::validation("db_port", "the port must be 1–65535 (PostgreSQL's is 5432)"));
+    }
+    let ident = |field: &'static str, v: &str, what: &str| -> Result<String> {
+        let v = v.trim();
+        if v.is_empty() || v.len() > 63 || v.chars().any(char::is_control) {
+            return Err(Error::validation(field, format!("give the {what} (at most 63 characters)")));
+        }
+        Ok(v.to_string())
+    };
+    let database = ident("db_name", &db.database, "database name")?;
+    let user = ident("db_user", &db.user, "database user")?;
+    if db.auth == DbAuth::Trust && !is_loopback_host(&host) {
+        return Err(Error::validation("db_auth", "a database without a password is only accepted on this machine; use a password or IAM authentication"));
+    }
+    let ca_file = match db.ca_file.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => {
+            std::fs::File::open(p).map_err(|e| Error::validation("db_ca_file", format!("{p} cannot be read ({e}); pick the CA bundle file, e.g. the RDS global-bundle.pem")))?;
+            Some(p.to_string())
+        }
+    };
+    Ok(PlatformDb { host, port: db.port, database, user, auth: db.auth, ca_file })
+}
+
+/// Connection options for `db` with `password` (a keychain password or an IAM token).
+pub fn options(db: &PlatformDb, password: Option<&str>) -> PgConnectOptions {
+    let mut o = PgConnectOptions::new_without_pgpass()
+        .host(&db.host)
+        .port(db.port)
+        .database(&db.database)
+        .username(&db.user)
+        .application_name("vigil");
+    if let Some(p) = password {
+        o = o.password(p);
+    }
+    if is_loopback_host(&db.host) {
+        o.ssl_mode(PgSslMode::Prefer)
+    } else {
+        o = o.ssl_mode(PgSslMode::VerifyFull);
+        match &db.ca_file {
+            Some(ca) => o.ssl_root_cert(ca),
+            None => o,
+        }
+    }
+}
+
+/// A small pool; connecting fails within `timeout` with a classified error.
+pub async fn pool(db: &PlatformDb, password: Option<&str>, timeout: Duration) -> Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(timeout)
+        .connect_with(options(db, password))
+        .await
+        .map_err(|e| classify(&e, db))
+}
+
+fn failure(kind: &'static str, message: String, hint: String) -> Error {
+    Error::PlatformDb { kind, message, hint }
+}
+
+/// A connection or query error as what failed and what to do.
+pub fn classify(e: &sqlx::Error, db: &PlatformDb) -> Error {
+    let at = format!("{}:{}", db.host, db.port);
+    match e {
+        sqlx::Error::Io(io) => {
+            let text = io.to_string();
+            if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service not known") || text.contains("nodename") {
+                failure("db_dns", format!("the database host {} was not found ({text})", db.host), "check the host name; a private Aurora endpoint resolves only inside its VPC (VPN, bastion or SSH tunnel)".into())
+            } else if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                failure("db_refused", format!("nothing accepts connections at {at}"), "check the port and that the database is running; a security group may also reject you".into())
+            } else if io.kind() == std::io::ErrorKind::TimedOut {
+                failure("db_timeout", format!("connecting to {at} timed out"), "the host is probably not reachable from here: check the VPN, the security group and the port".into())
+            } else {
+                failure("db_network", format!("connecting to {at} failed: {text}"), "check the network path to the database".into())
+            }
+        }
+        sqlx::Error::PoolTimedOut => {
+            failure("db_timeout", format!("connecting to {at} timed out"), "the host is probably not reachable from here: check the VPN, the security group and the port".into())
+        }
+        sqlx::Error::Tls(t) => failure(
+            "db_tls",
+            format!("the TLS connection to {at} failed: {t}"),
+            if db.ca_file.is_none() {
+                "Vigil verifies the server certificate and its host name; for RDS and Aurora pick the RDS CA bundle (global-bundle.pem) as the CA file".into()
+            } else {
+                "the certificate did not verify against the CA file: check it is the right bundle and that the host is the name on the certificate (the cluster endpoint, not an IP)".into()
+            },
+        ),
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default().to_string();
+            let msg = d.message().to_string();
+            match code.as_str() {
+                "28P01" | "28000" => failure("db_auth", format!("{} could not sign in to {}: {msg}", db.user, db.database), match db.auth {
+                    DbAuth::Password => "check the user and set the password again (it is kept in the OS keychain)".into(),
+                    DbAuth::Iam => "the user needs the rds_iam role and your AWS identity rds-db:connect on it; check the environment's region".into(),
+                    DbAuth::Trust => "this database wants a password: choose password authentication".into(),
+                }),
+                "3D000" => failure("db_missing", format!("there is no database {} at {at}", db.database), "check the database name (the platform's default is patient_journey)".into()),
+                "42501" => failure("db_permission", format!("{} may not read this: {msg}", db.user), "the compliance role needs pj_auditor (audit tables); job failures need SELECT on jobs".into()),
+                "53300" => failure("db_busy", format!("the database refuses more connections: {msg}"), "try again shortly".into()),
+                _ => failure("db_error", format!("the database answered {code}: {msg}"), "see the message; the query is in the log".into()),
+            }
+        }
+        sqlx::Error::Configuration(c) => failure("db_config", format!("the connection settings are not usable: {c}"), "check the CA file and the host".into()),
+        other => failure("db_error", format!("the database request failed: {other}"), "see the log file".into()),
+    }
+}
+
+/// An RDS IAM authentication token: a SigV4-presigned `connect` request for `user`, valid
+/// 15 minutes, used as the password.
+pub fn iam_token(db: &PlatformDb, region: &str, creds: &aws_credential_types::Credentials, time: SystemTime) -> Result<String> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let bad = |e: String| failure("db_iam", format!("the IAM token could not be made: {e}"), "check the environment's AWS credentials".into());
+    let identity = creds.clone().into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(Duration::from_secs(900));
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("rds-db")
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| bad(e.to_string()))?
+        .into();
+    let user: String = url::form_urlencoded::byte_serialize(db.user.as_bytes()).collect();
+    let url = format!("https://{}:{}/?Action=connect&DBUser={user}", db.host, db.port);
+    let request = SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[])).map_err(|e| bad(e.to_string()))?;
+    let (instructions, _) = sign(request, &params).map_err(|e| bad(e.to_string()))?.into_parts();
+    let (_, query) = instructions.into_parts();
+    let mut token = format!("{}:{}/?Action=connect&DBUser={user}", db.host, db.port);
+    for (k, v) in query {
+        let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        token.push_str(&format!("&{k}={v}"));
+    }
+    Ok(token)
+}
+
+/// What a connection check found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DbCheck {
+    pub server_version: String,
+    pub tls: bool,
+    pub user: String,
+    pub can_read_audit: bool,
+    pub can_read_jobs: bool,
+}
+
+/// Server version, whether the session is encrypted, and what the user may read.
+pub async fn check(pool: &PgPool, db: &PlatformDb) -> Result<DbCheck> {
+    let row: (String, bool, String, Option<bool>, Option<bool>) = sqlx::query_as(
+        "SELECT current_setting('server_version'), \
+                coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), \
+                current_user::text, \
+                CASE WHEN to_regclass('audit_log') IS NULL THEN NULL ELSE has_table_privilege('audit_log', 'SELECT') END, \
+                CASE WHEN to_regclass('jobs') IS NULL THEN NULL ELSE has_table_privilege('jobs', 'SELECT') END",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| classify(&e, db))?;
+    if row.3.is_none() && row.4.is_none() {
+        return Err(failure(
+            "db_not_platform",
+            format!("{} at {}:{} has no platform tables (audit_log, jobs)", db.database, db.host, db.port),
+            "check the database name; the platform's migrations create these tables (pj-worker migrate)".into(),
+        ));
+    }
+    Ok(DbCheck { server_version: row.0, tls: row.1, user: row.2, can_read_audit: row.3.unwrap_or(false), can_read_jobs: row.4.unwrap_or(false) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(host: &str, auth: DbAuth) -> PlatformDb {
+        PlatformDb { host: host.into(), port: 5432, database: "patient_journey".into(), user: "auditor".into(), auth, ca_file: None }
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(validate(&db(" 127.0.0.1 ", DbAuth::Trust)).is_ok());
+        assert!(validate(&db("localhost", DbAuth::Trust)).is_ok());
+        let remote_trust = validate(&db("pj.cluster-x.eu-west-1.rds.amazonaws.com", DbAuth::Trust)).unwrap_err();
+        assert!(remote_trust.to_string().contains("only accepted on this machine"));
+        assert!(validate(&db("", DbAuth::Password)).is_err());
+        let mut d = db("h", DbAuth::Password);
+        d.port = 0;
+        assert!(validate(&d).unwrap_err().to_string().contains("port"));
+        d.port = 5432;
+        d.ca_file = Some("/no/such/bundle.pem".into());
+        assert!(validate(&d).unwrap_err().to_string().contains("cannot be read"));
+        d.ca_file = Some("  ".into());
+        assert_eq!(validate(&d).unwrap().ca_file, None);
+    }
+
+    #[test]
+    fn tls_is_verified_except_on_this_machine() {
+        // The options are opaque; their Debug output names the mode.
+        let remote = format!("{:?}", options(&db("pj.example.com", DbAuth::Password), Some("x")));
+        assert!(remote.contains("VerifyFull"), "{remote}");
+        let local = format!("{:?}", options(&db("127.0.0.1", DbAuth::Trust), None));
+        assert!(local.contains("Prefer"), "{local}");
+    }
+
+    /// The token the AWS SDK for JavaScript (v2) documents for these inputs in its tests.
+    #[test]
+    fn iam_token_matches_the_reference_signer() {
+        let mut d = db("db.us-east-1.amazonaws.com", DbAuth::Iam);
+        d.port = 8000;
+        d.user = "test".into();
+        let creds = aws_credential_types::Credentials::new("akid", "secret", None, None, "test");
+        let token = iam_token(&d, "us-east-1", &creds, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(token.starts_with("db.us-east-1.amazonaws.com:8000/?Action=connect&DBUser=test&"), "{token}");
+        assert!(token.contains("X-Amz-Credential=akid%2F19700101%2Fus-east-1%2Frds-db%2Faws4_request"), "{token}");
+        assert!(token.contains("X-Amz-Expires=900"));
+        assert!(token.contains("X-Amz-Signature=6f2b4daa29668c1c264d7af7927d9d2a706768e35d92d76b461aedbaca14b6ad"), "{token}");
+    }
+}

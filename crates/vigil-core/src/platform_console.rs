@@ -1,0 +1,127 @@
+//! `Console` methods for the platform's database: where it is (per environment, in the
+//! operator log), its password (OS keychain only), a pool per environment, and the check.
+
+use crate::aws;
+use crate::console::Console;
+use crate::environments;
+use crate::error::{Error, Result};
+use crate::oplog;
+use crate::platform::connect::{self, DbCheck};
+use crate::secrets::db_password_account;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use vigil_dto::{DbAuth, Environment, PlatformDb};
+
+/// Pools are reused while their settings hold; IAM tokens live 15 minutes, so an IAM pool is
+/// rebuilt after 10 (connections it already holds stay signed in).
+pub struct CachedPool {
+    settings: PlatformDb,
+    made: Instant,
+    pool: sqlx::PgPool,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const IAM_POOL_LIFE: Duration = Duration::from_secs(600);
+
+impl Console {
+    /// Sets (or with `None` removes) where `env`'s platform database is.
+    pub async fn set_platform_db(&self, env: &str, db: Option<PlatformDb>) -> Result<Environment> {
+        let before = self.environment(env).await?;
+        let mut input = environments::to_input(&before);
+        input.platform_db = db.as_ref().map(connect::validate).transpose()?;
+        let mut tx = self.store().write().await?;
+        let after = environments::update(&mut tx, before.id, &input).await?;
+        let details = json!({ "before": before.platform_db, "after": input.platform_db });
+        oplog::append(&mut tx, &self.action_for("platform_db.set", &before.name, details)).await?;
+        tx.commit().await?;
+        self.pools.lock().await.remove(&before.name.to_lowercase());
+        Ok(after)
+    }
+
+    /// Keeps `password` in the OS keychain for `env`'s platform database (never on disk).
+    pub async fn set_db_password(&self, env: &str, password: &str) -> Result<()> {
+        let env = self.environment(env).await?;
+        if password.is_empty() {
+            return Err(Error::validation("password", "the password is empty"));
+        }
+        self.secrets.set(&db_password_account(&env.name), password).map_err(keychain_error)?;
+        let mut tx = self.store().write().await?;
+        oplog::append(&mut tx, &self.action_for("platform_db.password", &env.name, json!({ "stored_in": "os_keychain" }))).await?;
+        tx.commit().await?;
+        self.pools.lock().await.remove(&env.name.to_lowercase());
+        Ok(())
+    }
+
+    /// Removes the keychain password of `env`'s platform database.
+    pub async fn forget_db_password(&self, env: &str) -> Result<()> {
+        let env = self.environment(env).await?;
+        self.secrets.delete(&db_password_account(&env.name)).map_err(keychain_error)?;
+        let mut tx = self.store().write().await?;
+        oplog::append(&mut tx, &self.action_for("platform_db.forget_password", &env.name, json!({}))).await?;
+        tx.commit().await?;
+        self.pools.lock().await.remove(&env.name.to_lowercase());
+        Ok(())
+    }
+
+    /// A renamed environment keeps its password under the new name.
+    pub(crate) fn move_db_password(&self, from: &str, to: &str) {
+        let (a, b) = (db_password_account(from), db_password_account(to));
+        if let Ok(Some(p)) = self.secrets.get(&a) {
+            if self.secrets.set(&b, &p).is_ok() {
+                let _ = self.secrets.delete(&a);
+            }
+        }
+    }
+
+    /// A connection pool to the current environment's platform database.
+    pub async fn platform_pool(&self) -> Result<(Environment, sqlx::PgPool)> {
+        let env = self.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?;
+        let db = env.platform_db.clone().ok_or_else(|| Error::PlatformDb {
+            kind: "db_not_configured",
+            message: format!("no platform database is set for {}", env.name),
+            hint: format!("set it on the Audit page (Database) or with `vigil db set --host … --database … --user …` for {}", env.name),
+        })?;
+        let key = env.name.to_lowercase();
+        let mut pools = self.pools.lock().await;
+        if let Some(c) = pools.get(&key) {
+            if c.settings == db && (db.auth != DbAuth::Iam || c.made.elapsed() < IAM_POOL_LIFE) {
+                return Ok((env, c.pool.clone()));
+            }
+        }
+        let password = match db.auth {
+            DbAuth::Trust => None,
+            DbAuth::Password => Some(self.secrets.get(&db_password_account(&env.name)).map_err(keychain_error)?.ok_or_else(|| Error::PlatformDb {
+                kind: "db_no_password",
+                message: format!("no password is stored for {}'s platform database", env.name),
+                hint: format!("enter it on the Audit page (Database) or with `vigil db password {}`; it is kept in the OS keychain", env.name),
+            })?),
+            DbAuth::Iam => {
+                let cfg = aws::sdk_config(&env, self.profile_source()).await;
+                let creds = aws::credentials(&cfg, &env, self.profile_source()).await.map_err(|e| Error::PlatformDb {
+                    kind: "db_iam",
+                    message: format!("no AWS credentials to sign the IAM token: {}", e.message),
+                    hint: e.hint.unwrap_or_else(|| "check the environment's credentials (Check connection)".into()),
+                })?;
+                Some(connect::iam_token(&db, &env.region, &creds, std::time::SystemTime::now())?)
+            }
+        };
+        let pool = connect::pool(&db, password.as_deref(), CONNECT_TIMEOUT).await?;
+        pools.insert(key, CachedPool { settings: db, made: Instant::now(), pool: pool.clone() });
+        Ok((env, pool))
+    }
+
+    /// Connects to the current environment's platform database and says what it can read.
+    pub async fn check_platform_db(&self) -> Result<DbCheck> {
+        let (env, pool) = self.platform_pool().await?;
+        let db = env.platform_db.expect("platform_pool checked it");
+        connect::check(&pool, &db).await
+    }
+}
+
+fn keychain_error(message: String) -> Error {
+    Error::PlatformDb {
+        kind: "keychain",
+        message,
+        hint: "Vigil keeps database passwords only in the OS keychain (Keychain, Credential Manager, Secret Service); on Linux a Secret Service such as GNOME Keyring must be running, or use IAM authentication".into(),
+    }
+}
