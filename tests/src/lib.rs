@@ -2,6 +2,8 @@
 //! a virtual display (Xvfb) and tauri-driver as child processes that stop when dropped.
 //! Readiness is polled (a socket accepting, a file appearing), never guessed with sleeps.
 
+pub mod platform_db;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -145,6 +145,7 @@ impl Console {
         crate::metrics::catalog::load()
             .parameters
             .into_iter()
+            .chain(environments::EXTRA_PARAMETERS.iter().map(|(k, v)| (k.to_string(), v.to_string())))
             .map(|(name, description)| vigil_dto::DeploymentParameter { name, description })
             .collect()
     }

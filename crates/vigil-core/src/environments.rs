@@ -49,10 +49,17 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
     Ok(EnvironmentInput { name, credentials, region, endpoint_url, deployment, platform_db })
 }
 
+/// Deployment parameters beyond the metric catalog's.
+pub const EXTRA_PARAMETERS: [(&str, &str); 1] =
+    [("audit_public_keys", "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these")];
+
 /// Deployment parameters: names the metric catalog knows, values trimmed (empty ones dropped),
-/// printable and at most 255 characters.
+/// printable and at most 1000 characters (a few public keys).
 fn validate_deployment(d: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
-    let known = crate::metrics::catalog::load().parameters;
+    let mut known = crate::metrics::catalog::load().parameters;
+    for (k, v) in EXTRA_PARAMETERS {
+        known.insert(k.to_string(), v.to_string());
+    }
     let mut out = BTreeMap::new();
     for (k, v) in d {
         let k = k.trim();
@@ -64,8 +71,8 @@ fn validate_deployment(d: &BTreeMap<String, String>) -> Result<BTreeMap<String, 
         if v.is_empty() {
             continue;
         }
-        if v.chars().count() > 255 || v.chars().any(char::is_control) {
-            return Err(Error::validation("deployment", format!("{k}: use at most 255 printable characters")));
+        if v.chars().count() > 1000 || v.chars().any(char::is_control) {
+            return Err(Error::validation("deployment", format!("{k}: use at most 1000 printable characters")));
         }
         out.insert(k.to_string(), v.to_string());
     }
@@ -260,7 +267,7 @@ mod tests {
         assert!(matches!(validate(&i), Err(Error::Validation { field: "deployment", ref message }) if message.contains("cluster_name")));
         i.deployment = [("bucket".to_string(), "a\nb".to_string())].into_iter().collect();
         assert_eq!(field_of(validate(&i)), "deployment");
-        i.deployment = [("bucket".to_string(), "x".repeat(256))].into_iter().collect();
+        i.deployment = [("bucket".to_string(), "x".repeat(1001))].into_iter().collect();
         assert_eq!(field_of(validate(&i)), "deployment");
     }
 

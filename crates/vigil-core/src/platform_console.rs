@@ -125,3 +125,44 @@ fn keychain_error(message: String) -> Error {
         hint: "Vigil keeps database passwords only in the OS keychain (Keychain, Credential Manager, Secret Service); on Linux a Secret Service such as GNOME Keyring must be running, or use IAM authentication".into(),
     }
 }
+
+/// The deployment parameter naming the platform's audit checkpoint public keys.
+pub const AUDIT_KEYS_PARAM: &str = "audit_public_keys";
+
+impl Console {
+    /// A page of the current environment's audit log, newest first.
+    pub async fn audit_search(&self, filter: &vigil_dto::AuditFilter, cursor: Option<&vigil_dto::AuditCursor>, limit: u32) -> Result<vigil_dto::AuditPage> {
+        let q = crate::platform::audit::parse(filter)?;
+        let (_, pool) = self.platform_pool().await?;
+        crate::platform::audit::search(&pool, &q, cursor, limit).await
+    }
+
+    pub async fn audit_record(&self, stream: &str, seq: i64) -> Result<vigil_dto::AuditRecordDetail> {
+        let (_, pool) = self.platform_pool().await?;
+        crate::platform::audit::record(&pool, stream, seq).await
+    }
+
+    pub async fn audit_summary(&self, filter: &vigil_dto::AuditFilter) -> Result<vigil_dto::AuditSummary> {
+        let q = crate::platform::audit::parse(filter)?;
+        let (_, pool) = self.platform_pool().await?;
+        crate::platform::audit::summary(&pool, &q).await
+    }
+
+    /// Verifies the audit chains from `since` with the environment's pinned public keys.
+    pub async fn verify_audit(&self, since: Option<&str>, progress: std::sync::Arc<crate::platform::verify::Progress>) -> Result<vigil_dto::AuditVerification> {
+        let since = crate::platform::audit::parse_time("since", &since.map(String::from))?;
+        let (env, pool) = self.platform_pool().await?;
+        let keys_hex = env.deployment.get(AUDIT_KEYS_PARAM).cloned().unwrap_or_default();
+        let keys = crate::platform::verify::keys_from_hex(&keys_hex).map_err(|e| Error::validation("audit_public_keys", e))?;
+        if keys.is_empty() {
+            return Err(Error::PlatformDb {
+                kind: "no_audit_key",
+                message: format!("{} names no audit public key, so signed checkpoints cannot be checked", env.name),
+                hint: format!("add the platform's key (pj-worker keygen prints it) with `vigil env edit {} --param {AUDIT_KEYS_PARAM}=<hex>` or under Environments → Edit → Deployment", env.name),
+            });
+        }
+        let report = crate::platform::verify::verify(&pool, since, &keys, progress).await?;
+        tracing::info!(environment = %env.name, ok = report.ok, records = report.records, cancelled = report.cancelled, "audit verified");
+        Ok(report)
+    }
+}

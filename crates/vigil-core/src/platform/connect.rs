@@ -68,14 +68,19 @@ pub fn options(db: &PlatformDb, password: Option<&str>) -> PgConnectOptions {
     }
 }
 
-/// A small pool; connecting fails within `timeout` with a classified error.
+/// A small pool, after one connection proved the settings: a pool alone would retry until
+/// its timeout and hide why (DNS, refused, TLS, authentication) behind "timed out".
 pub async fn pool(db: &PlatformDb, password: Option<&str>, timeout: Duration) -> Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(timeout)
-        .connect_with(options(db, password))
-        .await
-        .map_err(|e| classify(&e, db))
+    use sqlx::Connection;
+    let opts = options(db, password);
+    match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(&opts)).await {
+        Err(_) => return Err(classify(&sqlx::Error::PoolTimedOut, db)),
+        Ok(Err(e)) => return Err(classify(&e, db)),
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+        }
+    }
+    Ok(PgPoolOptions::new().max_connections(4).acquire_timeout(timeout).connect_lazy_with(opts))
 }
 
 fn failure(kind: &'static str, message: String, hint: String) -> Error {
@@ -127,6 +132,24 @@ pub fn classify(e: &sqlx::Error, db: &PlatformDb) -> Error {
         }
         sqlx::Error::Configuration(c) => failure("db_config", format!("the connection settings are not usable: {c}"), "check the CA file and the host".into()),
         other => failure("db_error", format!("the database request failed: {other}"), "see the log file".into()),
+    }
+}
+
+/// A failure of a query on an open pool (the connection itself succeeded earlier).
+pub fn query_error(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("42501") => failure(
+            "db_permission",
+            format!("the database user may not read this: {}", d.message()),
+            "the compliance role needs pj_auditor (audit tables); job failures need SELECT on jobs".into(),
+        ),
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("57014") => {
+            failure("db_timeout", format!("the query was cancelled: {}", d.message()), "narrow the filters (a time range helps most)".into())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+            failure("db_network", format!("the platform database stopped answering: {e}"), "check the connection and try again".into())
+        }
+        _ => failure("db_error", format!("the platform database query failed: {e}"), "see the log file".into()),
     }
 }
 

@@ -3,4 +3,6 @@
 //! log: filtered search with keyset pages, record detail, summary) and `verify` (each
 //! stream's hash chain and signed checkpoints, streamed, with progress and cancel).
 
+pub mod audit;
 pub mod connect;
+pub mod verify;

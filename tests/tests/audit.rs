@@ -1,0 +1,281 @@
+//! The audit inspector against the machine's PostgreSQL with the bundle's migrations: a
+//! million generated records verify; each kind of tampering is detected and located; hostile
+//! filter input behaves; keyset pages walk the whole filtered set; connection failures are told
+//! apart.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use vigil_core::platform::verify::Progress;
+use vigil_core::Console;
+use vigil_dto::{AuditFilter, DbAuth, EnvironmentInput, PlatformDb};
+use vigil_tests::platform_db::{generate, TestDb};
+
+async fn console(dir: &tempfile::TempDir, db: &TestDb, public_key_hex: &str) -> Console {
+    let c = Console::open_with_secrets(
+        &dir.path().join("vigil.db"),
+        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
+        "test",
+        Arc::new(vigil_core::secrets::MemoryStore::default()),
+    )
+    .await
+    .unwrap();
+    let base = db.options.clone();
+    let input = EnvironmentInput {
+        name: "audit".into(),
+        credentials: vigil_dto::Credentials::DefaultChain,
+        region: "us-east-1".into(),
+        endpoint_url: None,
+        deployment: [("audit_public_keys".to_string(), public_key_hex.to_string())].into_iter().collect(),
+        platform_db: Some(PlatformDb {
+            host: base.get_host().to_string(),
+            port: base.get_port(),
+            database: db.name.clone(),
+            user: base.get_username().to_string(),
+            auth: DbAuth::Trust,
+            ca_file: None,
+        }),
+    };
+    c.add_environment(&input).await.unwrap();
+    c.select_environment("audit").await.unwrap();
+    c
+}
+
+fn key() -> pj_audit::Ed25519SigningKey {
+    pj_audit::Ed25519SigningKey::from_bytes(&[7u8; 32])
+}
+
+async fn verify(c: &Console) -> vigil_dto::AuditVerification {
+    c.verify_audit(None, Arc::new(Progress::default())).await.unwrap()
+}
+
+fn first_break(v: &vigil_dto::AuditVerification) -> (String, i64, String) {
+    let s = v.streams.iter().find(|s| s.first_break.is_some()).unwrap_or_else(|| panic!("a break: {v:?}"));
+    let b = s.first_break.clone().unwrap();
+    (s.stream_id.clone(), b.seq, b.kind)
+}
+
+#[tokio::test]
+async fn a_million_records_verify_and_every_tampering_is_found_where_it_is() {
+    let db = TestDb::create("vigil_audit").await;
+    let k = key();
+    let (_, _) = generate(&db.pool, 4, 250_000, 10_000, &k).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&dir, &db, &hex::encode(k.verifying_key().to_bytes())).await;
+
+    let progress = Arc::new(Progress::default());
+    let v = c.verify_audit(None, progress.clone()).await.unwrap();
+    assert!(v.ok, "{v:?}");
+    assert_eq!(v.records, 1_000_000);
+    assert_eq!(progress.done.load(Ordering::Relaxed), 1_000_000);
+    assert_eq!(progress.total.load(Ordering::Relaxed), 1_000_000);
+    assert!(v.streams.iter().all(|s| s.checkpoints == 25 && s.unsigned_tail == 0));
+
+    let p = &db.pool;
+    let s = "pj-worker-2";
+    // Modify one byte of a record's content.
+    sqlx::query("UPDATE audit_log SET actor = actor || 'x' WHERE stream_id = $1 AND seq = 123456").bind(s).execute(p).await.unwrap();
+    assert_eq!(first_break(&verify(&c).await), (s.into(), 123_456, "modified".into()));
+    sqlx::query("UPDATE audit_log SET actor = left(actor, -1) WHERE stream_id = $1 AND seq = 123456").bind(s).execute(p).await.unwrap();
+    assert!(verify(&c).await.ok, "restored");
+
+    // Delete one.
+    sqlx::query("CREATE TABLE kept AS SELECT * FROM audit_log WHERE stream_id = $1 AND seq = 200000").bind(s).execute(p).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE stream_id = $1 AND seq = 200000").bind(s).execute(p).await.unwrap();
+    assert_eq!(first_break(&verify(&c).await), (s.into(), 200_000, "missing".into()));
+    sqlx::query("INSERT INTO audit_log SELECT * FROM kept").execute(p).await.unwrap();
+
+    // Reorder two neighbours (swap their positions).
+    let swap = |a: i64, b: i64| {
+        let p = p.clone();
+        async move {
+            sqlx::query("UPDATE audit_log SET seq = -seq WHERE stream_id = $1 AND seq IN ($2, $3)").bind(s).bind(a).bind(b).execute(&p).await.unwrap();
+            sqlx::query("UPDATE audit_log SET seq = CASE WHEN seq = -$2 THEN $3 ELSE $2 END WHERE stream_id = $1 AND seq IN (-$2, -$3)")
+                .bind(s)
+                .bind(a)
+                .bind(b)
+                .execute(&p)
+                .await
+                .unwrap();
+        }
+    };
+    swap(50_000, 50_001).await;
+    assert_eq!(first_break(&verify(&c).await), (s.into(), 50_000, "reordered".into()));
+    swap(50_000, 50_001).await;
+    assert!(verify(&c).await.ok, "restored");
+
+    // Insert a forged record between two, correctly hashed and linked to its predecessor
+    // (the later ones renumbered to make room).
+    let before = sqlx::query(&format!("SELECT {} FROM audit_log WHERE stream_id = $1 AND seq = 70000", pj_audit::pg::RECORD_COLUMNS))
+        .bind(s)
+        .fetch_one(p)
+        .await
+        .unwrap();
+    let before = pj_audit::pg::record_from_row(&before).unwrap();
+    let mut forged_body = before.body.clone();
+    forged_body.id = uuid::Uuid::new_v4();
+    forged_body.actor = "user:mallory".into();
+    let forged = pj_audit::chain_next(s, 70_000, before.hash, forged_body);
+    sqlx::query("UPDATE audit_log SET seq = seq + 1000000 WHERE stream_id = $1 AND seq > 70000").bind(s).execute(p).await.unwrap();
+    sqlx::query("UPDATE audit_log SET seq = seq - 999999 WHERE stream_id = $1 AND seq > 1000000").bind(s).execute(p).await.unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        pj_audit::pg::RECORD_COLUMNS
+    ))
+    .bind(&forged.stream_id)
+    .bind(forged.seq)
+    .bind(forged.body.id)
+    .bind(forged.body.at)
+    .bind(&forged.body.actor)
+    .bind(&forged.body.action)
+    .bind(forged.body.document_id)
+    .bind(forged.body.job_id)
+    .bind(&forged.body.detector_version)
+    .bind(serde_json::to_value(&forged.body.category_counts).unwrap())
+    .bind(serde_json::to_value(&forged.body.spans).unwrap())
+    .bind(forged.body.input_sha256.map(|h| h.to_vec()))
+    .bind(forged.body.output_sha256.map(|h| h.to_vec()))
+    .bind(&forged.prev_hash[..])
+    .bind(&forged.hash[..])
+    .execute(p)
+    .await
+    .unwrap();
+    assert_eq!(first_break(&verify(&c).await), (s.into(), 70_001, "inserted".into()));
+    sqlx::query("DELETE FROM audit_log WHERE stream_id = $1 AND seq = 70001").bind(s).execute(p).await.unwrap();
+    sqlx::query("UPDATE audit_log SET seq = seq + 999999 WHERE stream_id = $1 AND seq > 70001").bind(s).execute(p).await.unwrap();
+    sqlx::query("UPDATE audit_log SET seq = seq - 1000000 WHERE stream_id = $1 AND seq > 1000000").bind(s).execute(p).await.unwrap();
+    assert!(verify(&c).await.ok, "restored");
+
+    // Forge a checkpoint: flip a byte of its signature.
+    sqlx::query("UPDATE audit_checkpoints SET signature = overlay(signature placing '\\x00'::bytea from 1 for 1) WHERE stream_id = $1 AND seq = 150000")
+        .bind(s)
+        .execute(p)
+        .await
+        .unwrap();
+    assert_eq!(first_break(&verify(&c).await), (s.into(), 150_000, "bad_signature".into()));
+
+    // A range after the forged checkpoint verifies; cancel stops early and says so.
+    let since = chrono::Utc::now() - chrono::Duration::seconds(10_000);
+    let v = c.verify_audit(Some(&since.to_rfc3339()), Arc::new(Progress::default())).await.unwrap();
+    assert!(v.ok && v.records > 4 * 9_000 && v.records < 4 * 11_000, "{v:?}");
+    let cancelled = Arc::new(Progress::default());
+    cancelled.cancel.store(true, Ordering::Relaxed);
+    let v = c.verify_audit(None, cancelled).await.unwrap();
+    assert!(v.cancelled && !v.ok);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
+    let db = TestDb::create("vigil_audit").await;
+    let k = key();
+    generate(&db.pool, 2, 3_000, 1_000, &k).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&dir, &db, &hex::encode(k.verifying_key().to_bytes())).await;
+
+    // SQL in a text filter is just text: no rows, and the table is still there.
+    let f = AuditFilter { actor: Some("'; DROP TABLE audit_log; --".into()), ..Default::default() };
+    assert!(c.audit_search(&f, None, 50).await.unwrap().rows.is_empty());
+    let f = AuditFilter { actor: Some("x' OR '1'='1".into()), ..Default::default() };
+    assert!(c.audit_search(&f, None, 50).await.unwrap().rows.is_empty());
+    // A quote inside a real value matches exactly.
+    let f = AuditFilter { actor: Some("user:o'brien".into()), ..Default::default() };
+    let page = c.audit_search(&f, None, 500).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_log WHERE actor = 'user:o''brien'").fetch_one(&db.pool).await.unwrap();
+    assert!(n > 0);
+    assert_eq!(page.rows.len() as i64, n);
+    // Malformed and huge values are refused with the reason.
+    for (f, field) in [
+        (AuditFilter { document_id: Some("1 OR 1=1".into()), ..Default::default() }, "document_id"),
+        (AuditFilter { category: Some("name'--".into()), ..Default::default() }, "category"),
+        (AuditFilter { actor: Some("a".repeat(10_000)), ..Default::default() }, "actor"),
+        (AuditFilter { from: Some("2026-13-45".into()), ..Default::default() }, "from"),
+        (AuditFilter { action: Some("drop".into()), ..Default::default() }, "action"),
+    ] {
+        let e = c.audit_search(&f, None, 50).await.unwrap_err();
+        assert!(matches!(&e, vigil_core::Error::Validation { field: got, .. } if *got == field), "{field}: {e}");
+    }
+    let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_log").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(total, 6_000, "nothing was dropped or changed");
+
+    // Keyset pages of a filtered set: every record once, newest first, as SQL orders them.
+    let f = AuditFilter { category: Some("ssn".into()), action: Some("deidentify".into()), ..Default::default() };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = c.audit_search(&f, cursor.as_ref(), 97).await.unwrap();
+        seen.extend(page.rows.iter().map(|r| (r.stream_id.clone(), r.seq)));
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    let expected: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT stream_id, seq FROM audit_log WHERE category_counts ? 'ssn' AND action = 'deidentify' ORDER BY at DESC, stream_id DESC, seq DESC",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(expected.len() > 300);
+    assert_eq!(seen, expected);
+
+    // Summary totals agree with SQL; a record's detail checks its hash and links.
+    let sum = c.audit_summary(&f).await.unwrap();
+    assert_eq!(sum.records, expected.len() as i64);
+    assert_eq!(sum.by_action.get("deidentify"), Some(&(expected.len() as i64)));
+    assert_eq!(sum.over_time.iter().map(|b| b.1).sum::<i64>(), sum.records);
+    let (st, seq) = &expected[10];
+    let d = c.audit_record(st, *seq).await.unwrap();
+    assert!(d.hash_ok && d.prev_link_ok == Some(true));
+    assert!(d.spans.iter().any(|s| s.2 == "ssn"));
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn connection_failures_say_what_failed() {
+    let db = TestDb::create("vigil_audit").await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&dir, &db, "").await;
+    let good = c.environment("audit").await.unwrap().platform_db.unwrap();
+    let kind_with = |mut f: Box<dyn FnMut(&mut PlatformDb)>| {
+        let mut d = good.clone();
+        f(&mut d);
+        d
+    };
+    let cases: Vec<(PlatformDb, &str)> = vec![
+        (kind_with(Box::new(|d| d.host = "no-such-host.invalid".into())), "db_dns"),
+        (kind_with(Box::new(|d| d.port = vigil_tests::free_port())), "db_refused"),
+        (kind_with(Box::new(|d| d.database = "no_such_database".into())), "db_missing"),
+        (kind_with(Box::new(|d| d.auth = DbAuth::Password)), "db_no_password"),
+    ];
+    for (settings, kind) in cases {
+        // no-such-host.invalid is not on this machine: trust is refused there, so it asks for a password.
+        let settings = if settings.host.ends_with(".invalid") { PlatformDb { auth: DbAuth::Password, ..settings } } else { settings };
+        c.set_platform_db("audit", Some(settings.clone())).await.unwrap();
+        if settings.host.ends_with(".invalid") {
+            c.set_db_password("audit", "secret").await.unwrap();
+        }
+        let e = c.check_platform_db().await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{e} ({:?})", e.hint());
+        assert!(e.hint().is_some());
+        c.forget_db_password("audit").await.unwrap();
+    }
+    // A database without the platform's tables, and a user without the auditor role.
+    c.set_platform_db("audit", Some(PlatformDb { database: "postgres".into(), ..good.clone() })).await.unwrap();
+    assert_eq!(c.check_platform_db().await.unwrap_err().kind(), "db_not_platform");
+    let role = format!("vigil_noaudit_{}", &db.name[db.name.len() - 8..]);
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN")).execute(&db.pool).await.unwrap();
+    sqlx::query(&format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")).execute(&db.pool).await.unwrap();
+    c.set_platform_db("audit", Some(PlatformDb { user: role.clone(), ..good.clone() })).await.unwrap();
+    let check = c.check_platform_db().await.unwrap();
+    assert!(!check.can_read_audit && !check.can_read_jobs, "{check:?}");
+    let e = c.audit_search(&AuditFilter::default(), None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), "db_permission", "{e}");
+    // Every settings change is in the operator log; the password itself is nowhere in it.
+    let log = c.oplog(100, None).await.unwrap();
+    assert!(log.iter().any(|r| r.action == "platform_db.password"));
+    assert!(log.iter().all(|r| !r.details.contains("secret")));
+    drop(c);
+    db.drop_db().await;
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&vigil_tests::platform_db::admin_url()).await.unwrap();
+    sqlx::query(&format!("DROP ROLE {role}")).execute(&mut admin).await.unwrap();
+}
