@@ -3,6 +3,8 @@
 //! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
 //! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`).
 
+mod platform;
+
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -38,6 +40,12 @@ enum Command {
     /// The platform's CloudWatch alarms for the current environment.
     #[command(subcommand)]
     Alarms(AlarmsCommand),
+    /// The platform's database for an environment: where it is, its password, the check.
+    #[command(subcommand)]
+    Db(platform::DbCommand),
+    /// The platform's de-ID audit log: search, show, summary, verify.
+    #[command(subcommand)]
+    Audit(platform::AuditCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -172,7 +180,7 @@ enum SandboxCommand {
 }
 
 /// A failure with the exit code it maps to.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     info: ErrorInfo,
 }
@@ -188,11 +196,11 @@ impl From<Error> for Failure {
     }
 }
 
-fn usage(message: &str, hint: &str) -> Failure {
+pub(crate) fn usage(message: &str, hint: &str) -> Failure {
     Failure { code: 2, info: ErrorInfo { kind: "usage".into(), message: message.into(), hint: Some(hint.into()) } }
 }
 
-fn print_json(value: &impl serde::Serialize) {
+pub(crate) fn print_json(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(value).expect("DTOs serialize"));
 }
 
@@ -326,6 +334,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::Db(c) => platform::db(&console, c, json).await,
+        Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
             let env = console.ensure_sandbox(&endpoint).await?;
             if json {

@@ -249,3 +249,55 @@ fn alarms_list_groups_by_component_and_filters_by_state() {
     let bad = vigil(d, &["alarms", "list", "--state", "RED"]);
     assert_eq!(code(&bad), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn db_and_audit_commands_search_page_show_and_verify() {
+    use vigil_tests::platform_db::{generate, TestDb};
+    let db = TestDb::create("vigil_cli").await;
+    let key = pj_audit::Ed25519SigningKey::from_bytes(&[9u8; 32]);
+    generate(&db.pool, 2, 500, 100, &key).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = db.options.get_port().to_string();
+    assert_eq!(code(&vigil(d, &["sandbox", "attach", &format!("http://127.0.0.1:{}", free_port())])), 0);
+    // Not configured yet: says how to set it.
+    let none = vigil(d, &["audit", "search"]);
+    assert_eq!(code(&none), 1);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("vigil db set"), "{}", String::from_utf8_lossy(&none.stderr));
+    // Trust is refused off this machine.
+    let remote = vigil(d, &["db", "set", "--host", "db.example.com", "--database", &db.name, "--user", "postgres", "--auth", "trust"]);
+    assert_eq!(code(&remote), 2);
+    let set = vigil(d, &["db", "set", "--host", "127.0.0.1", "--port", &port, "--database", &db.name, "--user", "postgres", "--auth", "trust"]);
+    assert_eq!(code(&set), 0, "{}", String::from_utf8_lossy(&set.stderr));
+    let check = vigil(d, &["db", "check"]);
+    assert_eq!(code(&check), 0, "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("audit log: readable"));
+
+    // A page, then the next one from the position it printed.
+    let first = vigil(d, &["audit", "search", "--category", "ssn", "--limit", "5"]);
+    let text = String::from_utf8_lossy(&first.stdout).to_string();
+    assert_eq!(text.lines().count(), 6, "{text}");
+    let after = text.lines().last().unwrap().strip_prefix("more: --after ").unwrap().to_string();
+    let second = json(&vigil(d, &["audit", "search", "--category", "ssn", "--limit", "5", "--after", &after, "--json"]));
+    assert_eq!(second["rows"].as_array().unwrap().len(), 5);
+    assert!(second["rows"][0]["seq"].as_i64().unwrap() > 0);
+    assert_eq!(code(&vigil(d, &["audit", "search", "--document", "not-an-id"])), 2);
+
+    // Verify needs the pinned key; with it the chains hold (exit 0), tampered they do not (exit 5).
+    let nokey = vigil(d, &["audit", "verify"]);
+    assert_eq!(code(&nokey), 1);
+    assert!(String::from_utf8_lossy(&nokey.stderr).contains("audit_public_keys"));
+    let pk = format!("audit_public_keys={}", hex::encode(key.verifying_key().to_bytes()));
+    assert_eq!(code(&vigil(d, &["env", "edit", "sandbox", "--param", &pk])), 0);
+    let ok = vigil(d, &["audit", "verify"]);
+    assert_eq!(code(&ok), 0, "{}", String::from_utf8_lossy(&ok.stdout));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 1000 records in 2 streams"));
+    sqlx::query("UPDATE audit_log SET actor = 'user:eve' WHERE stream_id = 'pj-worker-1' AND seq = 321").execute(&db.pool).await.unwrap();
+    let broken = vigil(d, &["audit", "verify"]);
+    assert_eq!(code(&broken), 5);
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("BROKEN  pj-worker-1: at #321 (modified)"), "{}", String::from_utf8_lossy(&broken.stdout));
+    let show = vigil(d, &["audit", "show", "pj-worker-1", "321"]);
+    assert_eq!(code(&show), 5);
+    assert!(String::from_utf8_lossy(&show.stdout).contains("DOES NOT match"));
+    db.drop_db().await;
+}

@@ -1,0 +1,298 @@
+//! `vigil db …` (where the platform's database is, its password, the check) and
+//! `vigil audit …` (search, show, summary, verify) over the same `Console` methods as the app.
+
+use crate::{print_json, usage, Failure};
+use clap::{Args, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use vigil_core::platform::verify::Progress;
+use vigil_core::Console;
+use vigil_dto::{AuditCursor, AuditFilter, DbAuth, PlatformDb};
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Set where an environment's platform database is (the current environment by default).
+    Set {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 5432)]
+        port: u16,
+        #[arg(long, default_value = "patient_journey")]
+        database: String,
+        #[arg(long)]
+        user: String,
+        /// password (kept in the OS keychain), iam (RDS IAM token), trust (this machine only).
+        #[arg(long, value_enum, default_value = "password")]
+        auth: AuthArg,
+        /// CA bundle to verify the server with (e.g. the RDS global-bundle.pem).
+        #[arg(long)]
+        ca_file: Option<String>,
+    },
+    /// Remove the database settings of an environment.
+    Unset {
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Store the database password in the OS keychain (asked without echo, or read from stdin).
+    Password {
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Remove the stored password from the OS keychain.
+    ForgetPassword {
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Connect and show the server, TLS, and what the user may read. Exit 4 when it fails.
+    Check,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AuthArg {
+    Password,
+    Iam,
+    Trust,
+}
+
+#[derive(Args, Default)]
+pub struct FilterArgs {
+    /// RFC 3339, records at or after.
+    #[arg(long)]
+    from: Option<String>,
+    /// RFC 3339, records before.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    actor: Option<String>,
+    /// deidentify, view, export or reidentify_request.
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long = "document")]
+    document_id: Option<String>,
+    #[arg(long = "job")]
+    job_id: Option<String>,
+    /// A PHI category (name, date, ssn, …).
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    stream: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> AuditFilter {
+        AuditFilter {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            document_id: self.document_id.clone(),
+            job_id: self.job_id.clone(),
+            category: self.category.clone(),
+            stream: self.stream.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Records newest first, filtered; prints the --after value of the next page.
+    Search {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue after this position (`AT,STREAM,SEQ`, as the previous page printed).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// One record whole: spans, hashes, chain links.
+    Show { stream: String, seq: i64 },
+    /// Totals per category and action for the filtered set.
+    Summary {
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Verify every stream's hash chain and signed checkpoints. Exit 5 when broken.
+    Verify {
+        /// Only records from this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
+}
+
+async fn env_name(console: &Console, env: Option<String>) -> Result<String, Failure> {
+    match env {
+        Some(e) => Ok(e),
+        None => Ok(console.current_environment().await?.ok_or(vigil_core::Error::NoCurrentEnvironment)?.name),
+    }
+}
+
+pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Failure> {
+    match cmd {
+        DbCommand::Set { env, host, port, database, user, auth, ca_file } => {
+            let name = env_name(console, env).await?;
+            let auth = match auth {
+                AuthArg::Password => DbAuth::Password,
+                AuthArg::Iam => DbAuth::Iam,
+                AuthArg::Trust => DbAuth::Trust,
+            };
+            let e = console.set_platform_db(&name, Some(PlatformDb { host, port, database, user, auth, ca_file })).await?;
+            if json {
+                print_json(&e);
+            } else {
+                println!("platform database of {} set", e.name);
+                if auth == DbAuth::Password {
+                    println!("store its password with `vigil db password --env {}`", e.name);
+                }
+            }
+            Ok(0)
+        }
+        DbCommand::Unset { env } => {
+            let name = env_name(console, env).await?;
+            console.set_platform_db(&name, None).await?;
+            println!("platform database of {name} removed");
+            Ok(0)
+        }
+        DbCommand::Password { env } => {
+            let name = env_name(console, env).await?;
+            let password = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password(format!("Password for {name}'s platform database: "))
+                    .map_err(|e| usage(&format!("the password could not be read: {e}"), "type it at the prompt, or pipe it on stdin"))?
+            } else {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| usage(&format!("stdin could not be read: {e}"), "pipe the password on stdin"))?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            };
+            console.set_db_password(&name, &password).await?;
+            println!("password stored in the OS keychain");
+            Ok(0)
+        }
+        DbCommand::ForgetPassword { env } => {
+            let name = env_name(console, env).await?;
+            console.forget_db_password(&name).await?;
+            println!("password removed from the OS keychain");
+            Ok(0)
+        }
+        DbCommand::Check => match console.check_platform_db().await {
+            Ok(c) => {
+                if json {
+                    print_json(&c);
+                } else {
+                    println!("connected as {} to PostgreSQL {} ({})", c.user, c.server_version, if c.tls { "TLS" } else { "no TLS: this machine" });
+                    println!("audit log: {}", if c.can_read_audit { "readable" } else { "not readable (needs pj_auditor)" });
+                    println!("job ledger: {}", if c.can_read_jobs { "readable" } else { "not readable" });
+                }
+                Ok(0)
+            }
+            Err(e) if e.kind().starts_with("db_") => Err(Failure { code: 4, info: e.info() }),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+fn parse_cursor(s: &str) -> Result<AuditCursor, Failure> {
+    let mut parts = s.rsplitn(3, ',');
+    let (seq, stream, at) = (parts.next(), parts.next(), parts.next());
+    match (at, stream, seq.and_then(|x| x.parse().ok())) {
+        (Some(at), Some(stream), Some(seq)) => Ok(AuditCursor { at: at.into(), stream_id: stream.into(), seq }),
+        _ => Err(usage(&format!("`{s}` is not a page position"), "pass --after exactly as the previous page printed it (AT,STREAM,SEQ)")),
+    }
+}
+
+pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u8, Failure> {
+    match cmd {
+        AuditCommand::Search { filter, limit, after } => {
+            let cursor = after.as_deref().map(parse_cursor).transpose()?;
+            let page = console.audit_search(&filter.filter(), cursor.as_ref(), limit).await?;
+            if json {
+                print_json(&page);
+                return Ok(0);
+            }
+            for r in &page.rows {
+                let cats: Vec<String> = r.category_counts.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                println!("{}  {}#{:<8} {:<24} {:<11} {}", r.at, r.stream_id, r.seq, r.actor, r.action, cats.join(" "));
+            }
+            match &page.next {
+                Some(n) => println!("more: --after {},{},{}", n.at, n.stream_id, n.seq),
+                None if page.rows.is_empty() => println!("no records match"),
+                None => {}
+            }
+            Ok(0)
+        }
+        AuditCommand::Show { stream, seq } => {
+            let d = console.audit_record(&stream, seq).await?;
+            if json {
+                print_json(&d);
+            } else {
+                let r = &d.row;
+                println!("{}#{}  {}  {} by {}", r.stream_id, r.seq, r.at, r.action, r.actor);
+                println!("document {}  job {}", r.document_id.as_deref().unwrap_or("-"), r.job_id.as_deref().unwrap_or("-"));
+                println!("counts   {}", r.category_counts.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(" "));
+                println!("spans    {}", d.spans.iter().map(|s| format!("{}..{} {}", s.0, s.1, s.2)).collect::<Vec<_>>().join(", "));
+                println!("input    {}", d.input_sha256.as_deref().unwrap_or("-"));
+                println!("output   {}", d.output_sha256.as_deref().unwrap_or("-"));
+                println!("prev     {}  link {}", d.prev_hash, link(d.prev_link_ok));
+                println!("hash     {}  {}", d.hash, if d.hash_ok { "matches the content" } else { "DOES NOT match the content" });
+                println!("next     link {}", link(d.next_link_ok));
+            }
+            Ok(if d.hash_ok && d.prev_link_ok != Some(false) && d.next_link_ok != Some(false) { 0 } else { 5 })
+        }
+        AuditCommand::Summary { filter } => {
+            let s = console.audit_summary(&filter.filter()).await?;
+            if json {
+                print_json(&s);
+            } else {
+                println!("{} records", s.records);
+                for (k, v) in &s.by_action {
+                    println!("  action {k:<20} {v}");
+                }
+                for (k, v) in &s.by_category {
+                    println!("  phi    {k:<20} {v}");
+                }
+            }
+            Ok(0)
+        }
+        AuditCommand::Verify { since } => {
+            let progress = Arc::new(Progress::default());
+            let ticker = std::io::stderr().is_terminal().then(|| {
+                let p = progress.clone();
+                tokio::spawn(async move {
+                    let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+                    loop {
+                        every.tick().await;
+                        eprint!("\rverified {} of {} records", p.done.load(Ordering::Relaxed), p.total.load(Ordering::Relaxed));
+                    }
+                })
+            });
+            let result = console.verify_audit(since.as_deref(), progress).await;
+            if let Some(t) = ticker {
+                t.abort();
+                eprintln!();
+            }
+            let v = result?;
+            if json {
+                print_json(&v);
+            } else {
+                for s in &v.streams {
+                    match &s.first_break {
+                        None => println!("OK      {}: {} records #{}..#{}, {} checkpoints, {} after the last one", s.stream_id, s.records, s.first_seq, s.last_seq, s.checkpoints, s.unsigned_tail),
+                        Some(b) => println!("BROKEN  {}: at #{} ({}): {}", s.stream_id, b.seq, b.kind, b.detail),
+                    }
+                }
+                println!("{}: {} records in {} streams", if v.ok { "intact" } else { "NOT intact" }, v.records, v.streams.len());
+            }
+            Ok(if v.ok { 0 } else { 5 })
+        }
+    }
+}
+
+fn link(ok: Option<bool>) -> &'static str {
+    match ok {
+        Some(true) => "holds",
+        Some(false) => "BROKEN",
+        None => "-",
+    }
+}
