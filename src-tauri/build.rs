@@ -19,6 +19,15 @@ const COMMANDS: &[&str] = &[
     "export_chart",
     "list_alarms",
     "alarm_history",
+    "set_platform_db",
+    "set_db_password",
+    "check_platform_db",
+    "audit_search",
+    "audit_record",
+    "audit_summary",
+    "verify_audit",
+    "verify_progress",
+    "cancel_verify",
 ];
 
 fn main() {

@@ -3,7 +3,8 @@
 use tauri::State;
 use vigil_core::Console;
 use vigil_dto::{
-    AlarmHistoryEntry, AlarmInfo, AppInfo, ChartData, CheckReport, DashboardView, DeploymentParameter, Environment, EnvironmentInput, ErrorInfo, ExportFormat,
+    AlarmHistoryEntry, AlarmInfo, AppInfo, AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditSummary, AuditVerification, ChartData,
+    CheckReport, DashboardView, DeploymentParameter, Environment, PlatformDb, EnvironmentInput, ErrorInfo, ExportFormat,
     OplogEntry, ProfileList, Theme, TimeRange, VerifyReport,
 };
 
@@ -124,4 +125,62 @@ pub async fn list_alarms(c: State<'_, Console>, state: Option<String>) -> Res<Ve
 #[tauri::command]
 pub async fn alarm_history(c: State<'_, Console>, name: String) -> Res<Vec<AlarmHistoryEntry>> {
     Ok(c.alarm_history(&name, 100).await?)
+}
+
+#[tauri::command]
+pub async fn set_platform_db(c: State<'_, Console>, name: String, db: Option<PlatformDb>) -> Res<Environment> {
+    Ok(c.set_platform_db(&name, db).await?)
+}
+
+/// The password goes straight to the OS keychain.
+#[tauri::command]
+pub async fn set_db_password(c: State<'_, Console>, name: String, password: String) -> Res<()> {
+    Ok(c.set_db_password(&name, &password).await?)
+}
+
+#[tauri::command]
+pub async fn check_platform_db(c: State<'_, Console>) -> Res<vigil_dto::DbCheck> {
+    Ok(c.check_platform_db().await?)
+}
+
+#[tauri::command]
+pub async fn audit_search(c: State<'_, Console>, filter: AuditFilter, cursor: Option<AuditCursor>, limit: u32) -> Res<AuditPage> {
+    Ok(c.audit_search(&filter, cursor.as_ref(), limit).await?)
+}
+
+#[tauri::command]
+pub async fn audit_record(c: State<'_, Console>, stream: String, seq: i64) -> Res<AuditRecordDetail> {
+    Ok(c.audit_record(&stream, seq).await?)
+}
+
+#[tauri::command]
+pub async fn audit_summary(c: State<'_, Console>, filter: AuditFilter, width: u32, dark: bool) -> Res<(AuditSummary, vigil_dto::ChartView)> {
+    Ok(c.audit_summary_view(&filter, width, CHART_HEIGHT, dark).await?)
+}
+
+/// The verification under way (one at a time), for progress and cancel.
+#[derive(Default)]
+pub struct Verifying(std::sync::Mutex<Option<std::sync::Arc<vigil_core::platform::verify::Progress>>>);
+
+#[tauri::command]
+pub async fn verify_audit(c: State<'_, Console>, v: State<'_, Verifying>, since: Option<String>) -> Res<AuditVerification> {
+    let progress = std::sync::Arc::new(vigil_core::platform::verify::Progress::default());
+    *v.0.lock().expect("verify state") = Some(progress.clone());
+    let result = c.verify_audit(since.as_deref(), progress).await;
+    *v.0.lock().expect("verify state") = None;
+    Ok(result?)
+}
+
+/// (records verified, total) of the verification under way, if any.
+#[tauri::command]
+pub fn verify_progress(v: State<'_, Verifying>) -> Option<(u64, u64)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    v.0.lock().expect("verify state").as_ref().map(|p| (p.done.load(Relaxed), p.total.load(Relaxed)))
+}
+
+#[tauri::command]
+pub fn cancel_verify(v: State<'_, Verifying>) {
+    if let Some(p) = v.0.lock().expect("verify state").as_ref() {
+        p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }

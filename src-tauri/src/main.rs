@@ -22,6 +22,7 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(console)
+        .manage(commands::Verifying::default())
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -43,6 +44,15 @@ fn main() {
             commands::export_chart,
             commands::list_alarms,
             commands::alarm_history,
+            commands::set_platform_db,
+            commands::set_db_password,
+            commands::check_platform_db,
+            commands::audit_search,
+            commands::audit_record,
+            commands::audit_summary,
+            commands::verify_audit,
+            commands::verify_progress,
+            commands::cancel_verify,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

@@ -12,6 +12,7 @@ pub enum Page {
     Environments,
     Metrics,
     Alarms,
+    Audit,
     Settings,
 }
 
@@ -137,6 +138,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Environments, "nav-environments", "Environments")}
                 {nav(Page::Metrics, "nav-metrics", "Metrics")}
                 {nav(Page::Alarms, "nav-alarms", "Alarms")}
+                {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
                     <div>"Environment"</div>
@@ -163,6 +165,7 @@ pub fn App() -> impl IntoView {
                     Page::Environments => view! { <pages::environments::EnvironmentsPage/> }.into_any(),
                     Page::Metrics => view! { <pages::metrics::MetricsPage/> }.into_any(),
                     Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
+                    Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}
             </main>

@@ -148,6 +148,16 @@ impl Console {
         crate::platform::audit::summary(&pool, &q).await
     }
 
+    /// The summary and its records-over-time chart drawn for the ui (local time zone).
+    pub async fn audit_summary_view(&self, filter: &vigil_dto::AuditFilter, width: u32, height: u32, dark: bool) -> Result<(vigil_dto::AuditSummary, vigil_dto::ChartView)> {
+        let s = self.audit_summary(filter).await?;
+        let (chart, start, end) = crate::platform::audit::summary_chart(&s);
+        let drawn = crate::metrics::render::svg(&chart, start, end, crate::metrics::render::Style::ui(width, height, dark), &chrono::Local)
+            .map_err(|e| Error::validation("chart", e))?;
+        let view = vigil_dto::ChartView { data: chart, svg: drawn.image, plot: drawn.plot, colors: vec![crate::metrics::render::color_hex(0)] };
+        Ok((s, view))
+    }
+
     /// Verifies the audit chains from `since` with the environment's pinned public keys.
     pub async fn verify_audit(&self, since: Option<&str>, progress: std::sync::Arc<crate::platform::verify::Progress>) -> Result<vigil_dto::AuditVerification> {
         let since = crate::platform::audit::parse_time("since", &since.map(String::from))?;

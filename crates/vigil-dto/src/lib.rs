@@ -516,3 +516,14 @@ pub struct AuditVerification {
     pub streams: Vec<StreamVerification>,
     pub records: u64,
 }
+
+/// What a platform database check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbCheck {
+    pub server_version: String,
+    /// The session is encrypted.
+    pub tls: bool,
+    pub user: String,
+    pub can_read_audit: bool,
+    pub can_read_jobs: bool,
+}

@@ -1,5 +1,6 @@
 //! One module per sidebar page.
 pub mod alarms;
+pub mod audit;
 pub mod environments;
 pub mod metrics;
 pub mod settings;

@@ -225,6 +225,32 @@ pub async fn summary(pool: &PgPool, q: &Query) -> Result<AuditSummary> {
     Ok(AuditSummary { records, by_category, by_action, over_time, bucket_seconds: bucket })
 }
 
+/// The summary's records over time as a chart (one point per bucket; empty buckets are 0,
+/// since no record is a count, not a gap), and the range it spans.
+pub fn summary_chart(s: &AuditSummary) -> (vigil_dto::ChartData, i64, i64) {
+    let b = s.bucket_seconds.max(1);
+    let (start, end) = match (s.over_time.first(), s.over_time.last()) {
+        (Some(f), Some(l)) => (f.0, l.0 + b),
+        _ => {
+            let now = Utc::now().timestamp();
+            (now - 3600, now)
+        }
+    };
+    let counts: std::collections::HashMap<i64, i64> = s.over_time.iter().copied().collect();
+    let points = (0..((end - start) / b)).map(|i| start + i * b).map(|t| (t, Some(*counts.get(&t).unwrap_or(&0) as f64))).collect();
+    let chart = vigil_dto::ChartData {
+        component: "audit".into(),
+        id: "records".into(),
+        title: "Audit records".into(),
+        unit: "Count".into(),
+        period: b as u32,
+        threshold: None,
+        series: vec![vigil_dto::SeriesData { label: "records".into(), points }],
+        error: None,
+    };
+    (chart, start, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +277,14 @@ mod tests {
         f.to = None;
         f.category = Some("name' OR '1'='1".into());
         assert!(parse(&f).unwrap_err().to_string().contains("category"));
+    }
+
+    #[test]
+    fn the_summary_chart_has_a_point_per_bucket_and_zero_for_empty_ones() {
+        let s = AuditSummary { records: 5, by_category: Default::default(), by_action: Default::default(), over_time: vec![(600, 2), (780, 3)], bucket_seconds: 60 };
+        let (c, start, end) = summary_chart(&s);
+        assert_eq!((start, end), (600, 840));
+        assert_eq!(c.series[0].points, vec![(600, Some(2.0)), (660, Some(0.0)), (720, Some(0.0)), (780, Some(3.0))]);
     }
 
     #[test]

@@ -185,15 +185,7 @@ pub fn iam_token(db: &PlatformDb, region: &str, creds: &aws_credential_types::Cr
     Ok(token)
 }
 
-/// What a connection check found.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DbCheck {
-    pub server_version: String,
-    pub tls: bool,
-    pub user: String,
-    pub can_read_audit: bool,
-    pub can_read_jobs: bool,
-}
+pub use vigil_dto::DbCheck;
 
 /// Server version, whether the session is encrypted, and what the user may read.
 pub async fn check(pool: &PgPool, db: &PlatformDb) -> Result<DbCheck> {
