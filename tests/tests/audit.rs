@@ -235,6 +235,27 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
     let d = c.audit_record(st, *seq).await.unwrap();
     assert!(d.hash_ok && d.prev_link_ok == Some(true));
     assert!(d.spans.iter().any(|s| s.2 == "ssn"));
+
+    // Evidence export: the filtered set as CSV, its SHA-256 what the file hashes to, logged.
+    let out = dir.path().join("evidence.csv");
+    let progress = vigil_core::platform::export::ExportProgress::default();
+    let w = c.export_audit_csv(&f, &out, &progress).await.unwrap();
+    assert_eq!(w.rows, expected.len() as u64);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(w.sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.lines().count(), expected.len() + 1);
+    assert!(text.starts_with("stream_id,seq,id,at,actor,action,"));
+    assert!(text.lines().skip(1).all(|l| l.contains(",deidentify,") && l.contains("ssn")));
+    let log = c.oplog(5, None).await.unwrap();
+    assert_eq!(log[0].action, "audit.export");
+    assert!(log[0].details.contains(&w.sha256));
+    // A cancelled export leaves no file.
+    let stopped = vigil_core::platform::export::ExportProgress::default();
+    stopped.cancel.store(true, Ordering::Relaxed);
+    let none = dir.path().join("cancelled.csv");
+    assert!(c.export_audit_csv(&f, &none, &stopped).await.unwrap().cancelled);
+    assert!(!none.exists());
     db.drop_db().await;
 }
 

@@ -158,6 +158,35 @@ impl Console {
         Ok((s, view))
     }
 
+    /// Writes the filtered audit records as CSV to `path` (through a temporary file renamed at
+    /// the end, so a failed or cancelled export leaves nothing), and records the export, its row
+    /// count and SHA-256 in the operator log.
+    pub async fn export_audit_csv(
+        &self,
+        filter: &vigil_dto::AuditFilter,
+        path: &std::path::Path,
+        progress: &crate::platform::export::ExportProgress,
+    ) -> Result<crate::platform::export::Written> {
+        let q = crate::platform::audit::parse(filter)?;
+        let (env, pool) = self.platform_pool().await?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let written = crate::platform::export::csv(&pool, &q, tmp.as_file(), progress).await?;
+        if written.cancelled {
+            return Ok(written);
+        }
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        let details = json!({
+            "format": "csv", "path": path.display().to_string(), "rows": written.rows, "bytes": written.bytes,
+            "sha256": written.sha256, "filter": filter,
+        });
+        let mut tx = self.store().write().await?;
+        oplog::append(&mut tx, &self.action_for("audit.export", &env.name, details)).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// Verifies the audit chains from `since` with the environment's pinned public keys.
     pub async fn verify_audit(&self, since: Option<&str>, progress: std::sync::Arc<crate::platform::verify::Progress>) -> Result<vigil_dto::AuditVerification> {
         let since = crate::platform::audit::parse_time("since", &since.map(String::from))?;

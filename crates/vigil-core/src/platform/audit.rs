@@ -81,6 +81,11 @@ pub fn parse(f: &AuditFilter) -> Result<Query> {
     Ok(q)
 }
 
+/// Appends ` WHERE …` for `q` with every value bound.
+pub(crate) fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, q: &'a Query) {
+    push_where(qb, q, None)
+}
+
 /// Appends ` WHERE …` for `q` (and the keyset position) with every value bound.
 fn push_where<'a>(qb: &mut QueryBuilder<'a, Postgres>, q: &'a Query, after: Option<&'a (DateTime<Utc>, String, i64)>) {
     qb.push(" WHERE true");
