@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "verify_audit",
     "verify_progress",
     "cancel_verify",
+    "export_audit_csv",
 ];
 
 fn main() {

@@ -184,3 +184,12 @@ pub fn cancel_verify(v: State<'_, Verifying>) {
         p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// Asks where to save, then writes the filtered audit records as CSV; `None` when cancelled.
+#[tauri::command]
+pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, filter: AuditFilter) -> Res<Option<vigil_core::platform::export::Written>> {
+    let name = format!("audit-evidence-{}.csv", vigil_core::platform::audit::file_stamp());
+    let Some(path) = crate::save_dialog::ask(&app, &name, "csv").await else { return Ok(None) };
+    let progress = vigil_core::platform::export::ExportProgress::default();
+    Ok(Some(c.export_audit_csv(&filter, &path, &progress).await?))
+}

@@ -53,6 +53,7 @@ fn main() {
             commands::verify_audit,
             commands::verify_progress,
             commands::cancel_verify,
+            commands::export_audit_csv,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

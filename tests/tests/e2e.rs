@@ -340,6 +340,18 @@ async fn audit_log() {
     assert_eq!(s.attr("#audit-summary", "data-records").await, n.to_string());
     s.screenshot("e2e-audit.png").await;
 
+    // Export the filtered set as CSV evidence where the save dialog answers.
+    s.click("#audit-export-csv").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//div[contains(@class,'toast')]/span[starts-with(., 'Exported ')]"))
+        .await
+        .expect("a toast with the export's count and hash");
+    let csv: Vec<_> = std::fs::read_dir(s.saves.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(csv.len(), 1, "{csv:?}");
+    assert_eq!(std::fs::read_to_string(&csv[0]).unwrap().lines().count() as i64, n + 1);
+
     // Open a record: its hash and links hold.
     s.click("#audit-table tbody tr:first-child td:nth-child(2)").await;
     assert!(s.text("#detail-hash").await.contains("matches the content"));

@@ -51,6 +51,11 @@ pub enum DbCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 pub enum AuthArg {
     Password,
     Iam,
@@ -114,6 +119,17 @@ pub enum AuditCommand {
     Summary {
         #[command(flatten)]
         filter: FilterArgs,
+    },
+    /// Write the filtered records as evidence (CSV: every column, chain fields included),
+    /// oldest first; prints the row count and the file's SHA-256 (also in the operator log).
+    Export {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+        /// The file to write (replaced only once the export is complete).
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
     /// Verify every stream's hash chain and signed checkpoints. Exit 5 when broken.
     Verify {
@@ -252,6 +268,16 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
                 for (k, v) in &s.by_category {
                     println!("  phi    {k:<20} {v}");
                 }
+            }
+            Ok(0)
+        }
+        AuditCommand::Export { filter, format: ExportFormatArg::Csv, out } => {
+            let progress = vigil_core::platform::export::ExportProgress::default();
+            let w = console.export_audit_csv(&filter.filter(), &out, &progress).await?;
+            if json {
+                print_json(&w);
+            } else {
+                println!("{} records written to {} ({} bytes)\nSHA-256 {}", w.rows, out.display(), w.bytes, w.sha256);
             }
             Ok(0)
         }

@@ -296,6 +296,12 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let broken = vigil(d, &["audit", "verify"]);
     assert_eq!(code(&broken), 5);
     assert!(String::from_utf8_lossy(&broken.stdout).contains("BROKEN  pj-worker-1: at #321 (modified)"), "{}", String::from_utf8_lossy(&broken.stdout));
+    let out = d.join("evidence.csv");
+    let export = vigil(d, &["audit", "export", "--stream", "pj-worker-0", "--out", out.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&export), 0, "{}", String::from_utf8_lossy(&export.stderr));
+    let w = json(&export);
+    assert_eq!(w["rows"], 500);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 501);
     let show = vigil(d, &["audit", "show", "pj-worker-1", "321"]);
     assert_eq!(code(&show), 5);
     assert!(String::from_utf8_lossy(&show.stdout).contains("DOES NOT match"));

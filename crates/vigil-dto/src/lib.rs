@@ -527,3 +527,14 @@ pub struct DbCheck {
     pub can_read_audit: bool,
     pub can_read_jobs: bool,
 }
+
+/// What an evidence export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportSummary {
+    pub rows: u64,
+    pub bytes: u64,
+    /// SHA-256 of the file's bytes (hex).
+    pub sha256: String,
+    /// Stopped before the end: no file was left.
+    pub cancelled: bool,
+}

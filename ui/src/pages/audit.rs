@@ -282,6 +282,20 @@ fn Inspector() -> impl IntoView {
             }
         });
     };
+    let exporting = RwSignal::new(false);
+    let export_csv = move |_| {
+        // What the table shows: the filters of the last search.
+        let f = filters.get_value();
+        exporting.set(true);
+        spawn_local(async move {
+            match ipc::call::<Option<vigil_dto::ExportSummary>>("export_audit_csv", json!({ "filter": f })).await {
+                Ok(Some(w)) => ctx.toast(format!("Exported {} records · SHA-256 {}", w.rows, &w.sha256[..16])),
+                Ok(None) => {}
+                Err(e) => ctx.error.set(Some(e)),
+            }
+            exporting.set(false);
+        });
+    };
     filters.set_value(AuditFilter::default());
     load(None);
 
@@ -311,6 +325,8 @@ fn Inspector() -> impl IntoView {
                 <div class="form-actions">
                     <button type="submit" class="primary" id="audit-search" disabled=move || loading.get()>"Search"</button>
                     <button type="button" id="audit-verify" on:click=verify disabled=move || verifying.get().is_some()>"Verify chains"</button>
+                    <button type="button" id="audit-export-csv" on:click=export_csv disabled=move || exporting.get()>
+                        {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}</button>
                 </div>
             </form>
             {move || form_error.get().map(|e| view! { <div class="field-error" id="audit-error" role="alert">{e}</div> })}

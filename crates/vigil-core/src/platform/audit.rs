@@ -188,6 +188,11 @@ pub async fn record(pool: &PgPool, stream: &str, seq: i64) -> Result<AuditRecord
     })
 }
 
+/// `20261124T0812Z`: the current time for export file names.
+pub fn file_stamp() -> String {
+    Utc::now().format("%Y%m%dT%H%MZ").to_string()
+}
+
 /// The size of the buckets of the summary chart for a time span: about 60 bars.
 pub fn bucket_seconds(span: i64) -> i64 {
     const STEPS: [i64; 10] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400];

@@ -39,13 +39,7 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 /// What an export wrote.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Written {
-    pub rows: u64,
-    pub bytes: u64,
-    pub sha256: String,
-    pub cancelled: bool,
-}
+pub use vigil_dto::ExportSummary as Written;
 
 pub const CSV_HEADER: [&str; 15] = [
     "stream_id", "seq", "id", "at", "actor", "action", "document_id", "job_id", "detector_version", "category_counts", "spans", "input_sha256",
