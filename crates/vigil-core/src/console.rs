@@ -62,7 +62,7 @@ impl Console {
         &self.store
     }
 
-    fn action(&self, action: &str, target: &str, details: serde_json::Value, op_id: String) -> Action {
+    pub(crate) fn action(&self, action: &str, target: &str, details: serde_json::Value, op_id: String) -> Action {
         let mut details = details;
         details["client"] = json!(self.client);
         Action { actor: self.actor.clone(), action: action.into(), target: target.into(), details, op_id }

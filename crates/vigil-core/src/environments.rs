@@ -50,8 +50,11 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 }
 
 /// Deployment parameters beyond the metric catalog's.
-pub const EXTRA_PARAMETERS: [(&str, &str); 1] =
-    [("audit_public_keys", "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these")];
+pub const EXTRA_PARAMETERS: [(&str, &str); 3] = [
+    ("audit_public_keys", "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these"),
+    ("queue_url", "the platform's work queue (SQS URL): job retries are sent there"),
+    ("log_group", "the CloudWatch Logs group with the worker's JSON lines: a job's log lines are read there"),
+];
 
 /// Deployment parameters: names the metric catalog knows, values trimmed (empty ones dropped),
 /// printable and at most 1000 characters (a few public keys).

@@ -205,3 +205,97 @@ impl Console {
         Ok(report)
     }
 }
+
+impl Console {
+    pub async fn jobs_list(&self, filter: &vigil_dto::JobFilter, cursor: Option<&(String, String)>, limit: u32) -> Result<vigil_dto::JobPage> {
+        let q = crate::platform::jobs::parse(filter)?;
+        let (_, pool) = self.platform_pool().await?;
+        crate::platform::jobs::list(&pool, &q, cursor, limit).await
+    }
+
+    pub async fn job_failures(&self, filter: &vigil_dto::JobFilter) -> Result<Vec<vigil_dto::FailureGroup>> {
+        let q = crate::platform::jobs::parse(filter)?;
+        let (_, pool) = self.platform_pool().await?;
+        crate::platform::jobs::failure_groups(&pool, &q).await
+    }
+
+    /// One job and its log lines from the environment's log group (a failure to read them is
+    /// reported beside the job, not instead of it).
+    pub async fn job_detail(&self, id: &str) -> Result<vigil_dto::JobDetail> {
+        let (env, pool) = self.platform_pool().await?;
+        let job = crate::platform::jobs::get(&pool, id).await?;
+        let (logs, logs_error) = match env.deployment.get("log_group") {
+            None => (vec![], Some(format!("no log group is named for {}: set `log_group` under Environments → Edit → Deployment", env.name))),
+            Some(group) => {
+                let ms = |s: &Option<String>| s.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|d| d.timestamp_millis());
+                let start = ms(&Some(job.created_at.clone())).unwrap_or(0) - 60_000;
+                let end = ms(&job.finished_at).map(|t| t + 60_000).unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+                let cfg = aws::sdk_config(&env, self.profile_source()).await;
+                let client = aws::logs::client(&cfg, &aws::new_op_id());
+                match aws::logs::job_lines(&client, group, &job.id, start, end, 500).await {
+                    Ok(lines) => (lines, None),
+                    Err(e) => (vec![], Some(format!("the log lines could not be read from {group}: {e}"))),
+                }
+            }
+        };
+        Ok(vigil_dto::JobDetail { job, logs, logs_error })
+    }
+
+    /// Re-queues failed jobs through the platform's queue: `job` alone, or every failed job of
+    /// `class`. Jobs a retry cannot help are skipped with the reason; everything sent is in the
+    /// operator log.
+    pub async fn retry_jobs(&self, job: Option<&str>, class: Option<&str>) -> Result<vigil_dto::RetryReport> {
+        let (env, pool) = self.platform_pool().await?;
+        let queue = env.deployment.get("queue_url").cloned().ok_or_else(|| Error::PlatformDb {
+            kind: "no_queue",
+            message: format!("no work queue is named for {}", env.name),
+            hint: format!("set `queue_url` (the platform's SQS queue URL) under Environments → Edit → Deployment, or `vigil env edit {} --param queue_url=…`", env.name),
+        })?;
+        let (candidates, mut skipped) = match (job, class) {
+            (Some(id), None) => {
+                let j = crate::platform::jobs::get(&pool, id).await?;
+                match crate::platform::jobs::not_retryable(&j) {
+                    Some(why) => return Err(Error::validation("job", format!("job {} will not be retried: {why}", j.id))),
+                    None => (vec![j], vec![]),
+                }
+            }
+            (None, Some(c)) => {
+                let (ok, permanent) = crate::platform::jobs::retryable_of_class(&pool, c).await?;
+                if ok.is_empty() && permanent.is_empty() {
+                    return Err(Error::validation("class", format!("no failed job has the error class `{c}`")));
+                }
+                let skipped = permanent.iter().map(|j| (j.id.clone(), crate::platform::jobs::not_retryable(j).unwrap_or_default())).collect();
+                (ok, skipped)
+            }
+            _ => return Err(Error::validation("job", "name one job, or one error class")),
+        };
+        let op_id = aws::new_op_id();
+        let cfg = aws::sdk_config(&env, self.profile_source()).await;
+        let client = aws::sqs::client(&cfg, &op_id);
+        let mut requeued = Vec::new();
+        let mut failure = None;
+        for j in &candidates {
+            let (bucket, key) = crate::platform::jobs::s3_parts(&j.source_uri).expect("checked retryable");
+            match aws::sqs::send_retry(&client, &queue, &bucket, &key).await {
+                Ok(message_id) => requeued.push((j.id.clone(), message_id)),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        // What was sent is logged even when a later send failed.
+        if !requeued.is_empty() {
+            let details = json!({ "queue_url": queue, "class": class, "requeued": requeued });
+            let mut tx = self.store().write().await?;
+            oplog::append(&mut tx, &self.action("jobs.retry", &env.name, details, op_id.clone())).await?;
+            tx.commit().await?;
+        }
+        if let Some(e) = failure {
+            let sent = requeued.len();
+            return Err(Error::Aws(format!("sending to the work queue failed after {sent} of {} jobs: {e}", candidates.len())));
+        }
+        skipped.sort();
+        Ok(vigil_dto::RetryReport { requeued, skipped })
+    }
+}

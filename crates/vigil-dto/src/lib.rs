@@ -538,3 +538,81 @@ pub struct ExportSummary {
     /// Stopped before the end: no file was left.
     pub cancelled: bool,
 }
+
+/// Filters of the job list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFilter {
+    /// queued, running, succeeded or failed.
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub error_class: Option<String>,
+    /// RFC 3339; jobs created at or after / before.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// One job of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: String,
+    pub source_uri: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub permanent: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub worker_id: Option<String>,
+    pub document_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub rows: Vec<JobRow>,
+    /// Pass back for the next (older) page: (created_at, id).
+    pub next: Option<(String, String)>,
+}
+
+/// Failed jobs of one error class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureGroup {
+    pub error_class: String,
+    pub count: i64,
+    /// Every job of the class failed for good: a retry cannot help.
+    pub permanent: bool,
+    /// What the class means and whether a retry can help.
+    pub meaning: String,
+    pub latest: JobRow,
+}
+
+/// A line of the platform's logs about a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// RFC 3339.
+    pub at: String,
+    pub stream: String,
+    pub message: String,
+}
+
+/// A job with its log lines (or why they could not be read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: JobRow,
+    pub logs: Vec<LogLine>,
+    pub logs_error: Option<String>,
+}
+
+/// What a retry did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryReport {
+    /// Jobs re-queued, with the new message ids.
+    pub requeued: Vec<(String, String)>,
+    /// Jobs left alone, with why.
+    pub skipped: Vec<(String, String)>,
+}

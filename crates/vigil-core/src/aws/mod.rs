@@ -6,8 +6,10 @@
 //! entries can be matched to operator-log records.
 
 pub mod cloudwatch;
+pub mod logs;
 pub mod profiles;
 pub mod regions;
+pub mod sqs;
 pub mod sts;
 
 use aws_config::{AppName, BehaviorVersion, SdkConfig};

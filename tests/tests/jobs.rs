@@ -1,0 +1,137 @@
+//! Job failures against PostgreSQL (the ledger) and the AWS emulator (the work queue, the log
+//! group): failures grouped by class, a job's log lines, retries re-queued and logged, and
+//! permanent failures refused with the reason.
+
+use std::sync::Arc;
+use vigil_core::Console;
+use vigil_dto::{DbAuth, EnvironmentInput, JobFilter, PlatformDb};
+use vigil_tests::platform_db::TestDb;
+use vigil_tests::Moto;
+
+const GROUP: &str = "/pj/sandbox/worker";
+
+async fn insert_job(db: &TestDb, status: &str, class: Option<&str>, permanent: bool, key: &str, minutes_ago: i32) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts, error_class, error_message, permanent, created_at, started_at, finished_at)
+         VALUES ($1, 'deidentify', $2, $3, 1, 3, $4, $5, $6, now() - make_interval(mins => $7), now() - make_interval(mins => $7), now() - make_interval(mins => $7))",
+    )
+    .bind(id)
+    .bind(format!("s3://pj-documents/input/{key}"))
+    .bind(status)
+    .bind(class)
+    .bind(class.map(|c| format!("{c}: details")))
+    .bind(permanent)
+    .bind(minutes_ago)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
+    let moto = Moto::start();
+    let db = TestDb::create("vigil_jobs").await;
+    let sdk = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs.create_queue().queue_name("pj-work").send().await.unwrap().queue_url().unwrap().to_string();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    logs.create_log_stream().log_group_name(GROUP).log_stream_name("pj-worker-0").send().await.unwrap();
+
+    let corrupt = [insert_job(&db, "failed", Some("corrupt"), true, "bad-1.pdf", 30).await, insert_job(&db, "failed", Some("corrupt"), true, "bad-2.pdf", 20).await];
+    let mut slow = Vec::new();
+    for (i, m) in [50, 40, 10].into_iter().enumerate() {
+        slow.push(insert_job(&db, "failed", Some("ocr_timeout"), false, &format!("scan-{i}.tiff"), m).await);
+    }
+    insert_job(&db, "succeeded", None, false, "ok-1.txt", 5).await;
+    insert_job(&db, "succeeded", None, false, "ok-2.txt", 4).await;
+    // The worker's JSON lines: two about slow[2], one about another job.
+    let now = chrono::Utc::now().timestamp_millis();
+    let line = |job: uuid::Uuid, msg: &str| {
+        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(now - 600_000)
+            .message(serde_json::json!({ "level": "WARN", "message": msg, "span": { "job_id": job.to_string() } }).to_string())
+            .build()
+            .unwrap()
+    };
+    logs.put_log_events()
+        .log_group_name(GROUP)
+        .log_stream_name("pj-worker-0")
+        .log_events(line(slow[2], "ocr started"))
+        .log_events(line(slow[2], "job failed: ocr_timeout"))
+        .log_events(line(slow[0], "job failed: ocr_timeout"))
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
+        .await
+        .unwrap();
+    c.add_environment(&EnvironmentInput {
+        name: "sandbox".into(),
+        credentials: vigil_dto::Credentials::Emulator,
+        region: "us-east-1".into(),
+        endpoint_url: Some(moto.endpoint()),
+        deployment: [("queue_url".to_string(), queue.clone()), ("log_group".to_string(), GROUP.to_string())].into_iter().collect(),
+        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
+    })
+    .await
+    .unwrap();
+    c.select_environment("sandbox").await.unwrap();
+
+    // The list, newest first, and the failures by class with the latest example.
+    let failed = c.jobs_list(&JobFilter { status: Some("failed".into()), ..Default::default() }, None, 50).await.unwrap();
+    assert_eq!(failed.rows.len(), 5);
+    assert_eq!(failed.rows[0].id, slow[2].to_string());
+    let page = c.jobs_list(&JobFilter::default(), None, 4).await.unwrap();
+    let rest = c.jobs_list(&JobFilter::default(), page.next.as_ref(), 4).await.unwrap();
+    assert_eq!(page.rows.len() + rest.rows.len(), 7);
+    assert!(rest.next.is_none());
+    let groups = c.job_failures(&JobFilter::default()).await.unwrap();
+    assert_eq!(groups.iter().map(|g| (g.error_class.as_str(), g.count, g.permanent)).collect::<Vec<_>>(), [("ocr_timeout", 3, false), ("corrupt", 2, true)]);
+    assert_eq!(groups[0].latest.id, slow[2].to_string());
+    assert_eq!(groups[1].latest.id, corrupt[1].to_string());
+    assert!(groups[1].meaning.contains("upload a good copy"));
+
+    // A job's detail carries its own log lines, not another job's.
+    let d = c.job_detail(&slow[2].to_string()).await.unwrap();
+    assert_eq!(d.logs_error, None);
+    assert_eq!(d.logs.len(), 2, "{:?}", d.logs);
+    assert!(d.logs.iter().all(|l| l.message.contains(&slow[2].to_string())));
+
+    // A permanent failure is refused with why; a class is re-queued, permanent ones skipped.
+    let e = c.retry_jobs(Some(&corrupt[0].to_string()), None).await.unwrap_err();
+    assert!(e.to_string().contains("failed for good (corrupt)"), "{e}");
+    let r = c.retry_jobs(None, Some("ocr_timeout")).await.unwrap();
+    assert_eq!(r.requeued.len(), 3);
+    assert!(r.skipped.is_empty());
+    let r2 = c.retry_jobs(None, Some("corrupt")).await.unwrap();
+    assert!(r2.requeued.is_empty() && r2.skipped.len() == 2);
+    let mut keys = Vec::new();
+    while keys.len() < 3 {
+        let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+        let msgs = got.messages();
+        assert!(!msgs.is_empty(), "the retries are in the queue");
+        for m in msgs {
+            let body: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(body["bucket"], "pj-documents");
+            keys.push(body["key"].as_str().unwrap().to_string());
+        }
+    }
+    keys.sort();
+    assert_eq!(keys, ["input/scan-0.tiff", "input/scan-1.tiff", "input/scan-2.tiff"]);
+    let log = c.oplog(10, None).await.unwrap();
+    assert_eq!(log[0].action, "jobs.retry");
+    assert!(log[0].details.contains(&slow[0].to_string()));
+
+    // Without a log group the detail still shows the job and says what is missing.
+    let mut input = vigil_core::environments::to_input(&c.environment("sandbox").await.unwrap());
+    input.deployment.remove("log_group");
+    c.update_environment("sandbox", &input).await.unwrap();
+    let d = c.job_detail(&slow[0].to_string()).await.unwrap();
+    assert!(d.logs_error.unwrap().contains("log_group"));
+    db.drop_db().await;
+}
