@@ -55,16 +55,20 @@ async fn main() {
             let p = audit::search(pool, &q, cur.as_ref(), PAGE).await.unwrap();
             k = k.min(t.elapsed().as_secs_f64());
             kr = p.rows.iter().map(|r| (r.stream_id.clone(), r.seq)).collect();
+            // The same columns and decoding, paged with OFFSET.
             let t = Instant::now();
-            let rows: Vec<(String, i64)> =
-                sqlx::query_as("SELECT stream_id, seq FROM audit_log ORDER BY at DESC, stream_id DESC, seq DESC OFFSET $1 LIMIT $2")
-                    .bind(offset as i64)
-                    .bind(PAGE as i64)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM audit_log ORDER BY at DESC, stream_id DESC, seq DESC OFFSET $1 LIMIT $2",
+                pj_audit::pg::RECORD_COLUMNS
+            ))
+            .bind(offset as i64)
+            .bind(PAGE as i64)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            let recs: Vec<pj_audit::AuditRecord> = rows.iter().map(|r| pj_audit::pg::record_from_row(r).unwrap()).collect();
             o = o.min(t.elapsed().as_secs_f64());
-            or = rows;
+            or = recs.iter().map(|r| (r.stream_id.clone(), r.seq)).collect();
         }
         assert_eq!(kr, or, "both give the same page");
         let label = if label == "deep page" { format!("page {deep}") } else { label.to_string() };

@@ -46,6 +46,9 @@ enum Command {
     /// The platform's de-ID audit log: search, show, summary, verify.
     #[command(subcommand)]
     Audit(platform::AuditCommand),
+    /// The platform's job ledger: failures by class, a job's logs, retries.
+    #[command(subcommand)]
+    Jobs(platform::JobsCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -336,6 +339,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Db(c) => platform::db(&console, c, json).await,
         Command::Audit(c) => platform::audit(&console, c, json).await,
+        Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
             let env = console.ensure_sandbox(&endpoint).await?;
             if json {

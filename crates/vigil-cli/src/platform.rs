@@ -315,6 +315,128 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
     }
 }
 
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// Jobs of the ledger, newest first; with --failed, the failures grouped by error class.
+    List {
+        /// Only failed jobs, grouped by error class with counts and the latest example.
+        #[arg(long, conflicts_with = "status")]
+        failed: bool,
+        /// queued, running, succeeded or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long = "class")]
+        error_class: Option<String>,
+        /// RFC 3339: jobs created at or after.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One job: its timeline, attempts, error, and its lines from the platform's log group.
+    Show { id: String },
+    /// Re-queue one failed job, or every failed job of one error class (asks first; --yes on
+    /// scripts). Failures a retry cannot help are refused with the reason.
+    Retry {
+        #[arg(required_unless_present = "class", conflicts_with = "class")]
+        id: Option<String>,
+        #[arg(long)]
+        class: Option<String>,
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8, Failure> {
+    match cmd {
+        JobsCommand::List { failed, status, kind, error_class, from, to, limit } => {
+            let filter = vigil_dto::JobFilter { status: if failed { Some("failed".into()) } else { status }, kind, error_class, from, to };
+            if failed {
+                let groups = console.job_failures(&filter).await?;
+                if json {
+                    print_json(&groups);
+                } else if groups.is_empty() {
+                    println!("no failed jobs");
+                } else {
+                    for g in &groups {
+                        println!("{:<18} {:>6}  {}{}", g.error_class, g.count, g.meaning, if g.permanent { "" } else { "  [retry: vigil jobs retry --class …]" });
+                        println!("{:<18} latest {} {} {}", "", g.latest.finished_at.as_deref().unwrap_or("-"), g.latest.id, g.latest.source_uri);
+                    }
+                }
+                return Ok(0);
+            }
+            let page = console.jobs_list(&filter, None, limit).await?;
+            if json {
+                print_json(&page);
+            } else {
+                for j in &page.rows {
+                    println!("{}  {}  {:<9} {}/{}  {}  {}", j.created_at, j.id, j.status, j.attempts, j.max_attempts, j.error_class.as_deref().unwrap_or("-"), j.source_uri);
+                }
+            }
+            Ok(0)
+        }
+        JobsCommand::Show { id } => {
+            let d = console.job_detail(&id).await?;
+            if json {
+                print_json(&d);
+                return Ok(0);
+            }
+            let j = &d.job;
+            println!("job {}  {}  {}", j.id, j.kind, j.source_uri);
+            println!("status {}  attempts {}/{}  worker {}", j.status, j.attempts, j.max_attempts, j.worker_id.as_deref().unwrap_or("-"));
+            println!("created {}  started {}  finished {}  ({} ms)", j.created_at, j.started_at.as_deref().unwrap_or("-"), j.finished_at.as_deref().unwrap_or("-"), j.duration_ms.map(|d| d.to_string()).unwrap_or_else(|| "-".into()));
+            if let Some(c) = &j.error_class {
+                println!("error {c}{}: {}", if j.permanent { " (permanent)" } else { "" }, j.error_message.as_deref().unwrap_or(""));
+                println!("      {}", vigil_core::platform::jobs::meaning(c));
+            }
+            match &d.logs_error {
+                Some(e) => println!("logs: {e}"),
+                None => {
+                    for l in &d.logs {
+                        println!("{} {} {}", l.at, l.stream, l.message);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        JobsCommand::Retry { id, class, yes } => {
+            let what = match (&id, &class) {
+                (Some(i), _) => format!("job {i}"),
+                (None, Some(c)) => format!("every failed job of class {c} that a retry can help"),
+                _ => unreachable!("clap requires one"),
+            };
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(usage(&format!("retrying {what} needs confirmation"), "add --yes"));
+                }
+                eprint!("Re-queue {what} through the platform's work queue? [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer).ok();
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    println!("nothing re-queued");
+                    return Ok(0);
+                }
+            }
+            let r = console.retry_jobs(id.as_deref(), class.as_deref()).await?;
+            if json {
+                print_json(&r);
+            } else {
+                for (job, msg) in &r.requeued {
+                    println!("re-queued {job} (message {msg})");
+                }
+                for (job, why) in &r.skipped {
+                    println!("skipped   {job}: {why}");
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
 fn link(ok: Option<bool>) -> &'static str {
     match ok {
         Some(true) => "holds",

@@ -302,6 +302,28 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let w = json(&export);
     assert_eq!(w["rows"], 500);
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 501);
+    // Jobs: failures by class; a permanent one is refused with why; a class retry asks first.
+    let corrupt = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts, error_class, error_message, permanent, finished_at)
+         VALUES ($1, 'deidentify', 's3://pj-documents/input/bad.pdf', 'failed', 1, 3, 'corrupt', 'unreadable PDF', true, now())",
+    )
+    .bind(corrupt)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let groups = json(&vigil(d, &["jobs", "list", "--failed", "--json"]));
+    assert_eq!(groups[0]["error_class"], "corrupt");
+    assert_eq!(groups[0]["count"], 1);
+    let refused = vigil(d, &["jobs", "retry", &corrupt.to_string(), "--yes"]);
+    assert_eq!(code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("failed for good (corrupt)"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let unconfirmed = vigil(d, &["jobs", "retry", "--class", "corrupt"]);
+    assert_eq!(code(&unconfirmed), 2);
+    assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+    let show = vigil(d, &["jobs", "show", &corrupt.to_string()]);
+    assert!(String::from_utf8_lossy(&show.stdout).contains("upload a good copy"));
+
     let show = vigil(d, &["audit", "show", "pj-worker-1", "321"]);
     assert_eq!(code(&show), 5);
     assert!(String::from_utf8_lossy(&show.stdout).contains("DOES NOT match"));

@@ -246,11 +246,6 @@ impl Console {
     /// operator log.
     pub async fn retry_jobs(&self, job: Option<&str>, class: Option<&str>) -> Result<vigil_dto::RetryReport> {
         let (env, pool) = self.platform_pool().await?;
-        let queue = env.deployment.get("queue_url").cloned().ok_or_else(|| Error::PlatformDb {
-            kind: "no_queue",
-            message: format!("no work queue is named for {}", env.name),
-            hint: format!("set `queue_url` (the platform's SQS queue URL) under Environments → Edit → Deployment, or `vigil env edit {} --param queue_url=…`", env.name),
-        })?;
         let (candidates, mut skipped) = match (job, class) {
             (Some(id), None) => {
                 let j = crate::platform::jobs::get(&pool, id).await?;
@@ -269,6 +264,12 @@ impl Console {
             }
             _ => return Err(Error::validation("job", "name one job, or one error class")),
         };
+        // Checked after the jobs, so a job a retry cannot help is refused with its own reason.
+        let queue = env.deployment.get("queue_url").cloned().ok_or_else(|| Error::PlatformDb {
+            kind: "no_queue",
+            message: format!("no work queue is named for {}", env.name),
+            hint: format!("set `queue_url` (the platform's SQS queue URL) under Environments → Edit → Deployment, or `vigil env edit {} --param queue_url=…`", env.name),
+        })?;
         let op_id = aws::new_op_id();
         let cfg = aws::sdk_config(&env, self.profile_source()).await;
         let client = aws::sqs::client(&cfg, &op_id);
