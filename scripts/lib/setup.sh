@@ -17,6 +17,8 @@ APT_PACKAGES=(
   # Tauri 2 on Linux
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+  # the OS keychain (Secret Service over D-Bus) for database passwords
+  libdbus-1-dev
   # wasm32 build of the ui with Debian's rustc and std sources
   rustc-web rust-web-src lld
   # a real window without a display, its screenshot, and WebDriver for it
