@@ -162,16 +162,7 @@ pub async fn generate(pool: &PgPool, streams: usize, per_stream: u64, checkpoint
             .await
             .unwrap();
         for cp in checkpoints {
-            sqlx::query("INSERT INTO audit_checkpoints (stream_id, seq, head_hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&cp.stream_id)
-                .bind(cp.seq)
-                .bind(&cp.head_hash[..])
-                .bind(cp.at)
-                .bind(&cp.key_id)
-                .bind(&cp.signature[..])
-                .execute(pool)
-                .await
-                .unwrap();
+            pj_audit::pg::insert_checkpoint(pool, &cp).await.unwrap();
         }
     }
     sqlx::query("ANALYZE audit_log").execute(pool).await.unwrap();

@@ -126,28 +126,7 @@ async fn a_million_records_verify_and_every_tampering_is_found_where_it_is() {
     forged_body.id = uuid::Uuid::new_v4();
     forged_body.actor = "user:mallory".into();
     let forged = pj_audit::chain_next(s, at, before.hash, forged_body);
-    sqlx::query(&format!(
-        "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        pj_audit::pg::RECORD_COLUMNS
-    ))
-    .bind(&forged.stream_id)
-    .bind(forged.seq)
-    .bind(forged.body.id)
-    .bind(forged.body.at)
-    .bind(&forged.body.actor)
-    .bind(&forged.body.action)
-    .bind(forged.body.document_id)
-    .bind(forged.body.job_id)
-    .bind(&forged.body.detector_version)
-    .bind(serde_json::to_value(&forged.body.category_counts).unwrap())
-    .bind(serde_json::to_value(&forged.body.spans).unwrap())
-    .bind(forged.body.input_sha256.map(|h| h.to_vec()))
-    .bind(forged.body.output_sha256.map(|h| h.to_vec()))
-    .bind(&forged.prev_hash[..])
-    .bind(&forged.hash[..])
-    .execute(p)
-    .await
-    .unwrap();
+    pj_audit::pg::insert_record(p, &forged).await.unwrap();
     assert_eq!(first_break(&verify(&c).await), (s.into(), at + 1, "inserted".into()));
     sqlx::query("DELETE FROM audit_log WHERE stream_id = $1 AND seq > $2").bind(s).bind(at).execute(p).await.unwrap();
     sqlx::query("INSERT INTO audit_log SELECT * FROM kept_tail").execute(p).await.unwrap();

@@ -61,3 +61,42 @@ pub fn checkpoint_from_row(r: &PgRow) -> Result<Checkpoint, sqlx::Error> {
         signature: sig.try_into().map_err(|_| decode_err("signature is not 64 bytes"))?,
     })
 }
+
+/// Inserts `r` as it is (the worker after linking it; tests forging a record).
+pub async fn insert_record<'e>(ex: impl sqlx::PgExecutor<'e>, r: &AuditRecord) -> Result<(), sqlx::Error> {
+    let counts = serde_json::to_value(&r.body.category_counts).map_err(|e| decode_err(e.to_string()))?;
+    let spans = serde_json::to_value(&r.body.spans).map_err(|e| decode_err(e.to_string()))?;
+    sqlx::query(&format!("INSERT INTO audit_log ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
+        .bind(&r.stream_id)
+        .bind(r.seq)
+        .bind(r.body.id)
+        .bind(r.body.at)
+        .bind(&r.body.actor)
+        .bind(&r.body.action)
+        .bind(r.body.document_id)
+        .bind(r.body.job_id)
+        .bind(&r.body.detector_version)
+        .bind(counts)
+        .bind(spans)
+        .bind(r.body.input_sha256.map(|h| h.to_vec()))
+        .bind(r.body.output_sha256.map(|h| h.to_vec()))
+        .bind(&r.prev_hash[..])
+        .bind(&r.hash[..])
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a signed checkpoint.
+pub async fn insert_checkpoint<'e>(ex: impl sqlx::PgExecutor<'e>, cp: &Checkpoint) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO audit_checkpoints ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+        .bind(&cp.stream_id)
+        .bind(cp.seq)
+        .bind(&cp.head_hash[..])
+        .bind(cp.at)
+        .bind(&cp.key_id)
+        .bind(&cp.signature[..])
+        .execute(ex)
+        .await?;
+    Ok(())
+}

@@ -217,15 +217,7 @@ impl Db {
             return Ok(None);
         }
         let cp = pj_audit::sign_checkpoint(key, stream_id, seq, to_hash(&hash)?, Utc::now());
-        sqlx::query("INSERT INTO audit_checkpoints (stream_id, seq, head_hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&cp.stream_id)
-            .bind(cp.seq)
-            .bind(&cp.head_hash[..])
-            .bind(cp.at)
-            .bind(&cp.key_id)
-            .bind(&cp.signature[..])
-            .execute(&mut *tx)
-            .await?;
+        pj_audit::pg::insert_checkpoint(&mut *tx, &cp).await?;
         tx.commit().await?;
         Ok(Some(cp))
     }
@@ -285,30 +277,7 @@ async fn append_audit(tx: &mut Transaction<'_, Postgres>, stream_id: &str, body:
         .await?;
     let (seq, hash): (i64, Vec<u8>) = (row.get(0), row.get(1));
     let r = chain_next(stream_id, seq, to_hash(&hash)?, body);
-    let counts = serde_json::to_value(&r.body.category_counts).expect("counts serialize");
-    let spans = serde_json::to_value(&r.body.spans).expect("spans serialize");
-    sqlx::query(
-        "INSERT INTO audit_log (stream_id, seq, id, at, actor, action, document_id, job_id, detector_version, category_counts, spans,
-                                input_sha256, output_sha256, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&r.stream_id)
-    .bind(r.seq)
-    .bind(r.body.id)
-    .bind(r.body.at)
-    .bind(&r.body.actor)
-    .bind(&r.body.action)
-    .bind(r.body.document_id)
-    .bind(r.body.job_id)
-    .bind(&r.body.detector_version)
-    .bind(counts)
-    .bind(spans)
-    .bind(r.body.input_sha256.map(|h| h.to_vec()))
-    .bind(r.body.output_sha256.map(|h| h.to_vec()))
-    .bind(&r.prev_hash[..])
-    .bind(&r.hash[..])
-    .execute(&mut **tx)
-    .await?;
+    pj_audit::pg::insert_record(&mut **tx, &r).await?;
     sqlx::query("UPDATE audit_streams SET head_seq = $2, head_hash = $3 WHERE stream_id = $1")
         .bind(stream_id)
         .bind(r.seq)

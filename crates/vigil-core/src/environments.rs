@@ -234,14 +234,7 @@ pub async fn delete(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<()
 
 /// The environment as an input again (for edits, undo and operator-log details).
 pub fn to_input(e: &Environment) -> EnvironmentInput {
-    EnvironmentInput {
-        name: e.name.clone(),
-        credentials: e.credentials.clone(),
-        region: e.region.clone(),
-        endpoint_url: e.endpoint_url.clone(),
-        deployment: e.deployment.clone(),
-        platform_db: e.platform_db.clone(),
-    }
+    e.to_input()
 }
 
 #[cfg(test)]

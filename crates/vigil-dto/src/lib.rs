@@ -51,6 +51,20 @@ pub struct Environment {
     pub platform_db: Option<PlatformDb>,
 }
 
+impl Environment {
+    /// The environment as an input again (for edits, undo and operator-log details).
+    pub fn to_input(&self) -> EnvironmentInput {
+        EnvironmentInput {
+            name: self.name.clone(),
+            credentials: self.credentials.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            deployment: self.deployment.clone(),
+            platform_db: self.platform_db.clone(),
+        }
+    }
+}
+
 /// What the user types to add or edit an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentInput {

@@ -3,7 +3,7 @@
 
 use crate::app::Ctx;
 use crate::ipc;
-use crate::pages::metrics::local_time;
+use crate::pages::metrics::when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -16,16 +16,6 @@ fn state_class(state: &str) -> &'static str {
         "ALARM" => "badge bad",
         "OK" => "badge ok",
         _ => "badge",
-    }
-}
-
-/// RFC 3339 as local time (the text itself when it does not parse).
-fn when(rfc3339: &str) -> String {
-    let ms = js_sys::Date::parse(rfc3339);
-    if ms.is_finite() {
-        local_time((ms / 1000.0) as i64)
-    } else {
-        rfc3339.to_string()
     }
 }
 

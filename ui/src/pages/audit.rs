@@ -5,7 +5,7 @@
 
 use crate::app::Ctx;
 use crate::ipc;
-use crate::pages::metrics::{is_dark, local_time};
+use crate::pages::metrics::{is_dark, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -16,16 +16,6 @@ use vigil_dto::{
 };
 
 const PAGE: u32 = 100;
-
-/// RFC 3339 as local time.
-fn when(rfc3339: &str) -> String {
-    let ms = js_sys::Date::parse(rfc3339);
-    if ms.is_finite() {
-        local_time((ms / 1000.0) as i64)
-    } else {
-        rfc3339.to_string()
-    }
-}
 
 /// A datetime-local value (local time) as RFC 3339 UTC.
 fn local_to_rfc3339(v: &str) -> Option<String> {

@@ -35,14 +35,7 @@ fn credentials_from(value: &str) -> Credentials {
 }
 
 fn input_of(e: &Environment) -> EnvironmentInput {
-    EnvironmentInput {
-        name: e.name.clone(),
-        credentials: e.credentials.clone(),
-        region: e.region.clone(),
-        endpoint_url: e.endpoint_url.clone(),
-        deployment: e.deployment.clone(),
-        platform_db: e.platform_db.clone(),
-    }
+    e.to_input()
 }
 
 #[component]

@@ -31,6 +31,16 @@ pub fn local_time(t: i64) -> String {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t as f64 * 1000.0)).to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED).into()
 }
 
+/// RFC 3339 as local date and time (the text itself when it does not parse).
+pub fn when(rfc3339: &str) -> String {
+    let ms = js_sys::Date::parse(rfc3339);
+    if ms.is_finite() {
+        local_time((ms / 1000.0) as i64)
+    } else {
+        rfc3339.to_string()
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM` (a datetime-local input, local time) as Unix seconds.
 fn parse_local(s: &str) -> Option<i64> {
     let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(s)).get_time();
