@@ -36,7 +36,9 @@ impl TestDb {
     pub async fn drop_db(self) {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&admin_url()).await.unwrap();
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await;
+        if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await {
+            eprintln!("test database {} was not dropped: {e}", self.name);
+        }
     }
 }
 
