@@ -11,8 +11,9 @@ use vigil_dto::{
 type Res<T> = Result<T, ErrorInfo>;
 
 #[tauri::command]
-pub fn app_info(sandbox: State<'_, crate::Sandbox>) -> AppInfo {
+pub fn app_info(c: State<'_, Console>, sandbox: State<'_, crate::Sandbox>) -> AppInfo {
     AppInfo {
+        read_only: c.is_read_only(),
         version: env!("CARGO_PKG_VERSION").into(),
         data_dir: vigil_core::paths::data_dir().display().to_string(),
         log_dir: vigil_core::paths::log_dir().display().to_string(),

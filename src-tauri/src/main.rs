@@ -9,8 +9,10 @@ pub struct Sandbox(pub bool);
 
 fn main() {
     let _log = vigil_core::logging::init(&vigil_core::paths::log_dir(), "vigil-app", "info", true);
+    // VIGIL_READ_ONLY=1: a compliance officer's console (see Console::read_only).
+    let read_only = std::env::var("VIGIL_READ_ONLY").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "no"));
     let console = match tauri::async_runtime::block_on(vigil_core::Console::open_default("app")) {
-        Ok(c) => c,
+        Ok(c) => c.read_only(read_only),
         Err(e) => {
             let info = e.info();
             tracing::error!("cannot open the store at {}: {info}", vigil_core::paths::store_path().display());

@@ -20,13 +20,21 @@ struct Session {
 }
 
 async fn launch() -> Session {
+    launch_with(&[]).await
+}
+
+/// The app with extra environment variables.
+async fn launch_with(extra: &[(&str, String)]) -> Session {
+    launch_in(tempfile::tempdir().unwrap(), extra).await
+}
+
+/// The app on a data directory prepared beforehand.
+async fn launch_in(data: tempfile::TempDir, extra: &[(&str, String)]) -> Session {
     let xvfb = Xvfb::start();
-    let data = tempfile::tempdir().unwrap();
     let saves = tempfile::tempdir().unwrap();
-    let driver = TauriDriver::start(
-        &xvfb.display,
-        &[("VIGIL_DATA_DIR", data.path().display().to_string()), ("VIGIL_SAVE_DIR", saves.path().display().to_string())],
-    );
+    let mut env = vec![("VIGIL_DATA_DIR", data.path().display().to_string()), ("VIGIL_SAVE_DIR", saves.path().display().to_string())];
+    env.extend(extra.iter().cloned());
+    let driver = TauriDriver::start(&xvfb.display, &env);
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
@@ -372,4 +380,32 @@ async fn audit_log() {
     s.screenshot("e2e-audit-verify.png").await;
     s.close().await;
     db.drop_db().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn a_read_only_console_shows_no_changing_action() {
+    tokio::time::timeout(TEST_LIMIT, read_only()).await.expect("the test did not finish in time");
+}
+
+async fn read_only() {
+    // An environment with a platform database, made beforehand with the CLI (built beside the app).
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data.path()).output().unwrap();
+        assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    cli(&["env", "add", "ro", "--region", "us-east-1", "--emulator", "--endpoint", &format!("http://127.0.0.1:{}", free_port())]);
+    cli(&["env", "select", "ro"]);
+    cli(&["db", "set", "--host", "127.0.0.1", "--database", "postgres", "--user", "postgres", "--auth", "trust"]);
+    let s = launch_in(data, &[("VIGIL_READ_ONLY", "1".to_string())]).await;
+    s.find("#read-only").await;
+    s.find("tr[data-env='ro'] .check-env").await;
+    for css in ["#add-env", "tr[data-env='ro'] .edit-env", "tr[data-env='ro'] .remove-env"] {
+        assert!(s.client.find(Locator::Css(css)).await.is_err(), "{css} is not shown");
+    }
+    s.click("#nav-audit").await;
+    s.find("#db-form").await;
+    assert!(s.client.find(Locator::Css("#db-save")).await.is_err(), "no Save of the database settings");
+    s.close().await;
 }

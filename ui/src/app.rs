@@ -62,6 +62,11 @@ impl Ctx {
         }
     }
 
+    /// Started read-only: no changing action is shown (the shell refuses them anyway).
+    pub fn read_only(&self) -> bool {
+        self.info.with(|i| i.as_ref().is_some_and(|i| i.read_only))
+    }
+
     pub fn toast(&self, message: impl Into<String>) {
         self.toast.set(Some(Toast { message: message.into(), action: None }));
     }
@@ -151,6 +156,7 @@ pub fn App() -> impl IntoView {
                         _ => ().into_any(),
                     })}
                     {move || ctx.info.get().filter(|i| i.sandbox).map(|_| view! { <div class="muted">"local sandbox"</div> })}
+                    {move || ctx.read_only().then(|| view! { <div><span class="badge" id="read-only">"read-only"</span></div> })}
                 </div>
             </nav>
             <main>

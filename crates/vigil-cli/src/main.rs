@@ -20,6 +20,10 @@ struct Cli {
     /// Use this data directory instead of the OS default.
     #[arg(long, global = true, env = "VIGIL_DATA_DIR", value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// Refuse every change (environments, platform database settings, passwords, job
+    /// retries); reading, verifying and exporting stay allowed.
+    #[arg(long, global = true, env = "VIGIL_READ_ONLY")]
+    read_only: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -191,7 +195,7 @@ pub(crate) struct Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
-            Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) => 2,
+            Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) | Error::ReadOnly(_) => 2,
             Error::EnvironmentNotFound(_) | Error::NoCurrentEnvironment => 3,
             _ => 1,
         };
@@ -229,7 +233,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
-    let console = Console::open_default("cli").await?;
+    let console = Console::open_default("cli").await?.read_only(cli.read_only);
     let json = cli.json;
     match cli.command {
         Command::Env(cmd) => env_command(&console, cmd, json).await,

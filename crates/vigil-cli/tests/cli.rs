@@ -264,6 +264,18 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let none = vigil(d, &["audit", "search"]);
     assert_eq!(code(&none), 1);
     assert!(String::from_utf8_lossy(&none.stderr).contains("vigil db set"), "{}", String::from_utf8_lossy(&none.stderr));
+    // A read-only Vigil (a compliance officer's) refuses changes but reads.
+    let ro = vigil(d, &["--read-only", "env", "add", "x", "--region", "us-east-1"]);
+    assert_eq!(code(&ro), 2);
+    assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&ro.stderr));
+    let ro = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["db", "set", "--host", "127.0.0.1", "--database", "x", "--user", "postgres", "--auth", "trust"])
+        .env("VIGIL_DATA_DIR", d)
+        .env("VIGIL_READ_ONLY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(code(&ro), 2);
+    assert_eq!(code(&vigil(d, &["--read-only", "env", "list"])), 0);
     // Trust is refused off this machine.
     let remote = vigil(d, &["db", "set", "--host", "db.example.com", "--database", &db.name, "--user", "postgres", "--auth", "trust"]);
     assert_eq!(code(&remote), 2);

@@ -20,6 +20,10 @@ pub struct Console {
     actor: String,
     client: &'static str,
     pub(crate) secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
+    /// Read-only (a compliance officer's console): nothing that changes environments, the
+    /// platform's settings or the platform itself; reading, verifying and exporting evidence
+    /// stay allowed.
+    read_only: bool,
     /// Platform database pools per environment (see `platform_console.rs`).
     pub(crate) pools: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<String, crate::platform_console::CachedPool>>>,
 }
@@ -42,7 +46,25 @@ impl Console {
         client: &'static str,
         secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
     ) -> Result<Console> {
-        Ok(Console { store: Store::open(path).await?, profiles, actor: os_user(), client, secrets, pools: Default::default() })
+        Ok(Console { store: Store::open(path).await?, profiles, actor: os_user(), client, secrets, pools: Default::default(), read_only: false })
+    }
+
+    /// This console, refusing every change (see [`Console::writable`]).
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.read_only = on;
+        self
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Refuses `what` on a read-only console.
+    pub(crate) fn writable(&self, what: &str) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly(what.to_string()));
+        }
+        Ok(())
     }
 
     pub(crate) fn profile_source(&self) -> &ProfileSource {
@@ -90,6 +112,7 @@ impl Console {
     }
 
     pub async fn add_environment(&self, input: &EnvironmentInput) -> Result<Environment> {
+        self.writable("adding an environment")?;
         let input = self.checked(input).await?;
         let mut tx = self.store.write().await?;
         let env = environments::insert(&mut tx, &input).await?;
@@ -100,6 +123,7 @@ impl Console {
 
     /// Replaces the settings of environment `name` (which may be renamed by `input.name`).
     pub async fn update_environment(&self, name: &str, input: &EnvironmentInput) -> Result<Environment> {
+        self.writable("editing an environment")?;
         let input = self.checked(input).await?;
         let mut tx = self.store.write().await?;
         let before = environments::get(&mut tx, name).await?;
@@ -118,6 +142,7 @@ impl Console {
 
     /// Removes `name`; returns what it was, so the caller can offer undo (add it again).
     pub async fn remove_environment(&self, name: &str) -> Result<Environment> {
+        self.writable("removing an environment")?;
         let mut tx = self.store.write().await?;
         let env = environments::get(&mut tx, name).await?;
         environments::delete(&mut tx, env.id).await?;
@@ -303,6 +328,7 @@ impl Console {
     /// Makes sure the local sandbox environment exists, points at `endpoint` and is current.
     /// Writes nothing when it already is so.
     pub async fn ensure_sandbox(&self, endpoint: &str) -> Result<Environment> {
+        self.writable("attaching the sandbox")?;
         let existing = match self.environment(SANDBOX_ENV).await {
             Ok(e) => Some(e),
             Err(Error::EnvironmentNotFound(_)) => None,
@@ -425,6 +451,29 @@ mod tests {
         let again = c.add_environment(&environments::to_input(&removed)).await.unwrap();
         assert_eq!(again.deployment["bucket"], "pj-docs");
         assert!(c.deployment_parameters().iter().any(|p| p.name == "db_cluster_id"));
+    }
+
+    #[tokio::test]
+    async fn a_read_only_console_refuses_every_change_and_logs_nothing() {
+        let (d, c) = console().await;
+        c.add_environment(&input("prod")).await.unwrap();
+        let ro = Console::open(&d.path().join("vigil.db"), ProfileSource::from_contents(CONFIG, ""), "test").await.unwrap().read_only(true);
+        let before = ro.oplog(100, None).await.unwrap().len();
+        let refused = |r: Result<()>| assert!(matches!(r, Err(Error::ReadOnly(_))), "{r:?}");
+        refused(ro.add_environment(&input("other")).await.map(|_| ()));
+        refused(ro.update_environment("prod", &input("prod2")).await.map(|_| ()));
+        refused(ro.remove_environment("prod").await.map(|_| ()));
+        refused(ro.ensure_sandbox("http://127.0.0.1:1").await.map(|_| ()));
+        refused(ro.set_platform_db("prod", None).await.map(|_| ()));
+        refused(ro.set_db_password("prod", "secret").await);
+        refused(ro.forget_db_password("prod").await);
+        refused(ro.retry_jobs(None, Some("corrupt")).await.map(|_| ()));
+        assert_eq!(ro.oplog(100, None).await.unwrap().len(), before, "nothing logged, nothing changed");
+        assert_eq!(ro.environments().await.unwrap().len(), 1);
+        // Looking around stays possible: choosing the environment to read, the theme.
+        ro.select_environment("prod").await.unwrap();
+        ro.set_theme(Theme::Dark).await.unwrap();
+        assert!(ro.verify_oplog().await.unwrap().ok);
     }
 
     #[tokio::test]

@@ -34,6 +34,9 @@ pub enum Error {
     #[error("AWS request failed: {0}")]
     Aws(String),
 
+    #[error("Vigil is read-only here: {0} is not allowed")]
+    ReadOnly(String),
+
     /// The platform's database: `kind` is db_dns, db_refused, db_timeout, db_tls, db_auth,
     /// db_missing, db_permission, ...
     #[error("{message}")]
@@ -60,6 +63,7 @@ impl Error {
             Error::Io(_) => "io",
             Error::Aws(_) => "aws",
             Error::PlatformDb { kind, .. } => kind,
+            Error::ReadOnly(_) => "read_only",
         }
     }
 
@@ -74,6 +78,7 @@ impl Error {
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
             Error::PlatformDb { hint, .. } => Some(hint.clone()),
+            Error::ReadOnly(_) => Some("this Vigil was started read-only (VIGIL_READ_ONLY=1 or --read-only), as for a compliance officer; changes need a Vigil started without it".into()),
             _ => None,
         }
     }

@@ -26,6 +26,7 @@ const IAM_POOL_LIFE: Duration = Duration::from_secs(600);
 impl Console {
     /// Sets (or with `None` removes) where `env`'s platform database is.
     pub async fn set_platform_db(&self, env: &str, db: Option<PlatformDb>) -> Result<Environment> {
+        self.writable("changing the platform database settings")?;
         let before = self.environment(env).await?;
         let mut input = environments::to_input(&before);
         input.platform_db = db.as_ref().map(connect::validate).transpose()?;
@@ -40,6 +41,7 @@ impl Console {
 
     /// Keeps `password` in the OS keychain for `env`'s platform database (never on disk).
     pub async fn set_db_password(&self, env: &str, password: &str) -> Result<()> {
+        self.writable("storing a database password")?;
         let env = self.environment(env).await?;
         if password.is_empty() {
             return Err(Error::validation("password", "the password is empty"));
@@ -54,6 +56,7 @@ impl Console {
 
     /// Removes the keychain password of `env`'s platform database.
     pub async fn forget_db_password(&self, env: &str) -> Result<()> {
+        self.writable("removing a database password")?;
         let env = self.environment(env).await?;
         self.secrets.delete(&db_password_account(&env.name)).map_err(keychain_error)?;
         let mut tx = self.store().write().await?;
@@ -245,6 +248,7 @@ impl Console {
     /// `class`. Jobs a retry cannot help are skipped with the reason; everything sent is in the
     /// operator log.
     pub async fn retry_jobs(&self, job: Option<&str>, class: Option<&str>) -> Result<vigil_dto::RetryReport> {
+        self.writable("retrying jobs")?;
         let (env, pool) = self.platform_pool().await?;
         let (candidates, mut skipped) = match (job, class) {
             (Some(id), None) => {

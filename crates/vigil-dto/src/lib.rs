@@ -238,6 +238,9 @@ pub struct AppInfo {
     pub data_dir: String,
     pub log_dir: String,
     pub sandbox: bool,
+    /// Started read-only (a compliance officer's console): the ui shows no changing action.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// Public AWS regions (commercial, GovCloud, China), offered as suggestions in forms.

@@ -148,7 +148,9 @@ fn Database(env: Environment) -> impl IntoView {
                 <input id="db-ca" placeholder="optional: e.g. the RDS global-bundle.pem; system roots otherwise" prop:value=move || ca.get() on:input=move |ev| ca.set(event_target_value(&ev))/>
                 {move || error.get().map(|e| view! { <div class="field-error" id="db-error" role="alert">{e}</div> })}
                 <div class="form-actions">
-                    <button type="submit" class="primary" id="db-save">"Save"</button>
+                    <Show when=move || !ctx.read_only()>
+                        <button type="submit" class="primary" id="db-save">"Save"</button>
+                    </Show>
                     <button type="button" id="db-check" on:click=move |_| run_check() disabled=move || busy.get() || ctx.envs.with(|v| v.iter().find(|e| e.name == name2).and_then(|e| e.platform_db.clone()).is_none())>"Check"</button>
                 </div>
             </form>

@@ -71,7 +71,9 @@ pub fn EnvironmentsPage() -> impl IntoView {
         <div class="row">
             <h1>"Environments"</h1>
             <span class="spacer"></span>
-            <button class="primary" id="add-env" on:click=move |_| mode.set(FormMode::Add)>"Add environment"</button>
+            <Show when=move || !ctx.read_only()>
+                <button class="primary" id="add-env" on:click=move |_| mode.set(FormMode::Add)>"Add environment"</button>
+            </Show>
         </div>
         {move || (mode.get() != FormMode::Closed).then(|| view! { <EnvForm mode=mode/> })}
         <div class="panel">
@@ -115,8 +117,10 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                             <button class="check-env" on:click=move |_| check(n2.clone())
                                                 disabled=move || busy.get().is_some()>"Check connection"</button>
                                             <button class="select-env" disabled=env.current on:click=move |_| select(n3.clone())>"Use"</button>
-                                            <button class="edit-env" on:click=move |_| mode.set(FormMode::Edit(n4.clone()))>"Edit"</button>
-                                            <button class="remove-env danger" on:click=move |_| confirm_remove.set(Some(env_for_remove.clone()))>"Remove"</button>
+                                            {(!ctx.read_only()).then(|| view! {
+                                                <button class="edit-env" on:click=move |_| mode.set(FormMode::Edit(n4.clone()))>"Edit"</button>
+                                                <button class="remove-env danger" on:click=move |_| confirm_remove.set(Some(env_for_remove.clone()))>"Remove"</button>
+                                            })}
                                         </td>
                                     </tr>
                                 }
