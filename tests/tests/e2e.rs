@@ -94,6 +94,22 @@ impl Session {
         self.find(&format!("tr[data-env='{name}']")).await;
     }
 
+    /// Waits for a toast whose message starts with `prefix` (another toast may be showing).
+    async fn toast_starting(&self, prefix: &str) {
+        let xpath = format!("//div[contains(@class,'toast')]/span[starts-with(., '{prefix}')]");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no toast starting {prefix:?}: {e}"));
+    }
+
+    /// The files the save dialog was answered with.
+    fn saved_files(&self) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(self.saves.path()).unwrap().map(|e| e.unwrap().path()).collect()
+    }
+
     async fn attr(&self, css: &str, name: &str) -> String {
         self.find(css).await.attr(name).await.unwrap().unwrap_or_default()
     }
@@ -266,13 +282,8 @@ async fn dashboard_and_alarms() {
 
     // PNG export writes a valid image where the save dialog answers.
     s.click(&format!("{docs} .export-png")).await;
-    s.client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::XPath("//div[contains(@class,'toast')]/span[starts-with(., 'Saved ')]"))
-        .await
-        .expect("a toast naming the saved file");
-    let files: Vec<_> = std::fs::read_dir(s.saves.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    s.toast_starting("Saved ").await;
+    let files = s.saved_files();
     assert_eq!(files.len(), 1, "{files:?}");
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&files[0]).unwrap()));
     let mut reader = decoder.read_info().expect("a PNG header");
@@ -355,13 +366,8 @@ async fn audit_log() {
 
     // Export the filtered set as CSV evidence where the save dialog answers.
     s.click("#audit-export-csv").await;
-    s.client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::XPath("//div[contains(@class,'toast')]/span[starts-with(., 'Exported ')]"))
-        .await
-        .expect("a toast with the export's count and hash");
-    let csv: Vec<_> = std::fs::read_dir(s.saves.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    s.toast_starting("Exported ").await;
+    let csv = s.saved_files();
     assert_eq!(csv.len(), 1, "{csv:?}");
     assert_eq!(std::fs::read_to_string(&csv[0]).unwrap().lines().count() as i64, n + 1);
 
