@@ -29,6 +29,10 @@ const COMMANDS: &[&str] = &[
     "verify_progress",
     "cancel_verify",
     "export_audit_csv",
+    "jobs_list",
+    "job_failures",
+    "job_detail",
+    "retry_jobs",
 ];
 
 fn main() {

@@ -194,3 +194,24 @@ pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, filt
     let progress = vigil_core::platform::export::ExportProgress::default();
     Ok(Some(c.export_audit_csv(&filter, &path, &progress).await?))
 }
+
+#[tauri::command]
+pub async fn jobs_list(c: State<'_, Console>, filter: vigil_dto::JobFilter, cursor: Option<(String, String)>, limit: u32) -> Res<vigil_dto::JobPage> {
+    Ok(c.jobs_list(&filter, cursor.as_ref(), limit).await?)
+}
+
+#[tauri::command]
+pub async fn job_failures(c: State<'_, Console>, filter: vigil_dto::JobFilter) -> Res<Vec<vigil_dto::FailureGroup>> {
+    Ok(c.job_failures(&filter).await?)
+}
+
+#[tauri::command]
+pub async fn job_detail(c: State<'_, Console>, id: String) -> Res<vigil_dto::JobDetail> {
+    Ok(c.job_detail(&id).await?)
+}
+
+/// The ui asks for confirmation before calling this.
+#[tauri::command]
+pub async fn retry_jobs(c: State<'_, Console>, job: Option<String>, class: Option<String>) -> Res<vigil_dto::RetryReport> {
+    Ok(c.retry_jobs(job.as_deref(), class.as_deref()).await?)
+}

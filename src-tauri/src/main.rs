@@ -56,6 +56,10 @@ fn main() {
             commands::verify_progress,
             commands::cancel_verify,
             commands::export_audit_csv,
+            commands::jobs_list,
+            commands::job_failures,
+            commands::job_detail,
+            commands::retry_jobs,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

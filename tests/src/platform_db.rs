@@ -170,3 +170,24 @@ pub async fn generate(pool: &PgPool, streams: usize, per_stream: u64, checkpoint
     sqlx::query("ANALYZE audit_log").execute(pool).await.unwrap();
     (start, end)
 }
+
+/// A job in the ledger with `status` (and, when failed, its error class), created, started and
+/// finished `minutes_ago`, for the object `input/<key>` of the bucket pj-documents.
+pub async fn insert_job(db: &TestDb, status: &str, class: Option<&str>, permanent: bool, key: &str, minutes_ago: i32) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts, error_class, error_message, permanent, created_at, started_at, finished_at)
+         VALUES ($1, 'deidentify', $2, $3, 1, 3, $4, $5, $6, now() - make_interval(mins => $7), now() - make_interval(mins => $7), now() - make_interval(mins => $7))",
+    )
+    .bind(id)
+    .bind(format!("s3://pj-documents/input/{key}"))
+    .bind(status)
+    .bind(class)
+    .bind(class.map(|c| format!("{c}: details")))
+    .bind(permanent)
+    .bind(minutes_ago)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    id
+}

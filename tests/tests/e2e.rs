@@ -415,3 +415,64 @@ async fn read_only() {
     assert!(s.client.find(Locator::Css("#db-save")).await.is_err(), "no Save of the database settings");
     s.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn a_failed_job_shows_its_log_lines_and_is_retried_through_the_queue() {
+    tokio::time::timeout(TEST_LIMIT, failed_job()).await.expect("the test did not finish in time");
+}
+
+async fn failed_job() {
+    use vigil_tests::platform_db::{insert_job, TestDb};
+    let moto = Moto::start();
+    let db = TestDb::create("vigil_e2e").await;
+    let sdk = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs.create_queue().queue_name("pj-work").send().await.unwrap().queue_url().unwrap().to_string();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    logs.create_log_group().log_group_name("/pj/e2e/worker").send().await.unwrap();
+    logs.create_log_stream().log_group_name("/pj/e2e/worker").log_stream_name("pj-worker-0").send().await.unwrap();
+    let corrupt = insert_job(&db, "failed", Some("corrupt"), true, "broken.pdf", 20).await;
+    let slow = insert_job(&db, "failed", Some("ocr_timeout"), false, "scan.tiff", 10).await;
+    insert_job(&db, "failed", Some("ocr_timeout"), false, "scan-2.tiff", 30).await;
+    let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+        .timestamp(chrono::Utc::now().timestamp_millis() - 600_000)
+        .message(format!(r#"{{"level":"WARN","message":"job failed: OCR took too long","span":{{"job_id":"{slow}"}}}}"#))
+        .build()
+        .unwrap();
+    logs.put_log_events().log_group_name("/pj/e2e/worker").log_stream_name("pj-worker-0").log_events(event).send().await.unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data.path()).output().unwrap();
+        assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    cli(&["env", "add", "ops", "--region", "us-east-1", "--emulator", "--endpoint", &moto.endpoint(), "--param", &format!("queue_url={queue}"), "--param", "log_group=/pj/e2e/worker"]);
+    cli(&["env", "select", "ops"]);
+    let port = db.options.get_port().to_string();
+    cli(&["db", "set", "--host", "127.0.0.1", "--port", &port, "--database", &db.name, "--user", db.options.get_username(), "--auth", "trust"]);
+    let s = launch_in(data, &[]).await;
+
+    // Failures by class, with what each means.
+    s.click("#nav-jobs").await;
+    s.find("#failure-groups .failure[data-class='ocr_timeout'][data-count='2']").await;
+    assert!(s.text("#failure-groups .failure[data-class='corrupt']").await.contains("upload a good copy"));
+    s.screenshot("e2e-jobs.png").await;
+    // A permanent failure says why a retry will not help, and offers none.
+    s.click(&format!("tr[data-job='{corrupt}'] td:nth-child(2)")).await;
+    assert!(s.text("#job-no-retry").await.contains("upload a good copy"));
+    assert!(s.client.find(Locator::Css("#job-retry")).await.is_err());
+    s.click("#job-close").await;
+    // The slow one shows its log line, and is retried after a confirmation.
+    s.click(&format!("tr[data-job='{slow}'] td:nth-child(2)")).await;
+    assert!(s.text("#job-logs").await.contains("OCR took too long"));
+    s.click("#job-retry").await;
+    s.click("#confirm-retry").await;
+    s.toast_starting("Re-queued 1 job").await;
+    let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+    let bodies: Vec<&str> = got.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies.len(), 1);
+    assert!(bodies[0].contains("input/scan.tiff"), "{bodies:?}");
+    s.close().await;
+    db.drop_db().await;
+}

@@ -5,29 +5,11 @@
 use std::sync::Arc;
 use vigil_core::Console;
 use vigil_dto::{DbAuth, EnvironmentInput, JobFilter, PlatformDb};
-use vigil_tests::platform_db::TestDb;
+use vigil_tests::platform_db::{insert_job, TestDb};
 use vigil_tests::Moto;
 
 const GROUP: &str = "/pj/sandbox/worker";
 
-async fn insert_job(db: &TestDb, status: &str, class: Option<&str>, permanent: bool, key: &str, minutes_ago: i32) -> uuid::Uuid {
-    let id = uuid::Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts, error_class, error_message, permanent, created_at, started_at, finished_at)
-         VALUES ($1, 'deidentify', $2, $3, 1, 3, $4, $5, $6, now() - make_interval(mins => $7), now() - make_interval(mins => $7), now() - make_interval(mins => $7))",
-    )
-    .bind(id)
-    .bind(format!("s3://pj-documents/input/{key}"))
-    .bind(status)
-    .bind(class)
-    .bind(class.map(|c| format!("{c}: details")))
-    .bind(permanent)
-    .bind(minutes_ago)
-    .execute(&db.pool)
-    .await
-    .unwrap();
-    id
-}
 
 #[tokio::test]
 async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {

@@ -13,6 +13,7 @@ pub enum Page {
     Metrics,
     Alarms,
     Audit,
+    Jobs,
     Settings,
 }
 
@@ -144,6 +145,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Metrics, "nav-metrics", "Metrics")}
                 {nav(Page::Alarms, "nav-alarms", "Alarms")}
                 {nav(Page::Audit, "nav-audit", "Audit log")}
+                {nav(Page::Jobs, "nav-jobs", "Jobs")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
                     <div>"Environment"</div>
@@ -172,6 +174,7 @@ pub fn App() -> impl IntoView {
                     Page::Metrics => view! { <pages::metrics::MetricsPage/> }.into_any(),
                     Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
+                    Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}
             </main>

@@ -241,7 +241,8 @@ impl Console {
                 }
             }
         };
-        Ok(vigil_dto::JobDetail { job, logs, logs_error })
+        let meaning = job.error_class.as_deref().map(|c| crate::platform::jobs::meaning(c).to_string());
+        Ok(vigil_dto::JobDetail { job, meaning, logs, logs_error })
     }
 
     /// Re-queues failed jobs through the platform's queue: `job` alone, or every failed job of

@@ -621,6 +621,8 @@ pub struct LogLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobDetail {
     pub job: JobRow,
+    /// What its error class means and whether a retry can help.
+    pub meaning: Option<String>,
     pub logs: Vec<LogLine>,
     pub logs_error: Option<String>,
 }

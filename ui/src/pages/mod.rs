@@ -2,5 +2,6 @@
 pub mod alarms;
 pub mod audit;
 pub mod environments;
+pub mod jobs;
 pub mod metrics;
 pub mod settings;
