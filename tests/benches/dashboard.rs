@@ -134,7 +134,7 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
 
     // Per chart: SVG for the ui, PNG for export, against JSON of the same data.
     let style = render::Style::ui(width, height, false);
-    let export = render::Style { width: 900, height: 320, dark: false, titled: true, scale: 2.0 };
+    let export = render::Style { width: 900, height: 320, dark: false, titled: true, scale: 2.0, bars: false };
     let rounds = 20;
     let (mut svg_t, mut png_t, mut json_t) = (0.0, 0.0, 0.0);
     let (mut svg_bytes, mut json_bytes, mut max_svg) = (0usize, 0usize, 0usize);

@@ -155,7 +155,7 @@ impl Console {
     pub async fn audit_summary_view(&self, filter: &vigil_dto::AuditFilter, width: u32, height: u32, dark: bool) -> Result<(vigil_dto::AuditSummary, vigil_dto::ChartView)> {
         let s = self.audit_summary(filter).await?;
         let (chart, start, end) = crate::platform::audit::summary_chart(&s);
-        let drawn = crate::metrics::render::svg(&chart, start, end, crate::metrics::render::Style::ui(width, height, dark), &chrono::Local)
+        let drawn = crate::metrics::render::svg(&chart, start, end, crate::metrics::render::Style { bars: true, ..crate::metrics::render::Style::ui(width, height, dark) }, &chrono::Local)
             .map_err(|e| Error::validation("chart", e))?;
         let view = vigil_dto::ChartView { data: chart, svg: drawn.image, plot: drawn.plot, colors: vec![crate::metrics::render::color_hex(0)] };
         Ok((s, view))

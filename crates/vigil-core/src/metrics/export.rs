@@ -37,7 +37,7 @@ pub fn bytes<Tz: TimeZone>(chart: &ChartData, start: i64, end: i64, format: Expo
 where
     Tz::Offset: std::fmt::Display,
 {
-    let style = |scale| Style { width: 900, height: 320, dark, titled: true, scale };
+    let style = |scale| Style { width: 900, height: 320, dark, titled: true, scale, bars: false };
     Ok(match format {
         ExportFormat::Csv => csv(std::slice::from_ref(chart)).into_bytes(),
         ExportFormat::Svg => render::svg(chart, start, end, style(1.0), tz)?.image.into_bytes(),

@@ -26,11 +26,13 @@ pub struct Style {
     pub dark: bool,
     pub titled: bool,
     pub scale: f64,
+    /// Bars (one per point, a period wide) instead of lines: for counts per bucket.
+    pub bars: bool,
 }
 
 impl Style {
     pub fn ui(width: u32, height: u32, dark: bool) -> Self {
-        Style { width, height, dark, titled: false, scale: 1.0 }
+        Style { width, height, dark, titled: false, scale: 1.0, bars: false }
     }
 }
 
@@ -333,6 +335,13 @@ where
     for (i, se) in chart.series.iter().enumerate() {
         let (r, g, b) = PALETTE[i % PALETTE.len()];
         let color = RGBColor(r, g, b);
+        if style.bars {
+            let width = (chart.period.max(1) as f64 * 0.85).max(1.0) as i64;
+            let bars: Vec<(i64, f64)> = se.points.iter().filter_map(|(t, v)| v.filter(|v| v.is_finite()).map(|v| (*t, v))).collect();
+            any |= !bars.is_empty();
+            cc.draw_series(bars.into_iter().map(|(t, v)| Rectangle::new([(t, 0.0), (t + width, v)], color.filled()))).map_err(err)?;
+            continue;
+        }
         for run in runs(&se.points) {
             any = true;
             if run.len() == 1 {
@@ -451,6 +460,19 @@ mod tests {
     }
 
     #[test]
+    fn bars_draw_one_rectangle_per_value() {
+        let mut c = chart(vec![(T0, Some(3.0)), (T0 + 60, None), (T0 + 120, Some(5.0))]);
+        c.threshold = None;
+        let style = Style { bars: true, ..Style::ui(600, 200, false) };
+        let d = svg(&c, T0, T0 + 180, style, &FixedOffset::east_opt(0).unwrap()).unwrap();
+        let rects = d.image.matches("<rect").count();
+        let filled = d.image.split("<rect").skip(1).filter(|r| r.to_lowercase().contains("#3b82f6")).count();
+        assert!(rects >= 2);
+        assert_eq!(filled, 2, "no bar for the empty bucket");
+        assert_eq!(lines_of(&d.image, "#3b82f6"), 0, "no line");
+    }
+
+    #[test]
     fn tick_steps_fit_the_width() {
         assert_eq!(tick_step(3600, 600.0, 60.0), 600);
         assert_eq!(tick_step(86_400, 600.0, 60.0), 10_800);
@@ -473,7 +495,7 @@ mod tests {
     #[test]
     fn png_is_a_valid_image_of_the_scaled_size() {
         let pts = (0..60).map(|i| (T0 + i * 60, Some((i % 7) as f64 * 10.0))).collect();
-        let style = Style { width: 600, height: 220, dark: true, titled: true, scale: 2.0 };
+        let style = Style { width: 600, height: 220, dark: true, titled: true, scale: 2.0, bars: false };
         let d = png(&chart(pts), T0, T0 + 3600, style, &FixedOffset::east_opt(0).unwrap()).unwrap();
         let dec = png::Decoder::new(std::io::Cursor::new(&d.image));
         let mut r = dec.read_info().unwrap();
