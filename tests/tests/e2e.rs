@@ -119,6 +119,12 @@ impl Session {
     }
 }
 
+/// Runs the `vigil` CLI (built beside the app) on `data`, to prepare what a test starts from.
+fn vigil_cli(data: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data).output().unwrap();
+    assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A hung driver must fail the test, not stall the run.
 const TEST_LIMIT: Duration = Duration::from_secs(240);
 
@@ -397,10 +403,7 @@ async fn a_read_only_console_shows_no_changing_action() {
 async fn read_only() {
     // An environment with a platform database, made beforehand with the CLI (built beside the app).
     let data = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data.path()).output().unwrap();
-        assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
+    let cli = |args: &[&str]| vigil_cli(data.path(), args);
     cli(&["env", "add", "ro", "--region", "us-east-1", "--emulator", "--endpoint", &format!("http://127.0.0.1:{}", free_port())]);
     cli(&["env", "select", "ro"]);
     cli(&["db", "set", "--host", "127.0.0.1", "--database", "postgres", "--user", "postgres", "--auth", "trust"]);
@@ -443,10 +446,7 @@ async fn failed_job() {
     logs.put_log_events().log_group_name("/pj/e2e/worker").log_stream_name("pj-worker-0").log_events(event).send().await.unwrap();
 
     let data = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data.path()).output().unwrap();
-        assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
+    let cli = |args: &[&str]| vigil_cli(data.path(), args);
     cli(&["env", "add", "ops", "--region", "us-east-1", "--emulator", "--endpoint", &moto.endpoint(), "--param", &format!("queue_url={queue}"), "--param", "log_group=/pj/e2e/worker"]);
     cli(&["env", "select", "ops"]);
     let port = db.options.get_port().to_string();

@@ -30,3 +30,11 @@ pub async fn call<R: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Resul
 pub async fn call0<R: DeserializeOwned>(cmd: &str) -> Result<R, ErrorInfo> {
     call(cmd, serde_json::json!({})).await
 }
+
+/// An error as one line: the message, then what to do.
+pub fn describe(e: &ErrorInfo) -> String {
+    match &e.hint {
+        Some(h) => format!("{} — {h}", e.message),
+        None => e.message.clone(),
+    }
+}

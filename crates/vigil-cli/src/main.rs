@@ -448,9 +448,9 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
 }
 
 /// Asks on the terminal; without one, refuses (scripts must pass --yes).
-fn confirm(question: &str) -> Result<bool, Failure> {
+pub(crate) fn confirm(question: &str) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
-        return Err(usage("refusing to remove without confirmation", "pass --yes when running without a terminal"));
+        return Err(usage(&format!("refusing without confirmation: {question}"), "pass --yes when running without a terminal"));
     }
     eprint!("{question} [y/N] ");
     std::io::stderr().flush().ok();

@@ -1,7 +1,7 @@
 //! `vigil db …` (where the platform's database is, its password, the check) and
 //! `vigil audit …` (search, show, summary, verify) over the same `Console` methods as the app.
 
-use crate::{print_json, usage, Failure};
+use crate::{confirm, print_json, usage, Failure};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
@@ -31,20 +31,24 @@ pub enum DbCommand {
         #[arg(long)]
         ca_file: Option<String>,
     },
-    /// Remove the database settings of an environment.
+    /// Remove the database settings of an environment (asks first; --yes on scripts).
     Unset {
         #[arg(long)]
         env: Option<String>,
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Store the database password in the OS keychain (asked without echo, or read from stdin).
     Password {
         #[arg(long)]
         env: Option<String>,
     },
-    /// Remove the stored password from the OS keychain.
+    /// Remove the stored password from the OS keychain (asks first; --yes on scripts).
     ForgetPassword {
         #[arg(long)]
         env: Option<String>,
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Connect and show the server, TLS, and what the user may read. Exit 4 when it fails.
     Check,
@@ -166,8 +170,11 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
             }
             Ok(0)
         }
-        DbCommand::Unset { env } => {
+        DbCommand::Unset { env, yes } => {
             let name = env_name(console, env).await?;
+            if !yes && !confirm(&format!("Remove the platform database settings of {name}?"))? {
+                return Ok(0);
+            }
             console.set_platform_db(&name, None).await?;
             println!("platform database of {name} removed");
             Ok(0)
@@ -186,8 +193,11 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
             println!("password stored in the OS keychain");
             Ok(0)
         }
-        DbCommand::ForgetPassword { env } => {
+        DbCommand::ForgetPassword { env, yes } => {
             let name = env_name(console, env).await?;
+            if !yes && !confirm(&format!("Remove {name}'s database password from the OS keychain?"))? {
+                return Ok(0);
+            }
             console.forget_db_password(&name).await?;
             println!("password removed from the OS keychain");
             Ok(0)
@@ -409,17 +419,9 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
                 (None, Some(c)) => format!("every failed job of class {c} that a retry can help"),
                 _ => unreachable!("clap requires one"),
             };
-            if !yes {
-                if !std::io::stdin().is_terminal() {
-                    return Err(usage(&format!("retrying {what} needs confirmation"), "add --yes"));
-                }
-                eprint!("Re-queue {what} through the platform's work queue? [y/N] ");
-                let mut answer = String::new();
-                std::io::stdin().read_line(&mut answer).ok();
-                if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    println!("nothing re-queued");
-                    return Ok(0);
-                }
+            if !yes && !confirm(&format!("Re-queue {what} through the platform's work queue?"))? {
+                println!("nothing re-queued");
+                return Ok(0);
             }
             let r = console.retry_jobs(id.as_deref(), class.as_deref()).await?;
             if json {

@@ -333,6 +333,11 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let unconfirmed = vigil(d, &["jobs", "retry", "--class", "corrupt"]);
     assert_eq!(code(&unconfirmed), 2);
     assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+    // Removing the database settings asks first; without a terminal it needs --yes.
+    let unset = vigil(d, &["db", "unset"]);
+    assert_eq!(code(&unset), 2);
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("--yes"));
+    assert_eq!(code(&vigil(d, &["db", "check"])), 0, "the settings are still there");
     let show = vigil(d, &["jobs", "show", &corrupt.to_string()]);
     assert!(String::from_utf8_lossy(&show.stdout).contains("upload a good copy"));
 

@@ -98,7 +98,7 @@ fn Database(env: Environment) -> impl IntoView {
                     let pw = password.get_untracked();
                     if auth.get_untracked() == DbAuth::Password && !pw.is_empty() {
                         if let Err(e) = ipc::call::<()>("set_db_password", json!({ "name": name, "password": pw })).await {
-                            error.set(Some(format!("{}{}", e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default())));
+                            error.set(Some(ipc::describe(&e)));
                             return;
                         }
                         password.set(String::new());
@@ -107,7 +107,7 @@ fn Database(env: Environment) -> impl IntoView {
                     ctx.toast("Database settings saved");
                     run_check();
                 }
-                Err(e) => error.set(Some(format!("{}{}", e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default()))),
+                Err(e) => error.set(Some(ipc::describe(&e))),
             }
         });
     };
@@ -215,7 +215,7 @@ fn Inspector() -> impl IntoView {
                     next.set(page.next);
                     searched.update(|n| *n += 1);
                 }
-                Err(e) => form_error.set(Some(format!("{}{}", e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default()))),
+                Err(e) => form_error.set(Some(ipc::describe(&e))),
             }
             loading.set(false);
         });

@@ -52,7 +52,7 @@ pub fn JobsPage() -> impl IntoView {
                     next.set(p.next);
                     loads.update(|n| *n += 1);
                 }
-                Err(e) => error.set(Some(format!("{}{}", e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default()))),
+                Err(e) => error.set(Some(ipc::describe(&e))),
             }
             if first {
                 if let Ok(g) = ipc::call::<Vec<FailureGroup>>("job_failures", json!({ "filter": JobFilter::default() })).await {
