@@ -4,12 +4,17 @@
   sandbox_platform.py setup            bucket, work queue + dead-letter queue, bucket notification;
                                        prints shell assignments (PJ_BUCKET, PJ_QUEUE_URL, PJ_DLQ_URL)
   sandbox_platform.py upload DIR       uploads every file of DIR under input/
+  sandbox_platform.py ship-logs GROUP STREAM FILE
+                                       follows FILE (the worker's JSON log lines) into the log
+                                       group, as the cluster's log agent (Fluent Bit) does on EKS
 
 The endpoint and keys come from AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID / ... in the environment.
 """
+import datetime
 import json
 import os
 import sys
+import time
 
 import boto3
 
@@ -56,10 +61,49 @@ def upload(folder):
     print(f"uploaded {len(names)} files to s3://{BUCKET}/input/")
 
 
+def event(line):
+    """A log event: the line's own timestamp (the worker's JSON field) or now."""
+    millis = int(time.time() * 1000)
+    try:
+        at = json.loads(line).get("timestamp")
+        if at:
+            millis = int(datetime.datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
+    except (ValueError, AttributeError):
+        pass
+    return {"timestamp": millis, "message": line}
+
+
+def ship_logs(group, stream, path):
+    logs = boto3.client("logs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    for create, kw in [(logs.create_log_group, {}), (logs.create_log_stream, {"logStreamName": stream})]:
+        try:
+            create(logGroupName=group, **kw)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+    with open(path, encoding="utf-8", errors="replace") as f:
+        batch, partial = [], ""
+        while True:
+            chunk = f.readline()
+            partial += chunk
+            if partial.endswith("\n"):
+                if partial.strip():
+                    batch.append(event(partial.rstrip("\n")))
+                partial = ""
+            # Send when the file has nothing more for now, or a batch is full.
+            if batch and (not chunk or len(batch) >= 500):
+                batch.sort(key=lambda e: e["timestamp"])
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+                batch = []
+            if not chunk:
+                time.sleep(1)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["setup"]:
         setup()
     elif sys.argv[1:2] == ["upload"] and len(sys.argv) == 3:
         upload(sys.argv[2])
+    elif sys.argv[1:2] == ["ship-logs"] and len(sys.argv) == 5:
+        ship_logs(*sys.argv[2:5])
     else:
         sys.exit(__doc__)

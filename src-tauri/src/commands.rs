@@ -1,6 +1,8 @@
 //! The ui's commands: each one forwards to `vigil_core::Console` and maps errors to `ErrorInfo`.
 
+use std::sync::Arc;
 use tauri::State;
+use vigil_core::platform::Progress;
 use vigil_core::Console;
 use vigil_dto::{
     AlarmHistoryEntry, AlarmInfo, AppInfo, AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditSummary, AuditVerification, ChartData,
@@ -159,40 +161,54 @@ pub async fn audit_summary(c: State<'_, Console>, filter: AuditFilter, width: u3
     Ok(c.audit_summary_view(&filter, width, CHART_HEIGHT, dark).await?)
 }
 
-/// The verification under way (one at a time), for progress and cancel.
+/// The long audit work under way (verify, export, report; one at a time), for progress and cancel.
 #[derive(Default)]
-pub struct Verifying(std::sync::Mutex<Option<std::sync::Arc<vigil_core::platform::verify::Progress>>>);
+pub struct AuditWork(std::sync::Mutex<Option<Arc<Progress>>>);
 
-#[tauri::command]
-pub async fn verify_audit(c: State<'_, Console>, v: State<'_, Verifying>, since: Option<String>) -> Res<AuditVerification> {
-    let progress = std::sync::Arc::new(vigil_core::platform::verify::Progress::default());
-    *v.0.lock().expect("verify state") = Some(progress.clone());
-    let result = c.verify_audit(since.as_deref(), progress).await;
-    *v.0.lock().expect("verify state") = None;
-    Ok(result?)
-}
-
-/// (records verified, total) of the verification under way, if any.
-#[tauri::command]
-pub fn verify_progress(v: State<'_, Verifying>) -> Option<(u64, u64)> {
-    use std::sync::atomic::Ordering::Relaxed;
-    v.0.lock().expect("verify state").as_ref().map(|p| (p.done.load(Relaxed), p.total.load(Relaxed)))
+impl AuditWork {
+    /// Runs `work` with a fresh progress that `audit_progress` and `cancel_audit_work` see.
+    async fn run<T, F: std::future::Future<Output = T>>(&self, work: impl FnOnce(Arc<Progress>) -> F) -> T {
+        let progress = Arc::new(Progress::default());
+        *self.0.lock().expect("audit work") = Some(progress.clone());
+        let result = work(progress).await;
+        *self.0.lock().expect("audit work") = None;
+        result
+    }
 }
 
 #[tauri::command]
-pub fn cancel_verify(v: State<'_, Verifying>) {
-    if let Some(p) = v.0.lock().expect("verify state").as_ref() {
+pub async fn verify_audit(c: State<'_, Console>, w: State<'_, AuditWork>, since: Option<String>) -> Res<AuditVerification> {
+    Ok(w.run(|p| c.verify_audit(since.as_deref(), p)).await?)
+}
+
+/// The stage and records done of the audit work under way, if any.
+#[tauri::command]
+pub fn audit_progress(w: State<'_, AuditWork>) -> Option<vigil_dto::WorkProgress> {
+    w.0.lock().expect("audit work").as_ref().map(|p| p.view())
+}
+
+#[tauri::command]
+pub fn cancel_audit_work(w: State<'_, AuditWork>) {
+    if let Some(p) = w.0.lock().expect("audit work").as_ref() {
         p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 /// Asks where to save, then writes the filtered audit records as CSV; `None` when cancelled.
 #[tauri::command]
-pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, filter: AuditFilter) -> Res<Option<vigil_core::platform::export::Written>> {
+pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, w: State<'_, AuditWork>, filter: AuditFilter) -> Res<Option<vigil_core::platform::export::Written>> {
     let name = format!("audit-evidence-{}.csv", vigil_core::platform::audit::file_stamp());
     let Some(path) = crate::save_dialog::ask(&app, &name, "csv").await else { return Ok(None) };
-    let progress = vigil_core::platform::export::ExportProgress::default();
-    Ok(Some(c.export_audit_csv(&filter, &path, &progress).await?))
+    Ok(Some(w.run(|p| async move { c.export_audit_csv(&filter, &path, &p).await }).await?))
+}
+
+/// Asks where to save, then writes the PDF evidence report of the filtered records; `None`
+/// when the dialog is cancelled.
+#[tauri::command]
+pub async fn export_audit_pdf(app: tauri::AppHandle, c: State<'_, Console>, w: State<'_, AuditWork>, filter: AuditFilter) -> Res<Option<vigil_dto::ReportSummary>> {
+    let name = format!("audit-report-{}.pdf", vigil_core::platform::audit::file_stamp());
+    let Some(path) = crate::save_dialog::ask(&app, &name, "pdf").await else { return Ok(None) };
+    Ok(Some(w.run(|p| c.export_audit_pdf(&filter, &path, p)).await?))
 }
 
 #[tauri::command]

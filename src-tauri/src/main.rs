@@ -24,7 +24,7 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(console)
-        .manage(commands::Verifying::default())
+        .manage(commands::AuditWork::default())
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -53,8 +53,9 @@ fn main() {
             commands::audit_record,
             commands::audit_summary,
             commands::verify_audit,
-            commands::verify_progress,
-            commands::cancel_verify,
+            commands::audit_progress,
+            commands::cancel_audit_work,
+            commands::export_audit_pdf,
             commands::export_audit_csv,
             commands::jobs_list,
             commands::job_failures,

@@ -13,6 +13,7 @@ pub async fn ask(app: &tauri::AppHandle, suggested: &str, extension: &str) -> Op
     let kind = match extension {
         "png" => "PNG image",
         "svg" => "SVG image",
+        "pdf" => "PDF document",
         _ => "CSV data",
     };
     let dialog = app.dialog().file().set_file_name(suggested).add_filter(kind, &[extension]);

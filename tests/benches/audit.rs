@@ -1,13 +1,15 @@
 //! Audit inspector benchmarks on 10 M generated records in the machine's PostgreSQL, each
 //! against a baseline in the same run: page 1 and page 10 000 (100 rows a page) with keyset
 //! pagination vs OFFSET; verification throughput vs PostgreSQL's raw `COPY … TO STDOUT` of
-//! the same rows; the CSV evidence export rate vs `COPY … TO STDOUT (FORMAT csv)`.
+//! the same rows; the CSV evidence export rate vs `COPY … TO STDOUT (FORMAT csv)`; the PDF
+//! report's own drawing vs drawing its chart alone (its data work is the three above).
 //! `cargo bench -p vigil-tests --bench audit` (AUDIT_BENCH_ROWS overrides the 10 M).
 
 use futures_util::TryStreamExt;
 use std::sync::Arc;
 use std::time::Instant;
-use vigil_core::platform::{audit, export, verify};
+use vigil_core::metrics::render;
+use vigil_core::platform::{audit, export, report, verify, Progress};
 use vigil_tests::platform_db::{generate, TestDb};
 
 const PAGE: u32 = 100;
@@ -81,7 +83,7 @@ async fn main() {
     // Verification vs raw COPY of the same rows.
     let keys = verify::keys_from_hex(&hex::encode(key.verifying_key().to_bytes())).unwrap();
     let t = Instant::now();
-    let v = verify::verify(pool, None, &keys, Arc::new(verify::Progress::default())).await.unwrap();
+    let v = verify::verify(pool, None, &keys, Arc::new(Progress::default())).await.unwrap();
     let tv = t.elapsed().as_secs_f64();
     assert!(v.ok && v.records == total, "{v:?}");
     let (tc, _) = copy_out(pool, &format!("COPY (SELECT {} FROM audit_log ORDER BY stream_id, seq) TO STDOUT", pj_audit::pg::RECORD_COLUMNS)).await;
@@ -97,7 +99,7 @@ async fn main() {
     // CSV export vs COPY … CSV.
     let (te, w) = {
         let t = Instant::now();
-        let w = export::csv(pool, &q, std::io::sink(), &export::ExportProgress::default()).await.unwrap();
+        let w = export::csv(pool, &q, std::io::sink(), &Progress::default()).await.unwrap();
         (t.elapsed().as_secs_f64(), w)
     };
     assert_eq!(w.rows, total);
@@ -112,6 +114,45 @@ async fn main() {
         total as f64 / tcsv,
         bytes as f64 / tcsv / 1e6,
         te / tcsv
+    );
+
+    // The PDF report: summary, then drawing (its verification and CSV hash are measured above).
+    let t = Instant::now();
+    let summary = audit::summary(pool, &q).await.unwrap();
+    let ts = t.elapsed().as_secs_f64();
+    let (chart, start, end) = audit::summary_chart(&summary);
+    let (mut tpng, mut tpdf, mut drawn) = (f64::MAX, f64::MAX, (vec![], 0));
+    for _ in 0..5 {
+        let t = Instant::now();
+        let png = render::png(&chart, start, end, report::CHART_STYLE, &chrono::Utc).unwrap().image;
+        tpng = tpng.min(t.elapsed().as_secs_f64());
+        let r = report::Report {
+            generated_at: chrono::Utc::now(),
+            generated_by: "bench".into(),
+            vigil_version: "bench".into(),
+            environment: "bench".into(),
+            region: "us-east-1".into(),
+            database: "127.0.0.1:5432/bench as postgres".into(),
+            filters: report::filter_lines(&q),
+            summary: summary.clone(),
+            data_sha256: w.sha256.clone(),
+            reproduce: report::reproduce("bench", &q),
+            verification: report::Verification::Done(v.clone()),
+            chart_png: Some(png),
+            bucket: report::bucket_label(chart.period as i64),
+        };
+        let t = Instant::now();
+        drawn = report::pdf(&r).unwrap();
+        tpdf = tpdf.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "PDF report of {total} records: summary {ts:.1} s, drawing {:.1} ms ({} pages, {:.0} KB); its chart's PNG alone {:.1} ms; ratio {:.2}; with verify and CSV hash about {:.0} s",
+        tpdf * 1e3,
+        drawn.1,
+        drawn.0.len() as f64 / 1e3,
+        tpng * 1e3,
+        tpdf / tpng,
+        ts + tv + te
     );
     db.drop_db().await;
 }

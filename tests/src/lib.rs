@@ -45,7 +45,7 @@ impl Drop for Proc {
     }
 }
 
-fn spawn(cmd: &mut Command, what: &str) -> Proc {
+pub fn spawn(cmd: &mut Command, what: &str) -> Proc {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
     Proc(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); run scripts/test, which installs it")))

@@ -1,11 +1,11 @@
 //! The audit inspector against the machine's PostgreSQL with the bundle's migrations: a
 //! million generated records verify; each kind of tampering is detected and located; hostile
 //! filter input behaves; keyset pages walk the whole filtered set; connection failures are told
-//! apart.
+//! apart; the PDF evidence report holds the figures, and its data hash is the CSV's.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vigil_core::platform::verify::Progress;
+use vigil_core::platform::Progress;
 use vigil_core::Console;
 use vigil_dto::{AuditFilter, DbAuth, EnvironmentInput, PlatformDb};
 use vigil_tests::platform_db::{generate, TestDb};
@@ -217,7 +217,7 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
 
     // Evidence export: the filtered set as CSV, its SHA-256 what the file hashes to, logged.
     let out = dir.path().join("evidence.csv");
-    let progress = vigil_core::platform::export::ExportProgress::default();
+    let progress = Progress::default();
     let w = c.export_audit_csv(&f, &out, &progress).await.unwrap();
     assert_eq!(w.rows, expected.len() as u64);
     let bytes = std::fs::read(&out).unwrap();
@@ -230,10 +230,107 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
     assert_eq!(log[0].action, "audit.export");
     assert!(log[0].details.contains(&w.sha256));
     // A cancelled export leaves no file.
-    let stopped = vigil_core::platform::export::ExportProgress::default();
+    let stopped = Progress::default();
     stopped.cancel.store(true, Ordering::Relaxed);
     let none = dir.path().join("cancelled.csv");
     assert!(c.export_audit_csv(&f, &none, &stopped).await.unwrap().cancelled);
+    assert!(!none.exists());
+    db.drop_db().await;
+}
+
+/// The text of a PDF, whitespace runs made one space.
+fn pdf_text(bytes: &[u8]) -> String {
+    let text = pdf_extract::extract_text_from_mem(bytes).expect("a readable PDF");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv() {
+    use vigil_core::platform::report::thousands;
+    let db = TestDb::create("vigil_audit").await;
+    let k = key();
+    generate(&db.pool, 3, 2_000, 500, &k).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&dir, &db, &hex::encode(k.verifying_key().to_bytes())).await;
+
+    let f = AuditFilter { action: Some("deidentify".into()), ..Default::default() };
+    let out = dir.path().join("report.pdf");
+    let progress = Arc::new(Progress::default());
+    let r = c.export_audit_pdf(&f, &out, progress.clone()).await.unwrap();
+    // The open filter was closed at the report's time; the figures are those of that set.
+    let closed = AuditFilter { to: Some(r.to.clone()), ..f.clone() };
+    let sum = c.audit_summary(&closed).await.unwrap();
+    assert!(sum.records > 1_000 && sum.records < 6_000, "{sum:?}");
+    assert_eq!(r.records, sum.records as u64);
+    assert_eq!(r.verification, "intact");
+    assert_eq!(progress.view().done, r.records, "the last stage read every record");
+
+    // A valid PDF: its SHA-256 and size as reported, its pages, the chart image in it, and
+    // PDF/A-2u declared in its metadata.
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(r.sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+    assert_eq!(r.bytes, bytes.len() as u64);
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    assert_eq!(doc.get_pages().len() as u32, r.pages);
+    let images = doc.objects.values().filter(|o| o.as_stream().is_ok_and(|s| s.dict.get(b"Subtype").and_then(|v| v.as_name()).ok() == Some(&b"Image"[..]))).count();
+    assert_eq!(images, 1, "the records-over-time chart");
+    assert!(bytes.windows(11).any(|w| w == b"pdfaid:part"), "PDF/A identification in the XMP metadata");
+
+    // What it says: the figures, the verification, the data hash and how to reproduce it.
+    let text = pdf_text(&bytes);
+    for needle in [
+        format!("Records {}", thousands(sum.records)),
+        r.data_sha256.clone(),
+        "Result INTACT".into(),
+        format!("Checked {} records in 3 streams", thousands(6_000)),
+        format!("deidentify {}", thousands(sum.by_action["deidentify"])),
+        "Action deidentify".into(),
+        "vigil audit export --format csv --to".into(),
+        "vigil env select audit".into(),
+        format!("Page 1 of {}", r.pages),
+    ] {
+        assert!(text.contains(&needle), "{needle:?} not in: {text}");
+    }
+    for (category, n) in &sum.by_category {
+        assert!(text.contains(&format!("{category} {}", thousands(n))), "{category} {n} not in: {text}");
+    }
+
+    // The data hash is that of the CSV export of the same (closed) filter.
+    let csv = dir.path().join("records.csv");
+    let w = c.export_audit_csv(&closed, &csv, &Progress::default()).await.unwrap();
+    assert_eq!((w.rows, &w.sha256), (r.records, &r.data_sha256));
+
+    // The operator log has the PDF's own hash.
+    let log = c.oplog(5, None).await.unwrap();
+    let entry = log.iter().find(|e| e.action == "audit.export" && e.details.contains("\"pdf\"")).expect("the report in the operator log");
+    assert!(entry.details.contains(&r.sha256) && entry.details.contains(&r.data_sha256), "{}", entry.details);
+
+    // A tampered record: the report says BROKEN and where.
+    sqlx::query("UPDATE audit_log SET actor = actor || 'x' WHERE stream_id = 'pj-worker-1' AND seq = 1234").execute(&db.pool).await.unwrap();
+    let broken = dir.path().join("broken.pdf");
+    let r2 = c.export_audit_pdf(&f, &broken, Arc::new(Progress::default())).await.unwrap();
+    assert_eq!(r2.verification, "broken");
+    let text = pdf_text(&std::fs::read(&broken).unwrap());
+    assert!(text.contains("Result BROKEN") && text.contains("modified at #1234") && text.contains("pj-worker-1 #1234 (modified)"), "{text}");
+
+    // No public key pinned: the report is written and says it is not verified, and why.
+    let dir2 = tempfile::tempdir().unwrap();
+    let c2 = console(&dir2, &db, "").await;
+    let unverified = dir2.path().join("unverified.pdf");
+    let r3 = c2.export_audit_pdf(&AuditFilter::default(), &unverified, Arc::new(Progress::default())).await.unwrap();
+    assert_eq!((r3.verification.as_str(), r3.records), ("not_verified", 6_000));
+    let text = pdf_text(&std::fs::read(&unverified).unwrap());
+    assert!(text.contains("Result NOT VERIFIED") && text.contains("audit_public_keys"), "{text}");
+
+    // Cancelled: nothing written. A range starting in the future is refused with the reason.
+    let stopped = Arc::new(Progress::default());
+    stopped.cancel.store(true, Ordering::Relaxed);
+    let none = dir.path().join("cancelled.pdf");
+    assert!(c.export_audit_pdf(&f, &none, stopped).await.unwrap().cancelled);
+    assert!(!none.exists());
+    let future = AuditFilter { from: Some((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()), ..Default::default() };
+    let e = c.export_audit_pdf(&future, &none, Arc::new(Progress::default())).await.unwrap_err();
+    assert!(matches!(&e, vigil_core::Error::Validation { field: "from", .. }), "{e}");
     assert!(!none.exists());
     db.drop_db().await;
 }

@@ -377,6 +377,19 @@ async fn audit_log() {
     assert_eq!(csv.len(), 1, "{csv:?}");
     assert_eq!(std::fs::read_to_string(&csv[0]).unwrap().lines().count() as i64, n + 1);
 
+    // The PDF report of the same search: written where the dialog answers, verified intact,
+    // its hashes shown; the file is what the PDF SHA-256 says and holds the data SHA-256.
+    s.click("#audit-export-pdf").await;
+    s.find("#report-result[data-verification='intact']").await;
+    assert_eq!(s.attr("#report-result", "data-records").await, n.to_string());
+    s.screenshot("e2e-audit-report.png").await;
+    let pdf = s.saved_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "pdf")).expect("a PDF saved");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert_eq!(s.text("#report-sha").await.trim(), hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains(s.text("#report-data-sha").await.trim()), "{text}");
+    assert!(text.contains("PHI category ssn"), "the filter is in the report: {text}");
+
     // Open a record: its hash and links hold.
     s.click("#audit-table tbody tr:first-child td:nth-child(2)").await;
     assert!(s.text("#detail-hash").await.contains("matches the content"));
@@ -416,6 +429,10 @@ async fn read_only() {
     s.click("#nav-audit").await;
     s.find("#db-form").await;
     assert!(s.client.find(Locator::Css("#db-save")).await.is_err(), "no Save of the database settings");
+    // Evidence stays available to a compliance officer.
+    for css in ["#audit-verify", "#audit-export-csv", "#audit-export-pdf"] {
+        s.find(css).await;
+    }
     s.close().await;
 }
 

@@ -1,6 +1,7 @@
 //! Job failures against PostgreSQL (the ledger) and the AWS emulator (the work queue, the log
 //! group): failures grouped by class, a job's log lines, retries re-queued and logged, and
-//! permanent failures refused with the reason.
+//! permanent failures refused with the reason; the sandbox's log shipper puts the worker's
+//! lines where a job's detail reads them.
 
 use std::sync::Arc;
 use vigil_core::Console;
@@ -115,5 +116,59 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     c.update_environment("sandbox", &input).await.unwrap();
     let d = c.job_detail(&slow[0].to_string()).await.unwrap();
     assert!(d.logs_error.unwrap().contains("log_group"));
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_ships_the_worker_log_where_a_job_detail_reads_it() {
+    let moto = Moto::start();
+    let db = TestDb::create("vigil_jobs").await;
+    let job = insert_job(&db, "failed", Some("ocr_timeout"), false, "scan.tiff", 5).await;
+    let other = uuid::Uuid::new_v4();
+    let dir = tempfile::tempdir().unwrap();
+    // Lines as pj-worker writes them: JSON, the job span's fields flattened in.
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let line = |job: uuid::Uuid, msg: &str| serde_json::json!({ "timestamp": at, "level": "WARN", "message": msg, "job_id": job.to_string() }).to_string();
+    let log = dir.path().join("worker.log");
+    std::fs::write(&log, format!("{}\n{}\n", line(job, "job failed: ocr_timeout"), line(other, "job done"))).unwrap();
+
+    const SANDBOX_GROUP: &str = "/aws/containerinsights/pj-sandbox/application";
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/lib/sandbox_platform.py");
+    let _shipper = vigil_tests::spawn(
+        std::process::Command::new(vigil_tests::cache_dir().join("venv/bin/python"))
+            .args([script, "ship-logs", SANDBOX_GROUP, "sandbox-worker-1", log.to_str().unwrap()])
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "sandbox")
+            .env("AWS_SECRET_ACCESS_KEY", "sandbox")
+            .env("AWS_REGION", "us-east-1"),
+        "the sandbox's log shipper",
+    );
+    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
+        .await
+        .unwrap();
+    c.add_environment(&EnvironmentInput {
+        name: "sandbox".into(),
+        credentials: vigil_dto::Credentials::Emulator,
+        region: "us-east-1".into(),
+        endpoint_url: Some(moto.endpoint()),
+        deployment: [("log_group".to_string(), SANDBOX_GROUP.to_string())].into_iter().collect(),
+        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
+    })
+    .await
+    .unwrap();
+    c.select_environment("sandbox").await.unwrap();
+
+    // The shipper follows the file: the job's line arrives, the other job's does not show.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let d = loop {
+        let d = c.job_detail(&job.to_string()).await.unwrap();
+        if !d.logs.is_empty() || std::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(d.logs.len(), 1, "{d:?}");
+    assert!(d.logs[0].message.contains("job failed: ocr_timeout"));
+    assert_eq!(d.logs[0].stream, "sandbox-worker-1");
     db.drop_db().await;
 }

@@ -1,12 +1,12 @@
 //! `vigil db …` (where the platform's database is, its password, the check) and
-//! `vigil audit …` (search, show, summary, verify) over the same `Console` methods as the app.
+//! `vigil audit …` (search, show, summary, export as CSV or PDF, verify) over the same
+//! `Console` methods as the app.
 
 use crate::{confirm, print_json, usage, Failure};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vigil_core::platform::verify::Progress;
+use vigil_core::platform::Progress;
 use vigil_core::Console;
 use vigil_dto::{AuditCursor, AuditFilter, DbAuth, PlatformDb};
 
@@ -57,6 +57,7 @@ pub enum DbCommand {
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ExportFormatArg {
     Csv,
+    Pdf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -124,8 +125,10 @@ pub enum AuditCommand {
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// Write the filtered records as evidence (CSV: every column, chain fields included),
-    /// oldest first; prints the row count and the file's SHA-256 (also in the operator log).
+    /// Write the filtered records as evidence, with the file's SHA-256 printed and in the
+    /// operator log. CSV: every column, chain fields included, oldest first. PDF: a report
+    /// (filters, totals, chart, a fresh chain verification, the SHA-256 of the records' CSV,
+    /// when and by whom); exit 5 when the chains are broken.
     Export {
         #[command(flatten)]
         filter: FilterArgs,
@@ -282,8 +285,11 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             Ok(0)
         }
         AuditCommand::Export { filter, format: ExportFormatArg::Csv, out } => {
-            let progress = vigil_core::platform::export::ExportProgress::default();
-            let w = console.export_audit_csv(&filter.filter(), &out, &progress).await?;
+            let progress = Arc::new(Progress::default());
+            let ticker = show_progress(&progress);
+            let w = console.export_audit_csv(&filter.filter(), &out, &progress).await;
+            stop(ticker);
+            let w = w?;
             if json {
                 print_json(&w);
             } else {
@@ -291,23 +297,28 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             }
             Ok(0)
         }
+        AuditCommand::Export { filter, format: ExportFormatArg::Pdf, out } => {
+            let progress = Arc::new(Progress::default());
+            let ticker = show_progress(&progress);
+            let r = console.export_audit_pdf(&filter.filter(), &out, progress).await;
+            stop(ticker);
+            let r = r?;
+            if json {
+                print_json(&r);
+            } else {
+                println!("report on {} records written to {} ({} pages, {} bytes)", r.records, out.display(), r.pages, r.bytes);
+                println!("verification  {}", r.verification.replace('_', " "));
+                println!("records up to {}", r.to);
+                println!("data SHA-256  {} (the CSV of the same records)", r.data_sha256);
+                println!("PDF SHA-256   {}", r.sha256);
+            }
+            Ok(if r.verification == "broken" { 5 } else { 0 })
+        }
         AuditCommand::Verify { since } => {
             let progress = Arc::new(Progress::default());
-            let ticker = std::io::stderr().is_terminal().then(|| {
-                let p = progress.clone();
-                tokio::spawn(async move {
-                    let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
-                    loop {
-                        every.tick().await;
-                        eprint!("\rverified {} of {} records", p.done.load(Ordering::Relaxed), p.total.load(Ordering::Relaxed));
-                    }
-                })
-            });
+            let ticker = show_progress(&progress);
             let result = console.verify_audit(since.as_deref(), progress).await;
-            if let Some(t) = ticker {
-                t.abort();
-                eprintln!();
-            }
+            stop(ticker);
             let v = result?;
             if json {
                 print_json(&v);
@@ -322,6 +333,31 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             }
             Ok(if v.ok { 0 } else { 5 })
         }
+    }
+}
+
+/// On a terminal, a line on stderr that says how far long work has come.
+fn show_progress(progress: &Arc<Progress>) -> Option<tokio::task::JoinHandle<()>> {
+    std::io::stderr().is_terminal().then(|| {
+        let p = progress.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                let v = p.view();
+                match v.total {
+                    0 => eprint!("\r{} {} records   ", v.stage, v.done),
+                    t => eprint!("\r{} {} of {t} records   ", v.stage, v.done),
+                }
+            }
+        })
+    })
+}
+
+fn stop(ticker: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(t) = ticker {
+        t.abort();
+        eprintln!();
     }
 }
 

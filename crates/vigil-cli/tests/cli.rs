@@ -314,6 +314,17 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let w = json(&export);
     assert_eq!(w["rows"], 500);
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 501);
+    // The PDF report: exit 5 since a chain is broken; its data SHA-256 is that of the CSV the
+    // same filters (closed at the report's time) write.
+    let pdf = d.join("report.pdf");
+    let report = vigil(d, &["audit", "export", "--format", "pdf", "--stream", "pj-worker-1", "--out", pdf.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&report), 5, "{}", String::from_utf8_lossy(&report.stderr));
+    let r = json(&report);
+    assert_eq!((r["records"].as_u64(), r["verification"].as_str()), (Some(500), Some("broken")));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let again = d.join("again.csv");
+    let csv = json(&vigil(d, &["audit", "export", "--stream", "pj-worker-1", "--to", r["to"].as_str().unwrap(), "--out", again.to_str().unwrap(), "--json"]));
+    assert_eq!(csv["sha256"], r["data_sha256"]);
     // Jobs: failures by class; a permanent one is refused with why; a class retry asks first.
     let corrupt = uuid::Uuid::new_v4();
     sqlx::query(

@@ -17,8 +17,8 @@ pub const SANDBOX_ENV: &str = "sandbox";
 pub struct Console {
     store: Store,
     profiles: ProfileSource,
-    actor: String,
-    client: &'static str,
+    pub(crate) actor: String,
+    pub(crate) client: &'static str,
     pub(crate) secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
     /// Read-only (a compliance officer's console): nothing that changes environments, the
     /// platform's settings or the platform itself; reading, verifying and exporting evidence

@@ -10,6 +10,12 @@ use crate::platform::connect::{self, DbCheck};
 use crate::secrets::db_password_account;
 use serde_json::json;
 use std::time::{Duration, Instant};
+use crate::metrics::render;
+use crate::platform::Progress;
+use chrono::Timelike;
+use sha2::Digest;
+use std::path::Path;
+use std::sync::Arc;
 use vigil_dto::{DbAuth, Environment, PlatformDb};
 
 /// Pools are reused while their settings hold; IAM tokens live 15 minutes, so an IAM pool is
@@ -168,7 +174,7 @@ impl Console {
         &self,
         filter: &vigil_dto::AuditFilter,
         path: &std::path::Path,
-        progress: &crate::platform::export::ExportProgress,
+        progress: &Progress,
     ) -> Result<crate::platform::export::Written> {
         let q = crate::platform::audit::parse(filter)?;
         let (env, pool) = self.platform_pool().await?;
@@ -191,22 +197,137 @@ impl Console {
     }
 
     /// Verifies the audit chains from `since` with the environment's pinned public keys.
-    pub async fn verify_audit(&self, since: Option<&str>, progress: std::sync::Arc<crate::platform::verify::Progress>) -> Result<vigil_dto::AuditVerification> {
+    pub async fn verify_audit(&self, since: Option<&str>, progress: Arc<Progress>) -> Result<vigil_dto::AuditVerification> {
         let since = crate::platform::audit::parse_time("since", &since.map(String::from))?;
         let (env, pool) = self.platform_pool().await?;
-        let keys_hex = env.deployment.get(AUDIT_KEYS_PARAM).cloned().unwrap_or_default();
-        let keys = crate::platform::verify::keys_from_hex(&keys_hex).map_err(|e| Error::validation("audit_public_keys", e))?;
-        if keys.is_empty() {
-            return Err(Error::PlatformDb {
-                kind: "no_audit_key",
-                message: format!("{} names no audit public key, so signed checkpoints cannot be checked", env.name),
-                hint: format!("add the platform's key (pj-worker keygen prints it) with `vigil env edit {} --param {AUDIT_KEYS_PARAM}=<hex>` or under Environments → Edit → Deployment", env.name),
-            });
-        }
+        let keys = audit_keys(&env)?;
         let report = crate::platform::verify::verify(&pool, since, &keys, progress).await?;
         tracing::info!(environment = %env.name, ok = report.ok, records = report.records, cancelled = report.cancelled, "audit verified");
         Ok(report)
     }
+
+    /// Writes the PDF evidence report of the filtered records to `path`: the summary, a fresh
+    /// verification of the chains from the filter's start (or why none could run), and the
+    /// SHA-256 of the records' CSV export. An open-ended filter is closed at the moment the
+    /// report is made, so every figure in it is about the same records. The PDF's own SHA-256
+    /// goes to the operator log. Nothing is left at `path` on failure or cancel.
+    pub async fn export_audit_pdf(&self, filter: &vigil_dto::AuditFilter, path: &Path, progress: Arc<Progress>) -> Result<vigil_dto::ReportSummary> {
+        use crate::platform::{audit, export, report, Stage};
+        let generated_at = chrono::Utc::now().with_nanosecond(0).expect("whole second");
+        let mut q = audit::parse(filter)?;
+        if q.to.is_none() {
+            if q.from.is_some_and(|f| f >= generated_at) {
+                return Err(Error::validation("from", "the range starts in the future"));
+            }
+            q.to = Some(generated_at);
+        }
+        let (env, pool) = self.platform_pool().await?;
+        let db = env.platform_db.clone().expect("platform_pool checked it");
+        let to = q.to.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default();
+        let cancelled = || vigil_dto::ReportSummary { cancelled: true, to: to.clone(), ..Default::default() };
+
+        progress.start(Stage::Summarising, 0);
+        let summary = audit::summary(&pool, &q).await?;
+        let verification = match audit_keys(&env) {
+            Err(Error::PlatformDb { message, hint, .. }) => report::Verification::NotRun(format!("{message}. {hint}.")),
+            Err(e) => return Err(e),
+            Ok(keys) => {
+                let v = crate::platform::verify::verify(&pool, q.from, &keys, progress.clone()).await?;
+                if v.cancelled {
+                    return Ok(cancelled());
+                }
+                report::Verification::Done(v)
+            }
+        };
+        progress.start(Stage::Exporting, summary.records.max(0) as u64);
+        let data = export::csv(&pool, &q, std::io::sink(), &progress).await?;
+        if data.cancelled {
+            return Ok(cancelled());
+        }
+        if data.rows != summary.records as u64 {
+            return Err(Error::PlatformDb {
+                kind: "audit_changed",
+                message: format!("the records changed while the report was made ({} counted, then {} read)", summary.records, data.rows),
+                hint: "make the report again; if it keeps happening, give an end time (To) in the past".into(),
+            });
+        }
+        let (chart, start, end) = audit::summary_chart(&summary);
+        let chart_png = if summary.records > 0 {
+            Some(render::png(&chart, start, end, report::CHART_STYLE, &chrono::Utc).map_err(|e| Error::validation("chart", e))?.image)
+        } else {
+            None
+        };
+        let verified = match &verification {
+            report::Verification::Done(v) if v.ok => "intact",
+            report::Verification::Done(_) => "broken",
+            report::Verification::NotRun(_) => "not_verified",
+        };
+        let r = report::Report {
+            generated_at,
+            generated_by: format!("{}, with the Vigil {}", self.actor, if self.client == "cli" { "CLI" } else { "app" }),
+            vigil_version: env!("CARGO_PKG_VERSION").into(),
+            environment: env.name.clone(),
+            region: env.region.clone(),
+            database: format!("{}:{}/{} as {}", db.host, db.port, db.database, db.user),
+            filters: report::filter_lines(&q),
+            summary,
+            data_sha256: data.sha256.clone(),
+            reproduce: report::reproduce(&env.name, &q),
+            verification,
+            chart_png,
+            bucket: report::bucket_label(chart.period as i64),
+        };
+        let records = r.summary.records as u64;
+        let (bytes, pages) = tokio::task::spawn_blocking(move || report::pdf(&r))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        write_whole(path, &bytes)?;
+        let summary = vigil_dto::ReportSummary {
+            records,
+            data_sha256: data.sha256,
+            sha256,
+            bytes: bytes.len() as u64,
+            pages: pages as u32,
+            verification: verified.into(),
+            to,
+            cancelled: false,
+        };
+        let details = json!({
+            "format": "pdf", "path": path.display().to_string(), "rows": records, "bytes": summary.bytes, "pages": summary.pages,
+            "sha256": summary.sha256, "data_sha256": summary.data_sha256, "verification": verified, "filter": filter, "to": summary.to,
+        });
+        let mut tx = self.store().write().await?;
+        oplog::append(&mut tx, &self.action_for("audit.export", &env.name, details)).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+}
+
+/// The environment's pinned audit checkpoint keys; none is an error that says how to add one.
+fn audit_keys(env: &Environment) -> Result<std::collections::HashMap<String, pj_audit::Ed25519VerifyingKey>> {
+    let keys_hex = env.deployment.get(AUDIT_KEYS_PARAM).cloned().unwrap_or_default();
+    let keys = crate::platform::verify::keys_from_hex(&keys_hex).map_err(|e| Error::validation("audit_public_keys", e))?;
+    if keys.is_empty() {
+        return Err(Error::PlatformDb {
+            kind: "no_audit_key",
+            message: format!("{} names no audit public key, so signed checkpoints cannot be checked", env.name),
+            hint: format!("add the platform's key (pj-worker keygen prints it) with `vigil env edit {} --param {AUDIT_KEYS_PARAM}=<hex>` or under Environments → Edit → Deployment", env.name),
+        });
+    }
+    Ok(keys)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed once complete.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 impl Console {

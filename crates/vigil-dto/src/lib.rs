@@ -556,6 +556,34 @@ pub struct ExportSummary {
     pub cancelled: bool,
 }
 
+/// Long work under way (verify, export, report): its stage and records done of the total
+/// (0 when not known yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkProgress {
+    /// verifying, exporting or summarising.
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What a PDF evidence report holds and the file written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    pub records: u64,
+    /// SHA-256 of the CSV export of the covered records (printed in the report).
+    pub data_sha256: String,
+    /// SHA-256 of the PDF file (in the operator log, not in the file).
+    pub sha256: String,
+    pub bytes: u64,
+    pub pages: u32,
+    /// intact, broken or not_verified.
+    pub verification: String,
+    /// The filters' end, pinned to when the report was made if none was given (RFC 3339).
+    pub to: String,
+    /// Stopped before the end: no file was left.
+    pub cancelled: bool,
+}
+
 /// Filters of the job list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFilter {

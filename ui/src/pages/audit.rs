@@ -1,7 +1,9 @@
 //! Audit page: the platform's de-ID audit log for compliance officers. Where the database is
 //! (set_platform_db, set_db_password, check_platform_db), filtered search in keyset pages
 //! (audit_search), one record whole (audit_record), the summary with its chart (audit_summary),
-//! and Verify with progress and cancel (verify_audit, verify_progress, cancel_verify).
+//! Verify (verify_audit), and the evidence exports, CSV (export_audit_csv) and the PDF report
+//! (export_audit_pdf); long work shows its progress and can be cancelled (audit_progress,
+//! cancel_audit_work).
 
 use crate::app::Ctx;
 use crate::ipc;
@@ -12,7 +14,7 @@ use serde_json::json;
 use std::time::Duration;
 use vigil_dto::{
     AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditRow, AuditSummary, AuditVerification, ChartView, DbAuth, DbCheck, Environment,
-    PlatformDb,
+    PlatformDb, ReportSummary, WorkProgress,
 };
 
 const PAGE: u32 = 100;
@@ -185,7 +187,9 @@ fn Inspector() -> impl IntoView {
     let detail = RwSignal::new(None::<AuditRecordDetail>);
     let form_error = RwSignal::new(None::<String>);
     let verification = RwSignal::new(None::<AuditVerification>);
-    let verifying = RwSignal::new(None::<(u64, u64)>);
+    // The long work under way (verify, export, report), as the core reports it.
+    let working = RwSignal::new(None::<WorkProgress>);
+    let report = RwSignal::new(None::<ReportSummary>);
     let filters = StoredValue::new(AuditFilter::default());
     let charts = NodeRef::<leptos::html::Div>::new();
 
@@ -245,47 +249,70 @@ fn Inspector() -> impl IntoView {
             }
         });
     };
-    let verify = move |_| {
-        let since = local_to_rfc3339(&from.get_untracked());
-        verification.set(None);
-        verifying.set(Some((0, 0)));
-        let poll = set_interval_with_handle(
+    // Shows the progress of the work `call` starts until it ends, then hands over its result.
+    let track = move |stage: &'static str| {
+        working.set(Some(WorkProgress { stage: stage.into(), ..Default::default() }));
+        set_interval_with_handle(
             move || {
                 spawn_local(async move {
-                    if let Ok(Some(p)) = ipc::call0::<Option<(u64, u64)>>("verify_progress").await {
-                        if verifying.get_untracked().is_some() {
-                            verifying.set(Some(p));
+                    if let Ok(Some(p)) = ipc::call0::<Option<WorkProgress>>("audit_progress").await {
+                        if working.get_untracked().is_some() {
+                            working.set(Some(p));
                         }
                     }
                 })
             },
             Duration::from_millis(300),
         )
-        .ok();
+        .ok()
+    };
+    let untrack = move |poll: Option<IntervalHandle>| {
+        if let Some(h) = poll {
+            h.clear();
+        }
+        working.set(None);
+    };
+    let verify = move |_| {
+        let since = local_to_rfc3339(&from.get_untracked());
+        verification.set(None);
+        let poll = track("verifying");
         spawn_local(async move {
             let r = ipc::call::<AuditVerification>("verify_audit", json!({ "since": since })).await;
-            if let Some(h) = poll {
-                h.clear();
-            }
-            verifying.set(None);
+            untrack(poll);
             match r {
                 Ok(v) => verification.set(Some(v)),
                 Err(e) => ctx.error.set(Some(e)),
             }
         });
     };
-    let exporting = RwSignal::new(false);
     let export_csv = move |_| {
         // What the table shows: the filters of the last search.
         let f = filters.get_value();
-        exporting.set(true);
+        let poll = track("exporting");
         spawn_local(async move {
-            match ipc::call::<Option<vigil_dto::ExportSummary>>("export_audit_csv", json!({ "filter": f })).await {
+            let r = ipc::call::<Option<vigil_dto::ExportSummary>>("export_audit_csv", json!({ "filter": f })).await;
+            untrack(poll);
+            match r {
+                Ok(Some(w)) if w.cancelled => ctx.toast("Export cancelled: no file was written."),
                 Ok(Some(w)) => ctx.toast(format!("Exported {} records · SHA-256 {}", w.rows, &w.sha256[..16])),
                 Ok(None) => {}
                 Err(e) => ctx.error.set(Some(e)),
             }
-            exporting.set(false);
+        });
+    };
+    let export_pdf = move |_| {
+        let f = filters.get_value();
+        report.set(None);
+        let poll = track("summarising");
+        spawn_local(async move {
+            let r = ipc::call::<Option<ReportSummary>>("export_audit_pdf", json!({ "filter": f })).await;
+            untrack(poll);
+            match r {
+                Ok(Some(r)) if r.cancelled => ctx.toast("Report cancelled: no file was written."),
+                Ok(Some(r)) => report.set(Some(r)),
+                Ok(None) => {}
+                Err(e) => ctx.error.set(Some(e)),
+            }
         });
     };
     filters.set_value(AuditFilter::default());
@@ -316,22 +343,50 @@ fn Inspector() -> impl IntoView {
                 {text_input("f-stream", "Stream", "pj-worker-…", stream)}
                 <div class="form-actions">
                     <button type="submit" class="primary" id="audit-search" disabled=move || loading.get()>"Search"</button>
-                    <button type="button" id="audit-verify" on:click=verify disabled=move || verifying.get().is_some()>"Verify chains"</button>
-                    <button type="button" id="audit-export-csv" on:click=export_csv disabled=move || exporting.get()>
-                        {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}</button>
+                    <button type="button" id="audit-verify" on:click=verify disabled=move || working.get().is_some()>"Verify chains"</button>
+                    <button type="button" id="audit-export-csv" on:click=export_csv disabled=move || working.get().is_some()
+                        title="The records of the last search, every column, oldest first">"Export CSV"</button>
+                    <button type="button" id="audit-export-pdf" on:click=export_pdf disabled=move || working.get().is_some()
+                        title="A report of the last search: filters, totals, chart, a fresh verification and the data's SHA-256">"Export PDF report"</button>
                 </div>
             </form>
             {move || form_error.get().map(|e| view! { <div class="field-error" id="audit-error" role="alert">{e}</div> })}
         </div>
-        {move || verifying.get().map(|(done, total)| view! {
-            <div class="panel" id="verify-progress">
-                <div class="row">
-                    <span>{format!("Verifying… {done} of {total} records")}</span>
-                    <progress max=total.max(1).to_string() value=done.to_string()></progress>
-                    <span class="spacer"></span>
-                    <button id="verify-cancel" on:click=move |_| spawn_local(async move { let _ = ipc::call0::<()>("cancel_verify").await; })>"Cancel"</button>
+        {move || working.get().map(|w| {
+            let what = match w.stage.as_str() {
+                "verifying" => "Verifying chains…",
+                "exporting" => "Reading records…",
+                _ => "Summarising…",
+            };
+            let count = if w.total > 0 { format!("{} of {} records", w.done, w.total) } else { format!("{} records", w.done) };
+            view! {
+                <div class="panel" id="work-progress" data-stage=w.stage.clone()>
+                    <div class="row">
+                        <span>{format!("{what} {count}")}</span>
+                        <progress max=w.total.max(1).to_string() value=w.done.to_string()></progress>
+                        <span class="spacer"></span>
+                        <button id="work-cancel" on:click=move |_| spawn_local(async move { let _ = ipc::call0::<()>("cancel_audit_work").await; })>"Cancel"</button>
+                    </div>
                 </div>
-            </div>
+            }
+        })}
+        {move || report.get().map(|r| {
+            let (class, verdict) = match r.verification.as_str() {
+                "intact" => ("result ok", "the chains verified intact"),
+                "broken" => ("result bad", "the chains are NOT intact (the report names the breaks)"),
+                _ => ("result bad", "no verification: the environment names no audit public key"),
+            };
+            view! {
+                <div class=class id="report-result" data-verification=r.verification.clone() data-records=r.records>
+                    <b>{format!("Report written: {} records, {} pages; {verdict}.", r.records, r.pages)}</b>
+                    <dl class="kv">
+                        <dt>"Records up to"</dt><dd>{when(&r.to)}</dd>
+                        <dt>"Data SHA-256"</dt><dd class="mono digest" id="report-data-sha">{r.data_sha256.clone()}</dd>
+                        <dt>"PDF SHA-256"</dt><dd class="mono digest" id="report-sha">{r.sha256.clone()}</dd>
+                    </dl>
+                    <p class="muted">"The data SHA-256 is that of the CSV export of the same records; the PDF's own is in the operator log (Settings → Activity)."</p>
+                </div>
+            }
         })}
         {move || verification.get().map(|v| view! {
             <div class=if v.ok { "result ok" } else { "result bad" } id="verify-report" data-ok=v.ok.to_string()>

@@ -10,14 +10,9 @@ use pj_audit::pg::{record_from_row, RECORD_COLUMNS};
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-/// Rows written so far, and a switch to stop.
-#[derive(Debug, Default)]
-pub struct ExportProgress {
-    pub rows: AtomicU64,
-    pub cancel: AtomicBool,
-}
+pub use super::Progress;
 
 /// A writer that hashes what passes through it.
 struct Hashing<W: Write> {
@@ -47,7 +42,7 @@ pub const CSV_HEADER: [&str; 15] = [
 ];
 
 /// Writes the records matching `q`, oldest first (the order of the chains), as CSV to `out`.
-pub async fn csv<W: Write>(pool: &PgPool, q: &Query, out: W, progress: &ExportProgress) -> Result<Written> {
+pub async fn csv<W: Write>(pool: &PgPool, q: &Query, out: W, progress: &Progress) -> Result<Written> {
     let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {RECORD_COLUMNS} FROM audit_log"));
     super::audit::push_filter(&mut qb, q);
     qb.push(" ORDER BY at, stream_id, seq");
@@ -59,7 +54,7 @@ pub async fn csv<W: Write>(pool: &PgPool, q: &Query, out: W, progress: &ExportPr
     let mut n = 0u64;
     let mut cancelled = false;
     while let Some(row) = rows.try_next().await.map_err(query_error)? {
-        if progress.cancel.load(Ordering::Relaxed) {
+        if progress.cancelled() {
             cancelled = true;
             break;
         }
@@ -86,10 +81,10 @@ pub async fn csv<W: Write>(pool: &PgPool, q: &Query, out: W, progress: &ExportPr
         .map_err(io)?;
         n += 1;
         if n % 1024 == 0 {
-            progress.rows.store(n, Ordering::Relaxed);
+            progress.done.store(n, Ordering::Relaxed);
         }
     }
-    progress.rows.store(n, Ordering::Relaxed);
+    progress.done.store(n, Ordering::Relaxed);
     let hashing = w.into_inner().map_err(|e| crate::Error::Io(std::io::Error::other(e.to_string())))?;
     let Hashing { mut inner, hash, bytes } = hashing;
     inner.flush()?;

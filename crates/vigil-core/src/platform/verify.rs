@@ -14,26 +14,13 @@ use pj_audit::pg::{checkpoint_from_row, record_from_row, to_hash, CHECKPOINT_COL
 use pj_audit::AuditRecord;
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+pub use super::{Progress, Stage};
 use std::sync::{mpsc, Arc, Mutex};
 use vigil_dto::{AuditBreak, AuditVerification, StreamVerification};
 
 /// Records read per query.
 pub const PAGE: i64 = 5000;
-
-/// Shared with whoever shows progress: records verified of the total, and the cancel switch.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub done: AtomicU64,
-    pub total: AtomicU64,
-    pub cancel: AtomicBool,
-}
-
-impl Progress {
-    pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-}
 
 struct Stream {
     id: String,
@@ -69,7 +56,7 @@ pub async fn verify(pool: &PgPool, since: Option<DateTime<Utc>>, keys: &HashMap<
         streams.push(Stream { id, head_seq, head_hash, start });
     }
     let total: i64 = streams.iter().filter_map(|s| s.start.map(|(seq, _)| (s.head_seq - seq + 1).max(0))).sum();
-    progress.total.store(total as u64, Ordering::Relaxed);
+    progress.start(Stage::Verifying, total as u64);
 
     let mut out = AuditVerification { ok: true, cancelled: false, since: since.map(|t| pj_audit::format_at(&t)), streams: vec![], records: 0 };
     for s in streams {
