@@ -11,6 +11,25 @@ use vigil_tests::Moto;
 
 const GROUP: &str = "/pj/sandbox/worker";
 
+/// A console whose current environment is the emulator and `db`, with these deployment parameters.
+async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: &[(&str, &str)]) -> Console {
+    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
+        .await
+        .unwrap();
+    c.add_environment(&EnvironmentInput {
+        name: "sandbox".into(),
+        credentials: vigil_dto::Credentials::Emulator,
+        region: "us-east-1".into(),
+        endpoint_url: Some(moto.endpoint()),
+        deployment: deployment.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
+    })
+    .await
+    .unwrap();
+    c.select_environment("sandbox").await.unwrap();
+    c
+}
+
 
 #[tokio::test]
 async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
@@ -50,20 +69,7 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
-        .await
-        .unwrap();
-    c.add_environment(&EnvironmentInput {
-        name: "sandbox".into(),
-        credentials: vigil_dto::Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(moto.endpoint()),
-        deployment: [("queue_url".to_string(), queue.clone()), ("log_group".to_string(), GROUP.to_string())].into_iter().collect(),
-        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
-    })
-    .await
-    .unwrap();
-    c.select_environment("sandbox").await.unwrap();
+    let c = console(&dir, &moto, &db, &[("queue_url", &queue), ("log_group", GROUP)]).await;
 
     // The list, newest first, and the failures by class with the latest example.
     let failed = c.jobs_list(&JobFilter { status: Some("failed".into()), ..Default::default() }, None, 50).await.unwrap();
@@ -143,20 +149,7 @@ async fn the_sandbox_ships_the_worker_log_where_a_job_detail_reads_it() {
             .env("AWS_REGION", "us-east-1"),
         "the sandbox's log shipper",
     );
-    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
-        .await
-        .unwrap();
-    c.add_environment(&EnvironmentInput {
-        name: "sandbox".into(),
-        credentials: vigil_dto::Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(moto.endpoint()),
-        deployment: [("log_group".to_string(), SANDBOX_GROUP.to_string())].into_iter().collect(),
-        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
-    })
-    .await
-    .unwrap();
-    c.select_environment("sandbox").await.unwrap();
+    let c = console(&dir, &moto, &db, &[("log_group", SANDBOX_GROUP)]).await;
 
     // The shipper follows the file: the job's line arrives, the other job's does not show.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
