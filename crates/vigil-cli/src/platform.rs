@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use vigil_core::platform::Progress;
 use vigil_core::Console;
+use vigil_dto::units::counted;
 use vigil_dto::{AuditCursor, AuditFilter, DbAuth, PlatformDb};
 
 #[derive(Subcommand)]
@@ -329,7 +330,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
                         Some(b) => println!("BROKEN  {}: at #{} ({}): {}", s.stream_id, b.seq, b.kind, b.detail),
                     }
                 }
-                println!("{}: {} records in {} streams", if v.ok { "intact" } else { "NOT intact" }, v.records, v.streams.len());
+                println!("{}: {} in {}", if v.ok { "intact" } else { "NOT intact" }, counted(v.records, "record"), counted(v.streams.len() as u64, "stream"));
             }
             Ok(if v.ok { 0 } else { 5 })
         }

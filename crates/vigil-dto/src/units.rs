@@ -1,6 +1,15 @@
 //! Human formatting of metric values by CloudWatch unit, shared by the charts (core), the
 //! hover read-out (ui) and the CLI, so a value reads the same everywhere.
 
+/// `1 stream`, `2 streams`: a count and its noun (plural with `s`).
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `v` in `unit` (a CloudWatch unit name) as a short label: `42.5 %`, `1.5 GiB`, `850 ms`,
 /// `2.4 min`, `12.3 K`, `4.2/s`.
 pub fn format_value(v: f64, unit: &str) -> String {
@@ -102,5 +111,12 @@ mod tests {
         assert_eq!(f(-12.0, "Count"), "-12");
         assert_eq!(f(0.5, "None"), "0.5");
         assert_eq!(f(f64::NAN, "Count"), "–");
+    }
+
+    #[test]
+    fn counts_take_their_plural() {
+        assert_eq!(super::counted(1, "stream"), "1 stream");
+        assert_eq!(super::counted(0, "stream"), "0 streams");
+        assert_eq!(super::counted(1000, "record"), "1000 records");
     }
 }

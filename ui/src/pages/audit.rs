@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use std::time::Duration;
+use vigil_dto::units::counted;
 use vigil_dto::{
     AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditRow, AuditSummary, AuditVerification, ChartView, DbAuth, DbCheck, Environment,
     PlatformDb, ReportSummary, WorkProgress,
@@ -391,7 +392,7 @@ fn Inspector() -> impl IntoView {
         {move || verification.get().map(|v| view! {
             <div class=if v.ok { "result ok" } else { "result bad" } id="verify-report" data-ok=v.ok.to_string()>
                 <b>{if v.cancelled { "Cancelled: nothing concluded.".to_string() } else if v.ok {
-                    format!("Intact: {} records in {} streams; every link and signed checkpoint holds.", v.records, v.streams.len())
+                    format!("Intact: {} in {}; every link and signed checkpoint holds.", counted(v.records, "record"), counted(v.streams.len() as u64, "stream"))
                 } else { "NOT intact.".to_string() }}</b>
                 {v.since.clone().map(|s| view! { <span class="muted">{format!(" From {}.", when(&s))}</span> })}
                 <ul>

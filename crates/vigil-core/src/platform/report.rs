@@ -406,7 +406,8 @@ fn lay_out<'a>(r: &Report, faces: &'a Faces, chart_size: Option<(u32, u32)>) -> 
                 None => "every record of every stream, from its first record to its newest".into(),
             };
             l.field("Range", &range, Face::Regular, INK);
-            l.field("Checked", &format!("{} records in {} streams", thousands(v.records), v.streams.len()), Face::Regular, INK);
+            let streams = vigil_dto::units::counted(v.streams.len() as u64, "stream");
+            l.field("Checked", &format!("{} records in {streams}", thousands(v.records)), Face::Regular, INK);
             let rows: Vec<Vec<(String, (u8, u8, u8))>> = v
                 .streams
                 .iter()
