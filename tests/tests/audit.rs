@@ -328,6 +328,12 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
     let none = dir.path().join("cancelled.pdf");
     assert!(c.export_audit_pdf(&f, &none, stopped).await.unwrap().cancelled);
     assert!(!none.exists());
+    // An end in the future is brought back to the report's time.
+    let later = AuditFilter { to: Some((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()), ..f.clone() };
+    let r4 = c.export_audit_pdf(&later, &dir.path().join("later.pdf"), Arc::new(Progress::default())).await.unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339(&r4.to).unwrap();
+    assert!(to <= chrono::Utc::now() && to > chrono::Utc::now() - chrono::Duration::minutes(5), "{}", r4.to);
+    assert_eq!(r4.records, r.records);
     let future = AuditFilter { from: Some((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()), ..Default::default() };
     let e = c.export_audit_pdf(&future, &none, Arc::new(Progress::default())).await.unwrap_err();
     assert!(matches!(&e, vigil_core::Error::Validation { field: "from", .. }), "{e}");

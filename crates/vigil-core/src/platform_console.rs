@@ -208,14 +208,15 @@ impl Console {
 
     /// Writes the PDF evidence report of the filtered records to `path`: the summary, a fresh
     /// verification of the chains from the filter's start (or why none could run), and the
-    /// SHA-256 of the records' CSV export. An open-ended filter is closed at the moment the
-    /// report is made, so every figure in it is about the same records. The PDF's own SHA-256
+    /// SHA-256 of the records' CSV export. A filter open to the future is closed at the moment
+    /// the report is made, so every figure in it is about the same records. The PDF's own SHA-256
     /// goes to the operator log. Nothing is left at `path` on failure or cancel.
     pub async fn export_audit_pdf(&self, filter: &vigil_dto::AuditFilter, path: &Path, progress: Arc<Progress>) -> Result<vigil_dto::ReportSummary> {
         use crate::platform::{audit, export, report, Stage};
         let generated_at = chrono::Utc::now().with_nanosecond(0).expect("whole second");
         let mut q = audit::parse(filter)?;
-        if q.to.is_none() {
+        // Records after now may still come: the report stops at now, so it can be reproduced.
+        if q.to.is_none_or(|t| t > generated_at) {
             if q.from.is_some_and(|f| f >= generated_at) {
                 return Err(Error::validation("from", "the range starts in the future"));
             }
