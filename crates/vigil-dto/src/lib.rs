@@ -578,7 +578,7 @@ pub struct ReportSummary {
     pub pages: u32,
     /// intact, broken or not_verified.
     pub verification: String,
-    /// The filters' end, pinned to when the report was made if none was given (RFC 3339).
+    /// The filters' end (RFC 3339): the report's time when none was given or it was later.
     pub to: String,
     /// Stopped before the end: no file was left.
     pub cancelled: bool,
