@@ -409,6 +409,40 @@ async fn audit_log() {
 
 #[tokio::test]
 #[ignore = "needs the built app; run scripts/test"]
+async fn a_long_report_shows_its_progress_and_can_be_cancelled() {
+    tokio::time::timeout(TEST_LIMIT, report_cancel()).await.expect("the test did not finish in time");
+}
+
+async fn report_cancel() {
+    use vigil_tests::platform_db::{generate, TestDb};
+    // Enough records that verifying them takes a while in a debug build.
+    let db = TestDb::create("vigil_e2e").await;
+    let key = pj_audit::Ed25519SigningKey::from_bytes(&[6u8; 32]);
+    generate(&db.pool, 2, 150_000, 10_000, &key).await;
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| vigil_cli(data.path(), args);
+    cli(&["env", "add", "big", "--region", "us-east-1", "--emulator", "--endpoint", &format!("http://127.0.0.1:{}", free_port())]);
+    cli(&["env", "select", "big"]);
+    cli(&["env", "edit", "big", "--param", &format!("audit_public_keys={}", hex::encode(key.verifying_key().to_bytes()))]);
+    let port = db.options.get_port().to_string();
+    cli(&["db", "set", "--host", "127.0.0.1", "--port", &port, "--database", &db.name, "--user", db.options.get_username(), "--auth", "trust"]);
+    let s = launch_in(data, &[]).await;
+    s.click("#nav-audit").await;
+    s.find("#audit-table tbody tr").await;
+    s.click("#audit-export-pdf").await;
+    // The stage and the count move; Cancel stops the report and leaves no file.
+    s.find("#work-progress[data-stage='verifying']").await;
+    assert!(s.text("#work-progress").await.contains("of 300000 records"), "{}", s.text("#work-progress").await);
+    s.click("#work-cancel").await;
+    s.toast_starting("Report cancelled").await;
+    assert!(s.client.find(Locator::Css("#work-progress")).await.is_err(), "the progress is gone");
+    assert!(s.saved_files().is_empty(), "{:?}", s.saved_files());
+    s.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
 async fn a_read_only_console_shows_no_changing_action() {
     tokio::time::timeout(TEST_LIMIT, read_only()).await.expect("the test did not finish in time");
 }

@@ -188,7 +188,9 @@ fn Inspector() -> impl IntoView {
     let detail = RwSignal::new(None::<AuditRecordDetail>);
     let form_error = RwSignal::new(None::<String>);
     let verification = RwSignal::new(None::<AuditVerification>);
-    // The long work under way (verify, export, report), as the core reports it.
+    // Long work under way (verify, export, report); its progress once the core reports it
+    // (an export's save dialog comes first).
+    let busy = RwSignal::new(false);
     let working = RwSignal::new(None::<WorkProgress>);
     let report = RwSignal::new(None::<ReportSummary>);
     let filters = StoredValue::new(AuditFilter::default());
@@ -250,14 +252,14 @@ fn Inspector() -> impl IntoView {
             }
         });
     };
-    // Shows the progress of the work `call` starts until it ends, then hands over its result.
-    let track = move |stage: &'static str| {
-        working.set(Some(WorkProgress { stage: stage.into(), ..Default::default() }));
+    // Polls the progress of the work about to start, until `untrack`.
+    let track = move || {
+        busy.set(true);
         set_interval_with_handle(
             move || {
                 spawn_local(async move {
                     if let Ok(Some(p)) = ipc::call0::<Option<WorkProgress>>("audit_progress").await {
-                        if working.get_untracked().is_some() {
+                        if busy.get_untracked() {
                             working.set(Some(p));
                         }
                     }
@@ -271,12 +273,13 @@ fn Inspector() -> impl IntoView {
         if let Some(h) = poll {
             h.clear();
         }
+        busy.set(false);
         working.set(None);
     };
     let verify = move |_| {
         let since = local_to_rfc3339(&from.get_untracked());
         verification.set(None);
-        let poll = track("verifying");
+        let poll = track();
         spawn_local(async move {
             let r = ipc::call::<AuditVerification>("verify_audit", json!({ "since": since })).await;
             untrack(poll);
@@ -289,7 +292,7 @@ fn Inspector() -> impl IntoView {
     let export_csv = move |_| {
         // What the table shows: the filters of the last search.
         let f = filters.get_value();
-        let poll = track("exporting");
+        let poll = track();
         spawn_local(async move {
             let r = ipc::call::<Option<vigil_dto::ExportSummary>>("export_audit_csv", json!({ "filter": f })).await;
             untrack(poll);
@@ -304,7 +307,7 @@ fn Inspector() -> impl IntoView {
     let export_pdf = move |_| {
         let f = filters.get_value();
         report.set(None);
-        let poll = track("summarising");
+        let poll = track();
         spawn_local(async move {
             let r = ipc::call::<Option<ReportSummary>>("export_audit_pdf", json!({ "filter": f })).await;
             untrack(poll);
@@ -344,10 +347,10 @@ fn Inspector() -> impl IntoView {
                 {text_input("f-stream", "Stream", "pj-worker-…", stream)}
                 <div class="form-actions">
                     <button type="submit" class="primary" id="audit-search" disabled=move || loading.get()>"Search"</button>
-                    <button type="button" id="audit-verify" on:click=verify disabled=move || working.get().is_some()>"Verify chains"</button>
-                    <button type="button" id="audit-export-csv" on:click=export_csv disabled=move || working.get().is_some()
+                    <button type="button" id="audit-verify" on:click=verify disabled=move || busy.get()>"Verify chains"</button>
+                    <button type="button" id="audit-export-csv" on:click=export_csv disabled=move || busy.get()
                         title="The records of the last search, every column, oldest first">"Export CSV"</button>
-                    <button type="button" id="audit-export-pdf" on:click=export_pdf disabled=move || working.get().is_some()
+                    <button type="button" id="audit-export-pdf" on:click=export_pdf disabled=move || busy.get()
                         title="A report of the last search: filters, totals, chart, a fresh verification and the data's SHA-256">"Export PDF report"</button>
                 </div>
             </form>
