@@ -136,11 +136,15 @@ impl<'a> Layout<'a> {
         self.pages.last_mut().expect("a page").push(op);
     }
 
+    fn new_page(&mut self) {
+        self.pages.push(vec![]);
+        self.y = MARGIN;
+    }
+
     /// Starts a new page unless `h` more points fit on this one.
     fn room(&mut self, h: f32) {
         if self.y + h > BOTTOM {
-            self.pages.push(vec![]);
-            self.y = MARGIN;
+            self.new_page();
         }
     }
 
@@ -241,7 +245,7 @@ impl<'a> Layout<'a> {
             let cells: Vec<Vec<String>> = row.iter().enumerate().map(|(i, (v, _))| self.wrap(Face::Regular, size, cols[i].1 - 14.0, v)).collect();
             let h = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * line_h;
             if self.y + h > BOTTOM {
-                self.room(BOTTOM);
+                self.new_page();
                 header(self);
             }
             let top = self.y;
@@ -586,6 +590,64 @@ mod tests {
         let lines = filter_lines(&q);
         assert_eq!(lines[0].1, "2026-11-24 07:00:00 UTC");
         assert_eq!(lines[4].1, "any");
+    }
+
+    fn report(streams: usize, categories: usize) -> Report {
+        let stream = |i: usize| vigil_dto::StreamVerification {
+            stream_id: format!("pj-worker-{i}"),
+            records: 1000,
+            checkpoints: 10,
+            first_seq: 1,
+            last_seq: 1000,
+            unsigned_tail: 0,
+            first_break: (i == 7).then(|| vigil_dto::AuditBreak { seq: 500, kind: "modified".into(), detail: "record 500 does not match its hash".into() }),
+        };
+        Report {
+            generated_at: "2026-11-24T08:00:00Z".parse().unwrap(),
+            generated_by: "alice, with the Vigil app".into(),
+            vigil_version: "0.1.0".into(),
+            environment: "prod".into(),
+            region: "eu-west-1".into(),
+            database: "db.example.com:5432/patient_journey as auditor".into(),
+            filters: filter_lines(&Query::default()),
+            summary: AuditSummary {
+                records: 1000 * streams as i64,
+                by_category: (0..categories).map(|i| (format!("category_{i}"), i as i64)).collect(),
+                by_action: [("deidentify".to_string(), 1000 * streams as i64)].into_iter().collect(),
+                over_time: vec![],
+                bucket_seconds: 3600,
+            },
+            data_sha256: "ab".repeat(32),
+            reproduce: reproduce("prod", &Query::default()),
+            verification: Verification::Done(AuditVerification { ok: false, cancelled: false, since: None, streams: (0..streams).map(stream).collect(), records: 1000 * streams as u64 }),
+            chart_png: None,
+            bucket: "hour".into(),
+        }
+    }
+
+    #[test]
+    fn long_tables_run_onto_more_pages_within_the_margins() {
+        let faces = Faces::load();
+        let r = report(60, 120);
+        let l = lay_out(&r, &faces, None);
+        assert!(l.pages.len() >= 4, "{} pages", l.pages.len());
+        let mut rows_seen = 0;
+        for page in &l.pages {
+            for op in page {
+                if let Op::Text { x, y, size, face, text, .. } = op {
+                    assert!(*y >= MARGIN && *y <= BOTTOM, "{text} at y {y}");
+                    assert!(*x >= MARGIN && x + faces.width(*face, *size, text) <= MARGIN + WIDTH + 0.5, "{text} at x {x}");
+                    rows_seen += text.starts_with("category_") as usize;
+                }
+            }
+        }
+        assert_eq!(rows_seen, 120, "every category once");
+        // A table cut by a page break repeats its header on the next page.
+        let headers = l.pages.iter().filter(|p| p.iter().any(|op| matches!(op, Op::Text { text, .. } if text == "PHI category"))).count();
+        assert!(headers >= 2, "{headers}");
+        let (bytes, pages) = pdf(&r).unwrap();
+        assert_eq!(pages, l.pages.len());
+        assert!(bytes.starts_with(b"%PDF-"));
     }
 
     #[test]
