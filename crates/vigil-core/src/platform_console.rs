@@ -178,8 +178,7 @@ impl Console {
     ) -> Result<crate::platform::export::Written> {
         let q = crate::platform::audit::parse(filter)?;
         let (env, pool) = self.platform_pool().await?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let tmp = crate::metrics::export::temp_beside(path)?;
         let written = crate::platform::export::csv(&pool, &q, tmp.as_file(), progress).await?;
         if written.cancelled {
             return Ok(written);
@@ -284,7 +283,7 @@ impl Console {
             .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
             .map_err(|e| Error::Io(std::io::Error::other(e)))?;
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        write_whole(path, &bytes)?;
+        crate::metrics::export::write_atomically(path, &bytes)?;
         let summary = vigil_dto::ReportSummary {
             records,
             data_sha256: data.sha256,
@@ -318,17 +317,6 @@ fn audit_keys(env: &Environment) -> Result<std::collections::HashMap<String, pj_
         });
     }
     Ok(keys)
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it, renamed once complete.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 impl Console {
