@@ -6,8 +6,8 @@ use vigil_core::platform::Progress;
 use vigil_core::Console;
 use vigil_dto::{
     AlarmHistoryEntry, AlarmInfo, AppInfo, AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditSummary, AuditVerification, ChartData,
-    CheckReport, DashboardView, DeploymentParameter, Environment, PlatformDb, EnvironmentInput, ErrorInfo, ExportFormat,
-    OplogEntry, ProfileList, Theme, TimeRange, VerifyReport,
+    CheckReport, DashboardView, DeploymentParameter, Environment, EnvironmentInput, ErrorInfo, ExportFormat, OplogEntry, PlatformDb, ProfileList,
+    Theme, TimeRange, VerifyReport,
 };
 
 type Res<T> = Result<T, ErrorInfo>;
@@ -196,7 +196,12 @@ pub fn cancel_audit_work(w: State<'_, AuditWork>) {
 
 /// Asks where to save, then writes the filtered audit records as CSV; `None` when cancelled.
 #[tauri::command]
-pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, w: State<'_, AuditWork>, filter: AuditFilter) -> Res<Option<vigil_core::platform::export::Written>> {
+pub async fn export_audit_csv(
+    app: tauri::AppHandle,
+    c: State<'_, Console>,
+    w: State<'_, AuditWork>,
+    filter: AuditFilter,
+) -> Res<Option<vigil_core::platform::export::Written>> {
     let name = format!("audit-evidence-{}.csv", vigil_core::platform::audit::file_stamp());
     let Some(path) = crate::save_dialog::ask(&app, &name, "csv").await else { return Ok(None) };
     Ok(Some(w.run(|p| async move { c.export_audit_csv(&filter, &path, &p).await }).await?))
@@ -205,7 +210,12 @@ pub async fn export_audit_csv(app: tauri::AppHandle, c: State<'_, Console>, w: S
 /// Asks where to save, then writes the PDF evidence report of the filtered records; `None`
 /// when the dialog is cancelled.
 #[tauri::command]
-pub async fn export_audit_pdf(app: tauri::AppHandle, c: State<'_, Console>, w: State<'_, AuditWork>, filter: AuditFilter) -> Res<Option<vigil_dto::ReportSummary>> {
+pub async fn export_audit_pdf(
+    app: tauri::AppHandle,
+    c: State<'_, Console>,
+    w: State<'_, AuditWork>,
+    filter: AuditFilter,
+) -> Res<Option<vigil_dto::ReportSummary>> {
     let name = format!("audit-report-{}.pdf", vigil_core::platform::audit::file_stamp());
     let Some(path) = crate::save_dialog::ask(&app, &name, "pdf").await else { return Ok(None) };
     Ok(Some(w.run(|p| c.export_audit_pdf(&filter, &path, p)).await?))

@@ -40,13 +40,12 @@ async fn main() {
     // Pages: keyset vs OFFSET, first page and page 10 000.
     // Page 10 000 (a smaller run takes the middle page instead).
     let deep = 10_000u64.min(total / PAGE as u64 / 2);
-    let (at, st, seq): (chrono::DateTime<chrono::Utc>, String, i64) = sqlx::query_as(
-        "SELECT at, stream_id, seq FROM audit_log ORDER BY at DESC, stream_id DESC, seq DESC OFFSET $1 LIMIT 1",
-    )
-    .bind(((deep - 1) * PAGE as u64 - 1) as i64)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let (at, st, seq): (chrono::DateTime<chrono::Utc>, String, i64) =
+        sqlx::query_as("SELECT at, stream_id, seq FROM audit_log ORDER BY at DESC, stream_id DESC, seq DESC OFFSET $1 LIMIT 1")
+            .bind(((deep - 1) * PAGE as u64 - 1) as i64)
+            .fetch_one(pool)
+            .await
+            .unwrap();
     let cursor = vigil_dto::AuditCursor { at: pj_audit::format_at(&at), stream_id: st, seq };
     let mut results = Vec::new();
     for (label, cur, offset) in [("page 1", None, 0u64), ("deep page", Some(cursor), (deep - 1) * PAGE as u64)] {
@@ -104,7 +103,8 @@ async fn main() {
     };
     assert_eq!(w.rows, total);
     let (tcsv, bytes) =
-        copy_out(pool, &format!("COPY (SELECT {} FROM audit_log ORDER BY at, stream_id, seq) TO STDOUT (FORMAT csv)", pj_audit::pg::RECORD_COLUMNS)).await;
+        copy_out(pool, &format!("COPY (SELECT {} FROM audit_log ORDER BY at, stream_id, seq) TO STDOUT (FORMAT csv)", pj_audit::pg::RECORD_COLUMNS))
+            .await;
     println!(
         "CSV export {total} rows: {:.1} s ({:.0} rows/s, {:.0} MB/s); COPY … CSV {:.1} s ({:.0} rows/s, {:.0} MB/s); ratio {:.2}",
         te,

@@ -56,11 +56,8 @@ fn chart(i: usize) -> Chart {
 /// hour; then the full refresh (fetch + draw) against the fetch alone, and per-chart drawing.
 async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
     use vigil_core::metrics::{catalog, render};
-    let params: std::collections::HashMap<String, String> = catalog::load()
-        .parameters
-        .keys()
-        .map(|k| (k.clone(), if k == "environment" { "bench".to_string() } else { format!("bench-{k}") }))
-        .collect();
+    let params: std::collections::HashMap<String, String> =
+        catalog::load().parameters.keys().map(|k| (k.clone(), if k == "environment" { "bench".to_string() } else { format!("bench-{k}") })).collect();
     let (resolved, missing) = catalog::load().resolve(&params);
     assert!(missing.is_empty(), "{missing:?}");
     let now = chrono::Utc::now().timestamp() / 60 * 60;
@@ -78,7 +75,10 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
                     }
                     let data: Vec<MetricDatum> = (1..=60)
                         .map(|k| {
-                            let mut d = MetricDatum::builder().metric_name(&m.metric).timestamp(DateTime::from_secs(now - k * 60)).value(50.0 + (k % 9) as f64);
+                            let mut d = MetricDatum::builder()
+                                .metric_name(&m.metric)
+                                .timestamp(DateTime::from_secs(now - k * 60))
+                                .value(50.0 + (k % 9) as f64);
                             for (n, v) in &m.dimensions {
                                 d = d.dimensions(Dimension::builder().name(n).value(v).build());
                             }

@@ -98,11 +98,15 @@ static DISPLAY_PICK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 impl Xvfb {
     pub fn start() -> Xvfb {
         let _picking = DISPLAY_PICK.lock().unwrap_or_else(|e| e.into_inner());
-        let n = (99..400).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists() && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        let n = (99..400)
+            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists() && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
             .expect("a free X display number");
         let display = format!(":{n}");
         let proc = spawn(
-            Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()),
+            Command::new("Xvfb")
+                .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
             "Xvfb",
         );
         let socket = format!("/tmp/.X11-unix/X{n}");
@@ -200,21 +204,27 @@ impl FakeHttp {
                     // Read the head and the body (Content-Length) of one request.
                     loop {
                         let Ok(n) = sock.read(&mut chunk).await else { return };
-                        if n == 0 { return; }
+                        if n == 0 {
+                            return;
+                        }
                         buf.extend_from_slice(&chunk[..n]);
                         let text = String::from_utf8_lossy(&buf).to_string();
                         if let Some(end) = text.find("\r\n\r\n") {
-                            let len = text[..end].lines().find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok()).flatten()
-                            }).unwrap_or(0);
+                            let len = text[..end]
+                                .lines()
+                                .find_map(|l| {
+                                    let (k, v) = l.split_once(':')?;
+                                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok()).flatten()
+                                })
+                                .unwrap_or(0);
                             if buf.len() >= end + 4 + len {
                                 seen.lock().unwrap().push(text[..end].to_string());
                                 break;
                             }
                         }
                     }
-                    let resp = format!("HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                    let resp =
+                        format!("HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
                     let _ = sock.write_all(resp.as_bytes()).await;
                     let _ = sock.shutdown().await;
                 });

@@ -89,14 +89,8 @@ fn copy_field(out: &mut String, v: &str) {
 fn copy_row(out: &mut String, r: &AuditRecord) {
     let opt_uuid = |u: Option<uuid::Uuid>| u.map(|u| u.to_string()).unwrap_or_else(|| "\\N".into());
     let opt_hash = |h: Option<[u8; 32]>| h.map(|h| format!("\\\\x{}", hex::encode(h))).unwrap_or_else(|| "\\N".into());
-    let fields = [
-        r.stream_id.clone(),
-        r.seq.to_string(),
-        r.body.id.to_string(),
-        pj_audit::format_at(&r.body.at),
-        r.body.actor.clone(),
-        r.body.action.clone(),
-    ];
+    let fields =
+        [r.stream_id.clone(), r.seq.to_string(), r.body.id.to_string(), pj_audit::format_at(&r.body.at), r.body.actor.clone(), r.body.action.clone()];
     for f in &fields {
         copy_field(out, f);
         out.push('\t');
@@ -121,7 +115,13 @@ fn copy_row(out: &mut String, r: &AuditRecord) {
 /// Writes `per_stream` chained records to each of `streams` streams (one record a second of
 /// each stream, ending now), a checkpoint signed with `key` every `checkpoint_every` records
 /// and at each head. Returns the records' time span.
-pub async fn generate(pool: &PgPool, streams: usize, per_stream: u64, checkpoint_every: u64, key: &pj_audit::Ed25519SigningKey) -> (DateTime<Utc>, DateTime<Utc>) {
+pub async fn generate(
+    pool: &PgPool,
+    streams: usize,
+    per_stream: u64,
+    checkpoint_every: u64,
+    key: &pj_audit::Ed25519SigningKey,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     let end = pj_audit::truncate_at(Utc::now());
     let start = end - ChronoDuration::seconds(per_stream as i64);
     let mut conn = pool.acquire().await.unwrap();
@@ -136,10 +136,7 @@ pub async fn generate(pool: &PgPool, streams: usize, per_stream: u64, checkpoint
         let (mut seq, mut head) = (0i64, pj_audit::GENESIS);
         let mut checkpoints = Vec::new();
         sqlx::query("INSERT INTO audit_streams (stream_id) VALUES ($1)").bind(&stream_id).execute(pool).await.unwrap();
-        let mut copy = conn
-            .copy_in_raw(&format!("COPY audit_log ({}) FROM STDIN", pj_audit::pg::RECORD_COLUMNS))
-            .await
-            .unwrap();
+        let mut copy = conn.copy_in_raw(&format!("COPY audit_log ({}) FROM STDIN", pj_audit::pg::RECORD_COLUMNS)).await.unwrap();
         let mut buf = String::with_capacity(4 << 20);
         for i in 0..per_stream {
             let at = start + ChronoDuration::seconds(i as i64) + ChronoDuration::microseconds(s as i64);

@@ -133,11 +133,13 @@ async fn a_million_records_verify_and_every_tampering_is_found_where_it_is() {
     assert!(verify(&c).await.ok, "every tampering undone");
 
     // Forge a checkpoint: flip a byte of its signature.
-    sqlx::query("UPDATE audit_checkpoints SET signature = overlay(signature placing '\\x00'::bytea from 1 for 1) WHERE stream_id = $1 AND seq = 150000")
-        .bind(s)
-        .execute(p)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE audit_checkpoints SET signature = overlay(signature placing '\\x00'::bytea from 1 for 1) WHERE stream_id = $1 AND seq = 150000",
+    )
+    .bind(s)
+    .execute(p)
+    .await
+    .unwrap();
     assert_eq!(first_break(&verify(&c).await), (s.into(), 150_000, "bad_signature".into()));
 
     // A range after the forged checkpoint verifies; cancel stops early and says so.
@@ -272,7 +274,11 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
     assert_eq!(r.bytes, bytes.len() as u64);
     let doc = lopdf::Document::load_mem(&bytes).unwrap();
     assert_eq!(doc.get_pages().len() as u32, r.pages);
-    let images = doc.objects.values().filter(|o| o.as_stream().is_ok_and(|s| s.dict.get(b"Subtype").and_then(|v| v.as_name()).ok() == Some(&b"Image"[..]))).count();
+    let images = doc
+        .objects
+        .values()
+        .filter(|o| o.as_stream().is_ok_and(|s| s.dict.get(b"Subtype").and_then(|v| v.as_name()).ok() == Some(&b"Image"[..])))
+        .count();
     assert_eq!(images, 1, "the records-over-time chart");
     assert!(bytes.windows(11).any(|w| w == b"pdfaid:part"), "PDF/A identification in the XMP metadata");
 

@@ -16,7 +16,16 @@ async fn console_with(config: &str, credentials: &str) -> (tempfile::TempDir, Co
 }
 
 async fn check(c: &Console, name: &str, credentials: Credentials, region: &str, endpoint: Option<String>) -> CheckReport {
-    c.add_environment(&EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint, deployment: Default::default(), platform_db: None }).await.unwrap();
+    c.add_environment(&EnvironmentInput {
+        name: name.into(),
+        credentials,
+        region: region.into(),
+        endpoint_url: endpoint,
+        deployment: Default::default(),
+        platform_db: None,
+    })
+    .await
+    .unwrap();
     c.check_environment(name).await.unwrap()
 }
 
@@ -112,7 +121,14 @@ async fn a_profile_removed_from_the_files_is_reported_as_unknown() {
     let db = dir.path().join("vigil.db");
     let before = Console::open(&db, ProfileSource::from_contents("[profile gone]\nregion = eu-west-1\n", ""), "test").await.unwrap();
     before
-        .add_environment(&EnvironmentInput { name: "e".into(), credentials: Credentials::Profile { name: "gone".into() }, region: "eu-west-1".into(), endpoint_url: None, deployment: Default::default(), platform_db: None })
+        .add_environment(&EnvironmentInput {
+            name: "e".into(),
+            credentials: Credentials::Profile { name: "gone".into() },
+            region: "eu-west-1".into(),
+            endpoint_url: None,
+            deployment: Default::default(),
+            platform_db: None,
+        })
         .await
         .unwrap();
     let after = Console::open(&db, ProfileSource::from_contents("[profile other]\n", ""), "test").await.unwrap();

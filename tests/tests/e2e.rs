@@ -224,7 +224,16 @@ async fn dashboard_and_alarms() {
             .dimensions(Dimension::builder().name("Component").value("deid-worker").build())
     };
     let data: Vec<MetricDatum> = (2..40)
-        .map(|m| dims(MetricDatum::builder().metric_name("DocumentsIngested").unit(StandardUnit::Count).timestamp(DateTime::from_secs((now / 60 - m) * 60)).value(100.0 + m as f64)).build())
+        .map(|m| {
+            dims(
+                MetricDatum::builder()
+                    .metric_name("DocumentsIngested")
+                    .unit(StandardUnit::Count)
+                    .timestamp(DateTime::from_secs((now / 60 - m) * 60))
+                    .value(100.0 + m as f64),
+            )
+            .build()
+        })
         .collect();
     cw.put_metric_data().namespace("PatientJourney").set_metric_data(Some(data)).send().await.unwrap();
     // One alarm of the platform, firing.
@@ -498,7 +507,20 @@ async fn failed_job() {
 
     let data = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| vigil_cli(data.path(), args);
-    cli(&["env", "add", "ops", "--region", "us-east-1", "--emulator", "--endpoint", &moto.endpoint(), "--param", &format!("queue_url={queue}"), "--param", "log_group=/pj/e2e/worker"]);
+    cli(&[
+        "env",
+        "add",
+        "ops",
+        "--region",
+        "us-east-1",
+        "--emulator",
+        "--endpoint",
+        &moto.endpoint(),
+        "--param",
+        &format!("queue_url={queue}"),
+        "--param",
+        "log_group=/pj/e2e/worker",
+    ]);
     cli(&["env", "select", "ops"]);
     let port = db.options.get_port().to_string();
     cli(&["db", "set", "--host", "127.0.0.1", "--port", &port, "--database", &db.name, "--user", db.options.get_username(), "--auth", "trust"]);

@@ -13,23 +13,34 @@ const GROUP: &str = "/pj/sandbox/worker";
 
 /// A console whose current environment is the emulator and `db`, with these deployment parameters.
 async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: &[(&str, &str)]) -> Console {
-    let c = Console::open_with_secrets(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
-        .await
-        .unwrap();
+    let c = Console::open_with_secrets(
+        &dir.path().join("vigil.db"),
+        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
+        "test",
+        Arc::new(vigil_core::secrets::MemoryStore::default()),
+    )
+    .await
+    .unwrap();
     c.add_environment(&EnvironmentInput {
         name: "sandbox".into(),
         credentials: vigil_dto::Credentials::Emulator,
         region: "us-east-1".into(),
         endpoint_url: Some(moto.endpoint()),
         deployment: deployment.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        platform_db: Some(PlatformDb { host: "127.0.0.1".into(), port: db.options.get_port(), database: db.name.clone(), user: db.options.get_username().into(), auth: DbAuth::Trust, ca_file: None }),
+        platform_db: Some(PlatformDb {
+            host: "127.0.0.1".into(),
+            port: db.options.get_port(),
+            database: db.name.clone(),
+            user: db.options.get_username().into(),
+            auth: DbAuth::Trust,
+            ca_file: None,
+        }),
     })
     .await
     .unwrap();
     c.select_environment("sandbox").await.unwrap();
     c
 }
-
 
 #[tokio::test]
 async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
@@ -42,7 +53,10 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
     logs.create_log_stream().log_group_name(GROUP).log_stream_name("pj-worker-0").send().await.unwrap();
 
-    let corrupt = [insert_job(&db, "failed", Some("corrupt"), true, "bad-1.pdf", 30).await, insert_job(&db, "failed", Some("corrupt"), true, "bad-2.pdf", 20).await];
+    let corrupt = [
+        insert_job(&db, "failed", Some("corrupt"), true, "bad-1.pdf", 30).await,
+        insert_job(&db, "failed", Some("corrupt"), true, "bad-2.pdf", 20).await,
+    ];
     let mut slow = Vec::new();
     for (i, m) in [50, 40, 10].into_iter().enumerate() {
         slow.push(insert_job(&db, "failed", Some("ocr_timeout"), false, &format!("scan-{i}.tiff"), m).await);
@@ -80,7 +94,10 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     assert_eq!(page.rows.len() + rest.rows.len(), 7);
     assert!(rest.next.is_none());
     let groups = c.job_failures(&JobFilter::default()).await.unwrap();
-    assert_eq!(groups.iter().map(|g| (g.error_class.as_str(), g.count, g.permanent)).collect::<Vec<_>>(), [("ocr_timeout", 3, false), ("corrupt", 2, true)]);
+    assert_eq!(
+        groups.iter().map(|g| (g.error_class.as_str(), g.count, g.permanent)).collect::<Vec<_>>(),
+        [("ocr_timeout", 3, false), ("corrupt", 2, true)]
+    );
     assert_eq!(groups[0].latest.id, slow[2].to_string());
     assert_eq!(groups[1].latest.id, corrupt[1].to_string());
     assert!(groups[1].meaning.contains("upload a good copy"));
@@ -134,7 +151,8 @@ async fn the_sandbox_ships_the_worker_log_where_a_job_detail_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     // Lines as pj-worker writes them: JSON, the job span's fields flattened in.
     let at = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
-    let line = |job: uuid::Uuid, msg: &str| serde_json::json!({ "timestamp": at, "level": "WARN", "message": msg, "job_id": job.to_string() }).to_string();
+    let line =
+        |job: uuid::Uuid, msg: &str| serde_json::json!({ "timestamp": at, "level": "WARN", "message": msg, "job_id": job.to_string() }).to_string();
     let log = dir.path().join("worker.log");
     std::fs::write(&log, format!("{}\n{}\n", line(job, "job failed: ocr_timeout"), line(other, "job done"))).unwrap();
 

@@ -1,8 +1,8 @@
 //! The dashboard query path against the AWS emulator: data put with PutMetricData comes back
 //! through catalog → plan → batched GetMetricData → series with gaps.
 
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use std::collections::HashMap;
 use vigil_core::metrics::{catalog, dashboard};
 use vigil_dto::TimeRange;

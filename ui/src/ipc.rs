@@ -16,9 +16,7 @@ fn ui_error(message: String) -> ErrorInfo {
 
 /// Invokes command `cmd` with `args` (an object whose keys are the command's parameters).
 pub async fn call<R: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<R, ErrorInfo> {
-    let args = args
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
+    let args = args.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
     match tauri_invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| ui_error(format!("unexpected answer from {cmd}: {e}"))),
         Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone())

@@ -163,14 +163,7 @@ pub fn key_id(key: &VerifyingKey) -> String {
 pub fn sign_checkpoint(key: &SigningKey, stream_id: &str, seq: i64, head_hash: Hash, at: DateTime<Utc>) -> Checkpoint {
     let at = truncate_at(at);
     let msg = checkpoint_message(stream_id, seq, &head_hash, &at);
-    Checkpoint {
-        stream_id: stream_id.to_string(),
-        seq,
-        head_hash,
-        at,
-        key_id: key_id(&key.verifying_key()),
-        signature: key.sign(&msg).to_bytes(),
-    }
+    Checkpoint { stream_id: stream_id.to_string(), seq, head_hash, at, key_id: key_id(&key.verifying_key()), signature: key.sign(&msg).to_bytes() }
 }
 
 /// Whether `cp` carries a valid signature by `key`.
@@ -182,9 +175,7 @@ pub fn checkpoint_signature_ok(cp: &Checkpoint, key: &VerifyingKey) -> bool {
 /// Parses a 32-byte Ed25519 seed given as 64 hex digits.
 pub fn signing_key_from_hex(seed_hex: &str) -> Result<SigningKey, String> {
     let bytes = hex::decode(seed_hex.trim()).map_err(|e| format!("the signing key is not hex: {e}"))?;
-    let seed: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("the signing key must be 32 bytes (64 hex digits), got {}", b.len()))?;
+    let seed: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| format!("the signing key must be 32 bytes (64 hex digits), got {}", b.len()))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 

@@ -75,14 +75,8 @@ pub fn verify_stream(
 ) -> StreamReport {
     let (mut prev_seq, mut prev_hash) = anchor.unwrap_or((0, GENESIS));
     let by_seq: BTreeMap<i64, &Checkpoint> = checkpoints.iter().map(|c| (c.seq, c)).collect();
-    let mut report = StreamReport {
-        stream_id: stream_id.to_string(),
-        records: 0,
-        checkpoints: 0,
-        last_seq: prev_seq,
-        unsigned_tail: 0,
-        first_break: None,
-    };
+    let mut report =
+        StreamReport { stream_id: stream_id.to_string(), records: 0, checkpoints: 0, last_seq: prev_seq, unsigned_tail: 0, first_break: None };
     let brk = |seq: i64, kind: BreakKind, detail: String| Break { stream_id: stream_id.to_string(), seq, kind, detail };
     // Recent (seq, hash) pairs, and the same as a lookup from hash to seq.
     let mut recent: VecDeque<(i64, Hash)> = VecDeque::new();
@@ -162,24 +156,16 @@ pub fn verify_stream(
     }
     if let Some((head_seq, head_hash)) = head {
         if head_seq > prev_seq {
-            report.first_break = Some(brk(
-                prev_seq + 1,
-                BreakKind::Truncated,
-                format!("the stream's head is record {head_seq}, but the records end at {prev_seq}"),
-            ));
-        } else if head_seq == prev_seq && head_hash != prev_hash {
             report.first_break =
-                Some(brk(prev_seq, BreakKind::Modified, format!("record {prev_seq} does not match the stream's head")));
+                Some(brk(prev_seq + 1, BreakKind::Truncated, format!("the stream's head is record {head_seq}, but the records end at {prev_seq}")));
+        } else if head_seq == prev_seq && head_hash != prev_hash {
+            report.first_break = Some(brk(prev_seq, BreakKind::Modified, format!("record {prev_seq} does not match the stream's head")));
         }
     }
     report
 }
 
-fn check_checkpoint(
-    cp: &Checkpoint,
-    keys: &HashMap<String, VerifyingKey>,
-    brk: &impl Fn(i64, BreakKind, String) -> Break,
-) -> Option<Break> {
+fn check_checkpoint(cp: &Checkpoint, keys: &HashMap<String, VerifyingKey>, brk: &impl Fn(i64, BreakKind, String) -> Break) -> Option<Break> {
     match keys.get(&cp.key_id) {
         None => Some(brk(cp.seq, BreakKind::BadSignature, format!("checkpoint {} is signed by unknown key {}", cp.seq, cp.key_id))),
         Some(k) if !checkpoint_signature_ok(cp, k) => {

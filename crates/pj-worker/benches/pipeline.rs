@@ -59,10 +59,8 @@ async fn main() {
     }
     let w = p.start_worker("bench", &[("PJ_CONCURRENCY", "2"), ("RUST_LOG", "warn")]);
     p.wait_finished(N as i64, Duration::from_secs(1800), &w).await;
-    let secs: f64 = sqlx::query_scalar("SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM jobs")
-        .fetch_one(&p.db.pool)
-        .await
-        .unwrap();
+    let secs: f64 =
+        sqlx::query_scalar("SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM jobs").fetch_one(&p.db.pool).await.unwrap();
     let ok = p.scalar("SELECT count(*) FROM jobs WHERE status = 'succeeded'").await;
     println!("documents: {N} notes of ~2 KB; {ok} succeeded");
     println!("pipeline: {:.1} documents/s ({secs:.2} s)", N as f64 / secs);

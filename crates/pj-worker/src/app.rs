@@ -77,7 +77,10 @@ pub async fn main(cli: Cli) -> Result<ExitCode, String> {
                 } else if let Some(b) = b {
                     println!("{}: BROKEN at record {}: {} ({})", r.stream_id, b.seq, b.kind.as_str(), b.detail);
                 } else {
-                    println!("{}: ok, {} records, {} signed checkpoints, {} records after the last checkpoint", r.stream_id, r.records, r.checkpoints, r.unsigned_tail);
+                    println!(
+                        "{}: ok, {} records, {} signed checkpoints, {} records after the last checkpoint",
+                        r.stream_id, r.records, r.checkpoints, r.unsigned_tail
+                    );
                 }
             }
             Ok(if broken { ExitCode::from(5) } else { ExitCode::SUCCESS })
@@ -97,8 +100,8 @@ async fn connect_options(common: &Common) -> Result<PgConnectOptions, String> {
     };
     if let Some(id) = &common.database_secret_id {
         let sdk = aws::sdk_config().await;
-        let s: serde_json::Value = serde_json::from_str(&aws::secrets::get_string(&sdk, id).await?)
-            .map_err(|e| format!("secret {id} is not JSON ({e})"))?;
+        let s: serde_json::Value =
+            serde_json::from_str(&aws::secrets::get_string(&sdk, id).await?).map_err(|e| format!("secret {id} is not JSON ({e})"))?;
         let get = |k: &str| s.get(k).and_then(|v| v.as_str()).map(str::to_string);
         opts = opts.username(&get("username").ok_or(format!("secret {id} has no username"))?);
         opts = opts.password(&get("password").ok_or(format!("secret {id} has no password"))?);

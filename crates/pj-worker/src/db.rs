@@ -63,10 +63,7 @@ impl Db {
     /// A pool that connects lazily, so the worker starts (and reports not ready) while the
     /// database is down.
     pub fn new(options: PgConnectOptions, max_connections: u32) -> Db {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options);
+        let pool = PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5)).connect_lazy_with(options);
         Db { pool }
     }
 
@@ -237,9 +234,9 @@ impl Db {
 
     pub async fn stream_records(&self, stream_id: &str) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(&format!("SELECT {} FROM audit_log WHERE stream_id = $1 ORDER BY seq", pj_audit::pg::RECORD_COLUMNS))
-        .bind(stream_id)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(stream_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -271,10 +268,8 @@ async fn succeed(tx: &mut Transaction<'_, Postgres>, job_id: Uuid, doc: Uuid, sh
 /// Links `body` to the stream's head. The head row is locked, so appends to one stream are
 /// serialised; each replica writes its own stream, so replicas never wait on each other.
 async fn append_audit(tx: &mut Transaction<'_, Postgres>, stream_id: &str, body: NewRecord) -> Result<AuditRecord> {
-    let row = sqlx::query("SELECT head_seq, head_hash FROM audit_streams WHERE stream_id = $1 FOR UPDATE")
-        .bind(stream_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("SELECT head_seq, head_hash FROM audit_streams WHERE stream_id = $1 FOR UPDATE").bind(stream_id).fetch_one(&mut **tx).await?;
     let (seq, hash): (i64, Vec<u8>) = (row.get(0), row.get(1));
     let r = chain_next(stream_id, seq, to_hash(&hash)?, body);
     pj_audit::pg::insert_record(&mut **tx, &r).await?;

@@ -190,8 +190,7 @@ async fn ocr_image(media: Media, bytes: &[u8], ocr: &Ocr) -> Result<Extracted, E
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         // Leptonica's messages when it cannot decode the image: the file is bad, not the engine.
-        if stderr.contains("Error in pixRead") || stderr.contains("cannot be read") || stderr.contains("Unsupported image type")
-        {
+        if stderr.contains("Error in pixRead") || stderr.contains("cannot be read") || stderr.contains("Unsupported image type") {
             return Err(ExtractError::Corrupt(format!("the {} image cannot be decoded", media.mime())));
         }
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");

@@ -257,7 +257,13 @@ async fn process(ctx: &Context, job_id: Uuid, obj: &ObjectRef) -> Result<Process
     let out_bytes = deidentified.text.into_bytes();
     let out_sha: [u8; 32] = Sha256::digest(&out_bytes).into();
     ctx.s3
-        .put(&out_bucket, &out_key, out_bytes, "text/plain; charset=utf-8", &[("detector-version", DETECTOR_VERSION), ("job-id", &job_id.to_string())])
+        .put(
+            &out_bucket,
+            &out_key,
+            out_bytes,
+            "text/plain; charset=utf-8",
+            &[("detector-version", DETECTOR_VERSION), ("job-id", &job_id.to_string())],
+        )
         .await
         .map_err(|e| JobError::transient("s3_unavailable", e))?;
     let counts = counts_by_name(&deidentified.counts);
@@ -334,7 +340,13 @@ mod tests {
 
     #[test]
     fn layout_keys() {
-        let l = Layout { input_prefix: "input/".into(), output_bucket: None, output_prefix: "deidentified/".into(), quarantine_prefix: "quarantine/".into(), max_bytes: 1 };
+        let l = Layout {
+            input_prefix: "input/".into(),
+            output_bucket: None,
+            output_prefix: "deidentified/".into(),
+            quarantine_prefix: "quarantine/".into(),
+            max_bytes: 1,
+        };
         assert_eq!(l.output_key("input/2024/n.pdf"), "deidentified/2024/n.pdf.deid.txt");
         assert_eq!(l.quarantine_key("input/2024/n.pdf"), "quarantine/2024/n.pdf");
     }

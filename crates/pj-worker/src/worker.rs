@@ -112,7 +112,8 @@ impl Worker {
                 let n = pipeline::parse_message(&m.body).map(|o| o.len()).unwrap_or(0);
                 in_flight.lock().expect("in-flight lock").insert(m.id.clone(), (m.receipt.clone(), n));
                 self.health.in_flight.fetch_add(1, Ordering::Relaxed);
-                let (ctx, sqs, queue, health, in_flight) = (self.ctx.clone(), self.sqs.clone(), s.queue_url.clone(), self.health.clone(), in_flight.clone());
+                let (ctx, sqs, queue, health, in_flight) =
+                    (self.ctx.clone(), self.sqs.clone(), s.queue_url.clone(), self.health.clone(), in_flight.clone());
                 let (max_attempts, retry_base) = (s.max_attempts, s.retry_base);
                 let visibility = s.visibility;
                 tasks.spawn(async move {
@@ -195,10 +196,7 @@ impl Worker {
         self.health.shutting_down.store(true, Ordering::Relaxed);
         let n = tasks.len();
         info!(in_flight = n, grace_secs = self.settings.shutdown_grace.as_secs(), "shutting down: finishing in-flight work");
-        let finished = tokio::time::timeout(self.settings.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let finished = tokio::time::timeout(self.settings.shutdown_grace, async { while tasks.join_next().await.is_some() {} }).await;
         if finished.is_err() {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}

@@ -61,7 +61,19 @@ async fn a_batch_ends_in_ledger_documents_outputs_and_a_verified_audit_chain() {
     let outputs = p.object_keys("deidentified/").await;
     assert_eq!(outputs.len(), SUCCEEDS.len(), "{outputs:?}");
     let summary = p.object_text("deidentified/discharge-summary-gonzalez.txt.deid.txt").await;
-    for phi in ["Gonzalez", "00482913", "(413) 555-0199", "413-555-0100", "12 Elm Street", "Springfield", "XQH449201", "lucia.gonzalez", "03/14/2023", "Okafor", "92 year"] {
+    for phi in [
+        "Gonzalez",
+        "00482913",
+        "(413) 555-0199",
+        "413-555-0100",
+        "12 Elm Street",
+        "Springfield",
+        "XQH449201",
+        "lucia.gonzalez",
+        "03/14/2023",
+        "Okafor",
+        "92 year",
+    ] {
         assert!(!summary.contains(phi), "{phi} left in:\n{summary}");
     }
     assert!(summary.contains("pneumonia") && summary.contains("011**"), "{summary}");
@@ -76,7 +88,8 @@ async fn a_batch_ends_in_ledger_documents_outputs_and_a_verified_audit_chain() {
 
     // Every log line of a job carries its id.
     let log = w.log_text();
-    let job_lines: Vec<&str> = log.lines().filter(|l| l.contains("\"message\":\"de-identified\"") || l.contains("\"message\":\"job failed\"")).collect();
+    let job_lines: Vec<&str> =
+        log.lines().filter(|l| l.contains("\"message\":\"de-identified\"") || l.contains("\"message\":\"job failed\"")).collect();
     assert_eq!(job_lines.len() as i64, total - 2, "{log}");
     assert!(job_lines.iter().all(|l| l.contains("\"job_id\":")), "{log}");
 

@@ -280,7 +280,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let env = console.current_environment().await?;
             let params = console.deployment_parameters();
             if json {
-                print_json(&serde_json::json!({ "parameters": params, "environment": env.as_ref().map(|e| &e.name), "values": env.as_ref().map(|e| &e.deployment) }));
+                print_json(
+                    &serde_json::json!({ "parameters": params, "environment": env.as_ref().map(|e| &e.name), "values": env.as_ref().map(|e| &e.deployment) }),
+                );
                 return Ok(0);
             }
             for p in params {
@@ -376,7 +378,16 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             let region = settings.region.clone().ok_or_else(|| usage("--region is required", "e.g. --region eu-west-1"))?;
             let credentials = settings.credentials().unwrap_or(Credentials::DefaultChain);
             let deployment = parse_params(&settings.params)?.into_iter().collect();
-            let env = console.add_environment(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone(), deployment, platform_db: None }).await?;
+            let env = console
+                .add_environment(&EnvironmentInput {
+                    name,
+                    credentials,
+                    region,
+                    endpoint_url: settings.endpoint.clone(),
+                    deployment,
+                    platform_db: None,
+                })
+                .await?;
             if json {
                 print_json(&env);
             } else {

@@ -326,11 +326,19 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             } else {
                 for s in &v.streams {
                     match &s.first_break {
-                        None => println!("OK      {}: {} records #{}..#{}, {} checkpoints, {} after the last one", s.stream_id, s.records, s.first_seq, s.last_seq, s.checkpoints, s.unsigned_tail),
+                        None => println!(
+                            "OK      {}: {} records #{}..#{}, {} checkpoints, {} after the last one",
+                            s.stream_id, s.records, s.first_seq, s.last_seq, s.checkpoints, s.unsigned_tail
+                        ),
                         Some(b) => println!("BROKEN  {}: at #{} ({}): {}", s.stream_id, b.seq, b.kind, b.detail),
                     }
                 }
-                println!("{}: {} in {}", if v.ok { "intact" } else { "NOT intact" }, counted(v.records, "record"), counted(v.streams.len() as u64, "stream"));
+                println!(
+                    "{}: {} in {}",
+                    if v.ok { "intact" } else { "NOT intact" },
+                    counted(v.records, "record"),
+                    counted(v.streams.len() as u64, "stream")
+                );
             }
             Ok(if v.ok { 0 } else { 5 })
         }
@@ -410,7 +418,13 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
                     println!("no failed jobs");
                 } else {
                     for g in &groups {
-                        println!("{:<18} {:>6}  {}{}", g.error_class, g.count, g.meaning, if g.permanent { "" } else { "  [retry: vigil jobs retry --class …]" });
+                        println!(
+                            "{:<18} {:>6}  {}{}",
+                            g.error_class,
+                            g.count,
+                            g.meaning,
+                            if g.permanent { "" } else { "  [retry: vigil jobs retry --class …]" }
+                        );
                         println!("{:<18} latest {} {} {}", "", g.latest.finished_at.as_deref().unwrap_or("-"), g.latest.id, g.latest.source_uri);
                     }
                 }
@@ -421,7 +435,16 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
                 print_json(&page);
             } else {
                 for j in &page.rows {
-                    println!("{}  {}  {:<9} {}/{}  {}  {}", j.created_at, j.id, j.status, j.attempts, j.max_attempts, j.error_class.as_deref().unwrap_or("-"), j.source_uri);
+                    println!(
+                        "{}  {}  {:<9} {}/{}  {}  {}",
+                        j.created_at,
+                        j.id,
+                        j.status,
+                        j.attempts,
+                        j.max_attempts,
+                        j.error_class.as_deref().unwrap_or("-"),
+                        j.source_uri
+                    );
                 }
             }
             Ok(0)
@@ -435,7 +458,13 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
             let j = &d.job;
             println!("job {}  {}  {}", j.id, j.kind, j.source_uri);
             println!("status {}  attempts {}/{}  worker {}", j.status, j.attempts, j.max_attempts, j.worker_id.as_deref().unwrap_or("-"));
-            println!("created {}  started {}  finished {}  ({} ms)", j.created_at, j.started_at.as_deref().unwrap_or("-"), j.finished_at.as_deref().unwrap_or("-"), j.duration_ms.map(|d| d.to_string()).unwrap_or_else(|| "-".into()));
+            println!(
+                "created {}  started {}  finished {}  ({} ms)",
+                j.created_at,
+                j.started_at.as_deref().unwrap_or("-"),
+                j.finished_at.as_deref().unwrap_or("-"),
+                j.duration_ms.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+            );
             if let Some(c) = &j.error_class {
                 println!("error {c}{}: {}", if j.permanent { " (permanent)" } else { "" }, j.error_message.as_deref().unwrap_or(""));
                 println!("      {}", vigil_core::platform::jobs::meaning(c));

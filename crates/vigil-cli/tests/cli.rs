@@ -307,7 +307,11 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     sqlx::query("UPDATE audit_log SET actor = 'user:eve' WHERE stream_id = 'pj-worker-1' AND seq = 321").execute(&db.pool).await.unwrap();
     let broken = vigil(d, &["audit", "verify"]);
     assert_eq!(code(&broken), 5);
-    assert!(String::from_utf8_lossy(&broken.stdout).contains("BROKEN  pj-worker-1: at #321 (modified)"), "{}", String::from_utf8_lossy(&broken.stdout));
+    assert!(
+        String::from_utf8_lossy(&broken.stdout).contains("BROKEN  pj-worker-1: at #321 (modified)"),
+        "{}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
     let out = d.join("evidence.csv");
     let export = vigil(d, &["audit", "export", "--stream", "pj-worker-0", "--out", out.to_str().unwrap(), "--json"]);
     assert_eq!(code(&export), 0, "{}", String::from_utf8_lossy(&export.stderr));
@@ -323,7 +327,10 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     assert_eq!((r["records"].as_u64(), r["verification"].as_str()), (Some(500), Some("broken")));
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     let again = d.join("again.csv");
-    let csv = json(&vigil(d, &["audit", "export", "--stream", "pj-worker-1", "--to", r["to"].as_str().unwrap(), "--out", again.to_str().unwrap(), "--json"]));
+    let csv = json(&vigil(
+        d,
+        &["audit", "export", "--stream", "pj-worker-1", "--to", r["to"].as_str().unwrap(), "--out", again.to_str().unwrap(), "--json"],
+    ));
     assert_eq!(csv["sha256"], r["data_sha256"]);
     // Jobs: failures by class; a permanent one is refused with why; a class retry asks first.
     let corrupt = uuid::Uuid::new_v4();

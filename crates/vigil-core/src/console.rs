@@ -395,9 +395,10 @@ mod tests {
         assert!(after.current, "renaming the current environment keeps it current");
         assert_eq!(after.region, "eu-central-1");
         c.remove_environment("prod-eu").await.unwrap();
-        assert_eq!(actions(&c).await, vec![
-            "environment.add prod", "environment.select prod", "environment.edit prod", "environment.remove prod-eu",
-        ]);
+        assert_eq!(
+            actions(&c).await,
+            vec!["environment.add prod", "environment.select prod", "environment.edit prod", "environment.remove prod-eu",]
+        );
         assert!(c.current_environment().await.unwrap().is_none());
         assert!(c.verify_oplog().await.unwrap().ok);
         let last = &c.oplog(1, None).await.unwrap()[0];

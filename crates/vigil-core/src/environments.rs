@@ -51,7 +51,10 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 
 /// Deployment parameters beyond the metric catalog's.
 pub const EXTRA_PARAMETERS: [(&str, &str); 3] = [
-    ("audit_public_keys", "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these"),
+    (
+        "audit_public_keys",
+        "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these",
+    ),
     ("queue_url", "the platform's work queue (SQS URL): job retries are sent there"),
     ("log_group", "the CloudWatch Logs group with the worker's JSON lines: a job's log lines are read there"),
 ];
@@ -145,18 +148,14 @@ async fn current_name(ex: impl sqlx::SqliteExecutor<'_>) -> Result<Option<String
 
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Environment>> {
     let current = current_name(pool).await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM environments ORDER BY name COLLATE NOCASE"))
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM environments ORDER BY name COLLATE NOCASE")).fetch_all(pool).await?;
     Ok(rows.into_iter().map(|r| from_row(r, current.as_deref())).collect())
 }
 
 pub async fn get(ex: &mut sqlx::SqliteConnection, name: &str) -> Result<Environment> {
     let current = current_name(&mut *ex).await?;
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM environments WHERE name = ?"))
-        .bind(name.trim())
-        .fetch_optional(&mut *ex)
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM environments WHERE name = ?")).bind(name.trim()).fetch_optional(&mut *ex).await?;
     row.map(|r| from_row(r, current.as_deref())).ok_or_else(|| Error::EnvironmentNotFound(name.trim().to_string()))
 }
 
@@ -242,7 +241,14 @@ mod tests {
     use super::*;
 
     fn input(name: &str, region: &str, endpoint: Option<&str>, credentials: Credentials) -> EnvironmentInput {
-        EnvironmentInput { name: name.into(), credentials, region: region.into(), endpoint_url: endpoint.map(String::from), deployment: Default::default(), platform_db: None }
+        EnvironmentInput {
+            name: name.into(),
+            credentials,
+            region: region.into(),
+            endpoint_url: endpoint.map(String::from),
+            deployment: Default::default(),
+            platform_db: None,
+        }
     }
 
     fn field_of(r: Result<EnvironmentInput>) -> &'static str {
@@ -255,7 +261,8 @@ mod tests {
     #[test]
     fn deployment_parameters_are_checked_and_trimmed() {
         let mut i = input("a", "us-east-1", None, Credentials::DefaultChain);
-        i.deployment = [("cluster_name", " pj-prod "), ("bucket", "  "), ("db_cluster_id", "pj-db")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        i.deployment =
+            [("cluster_name", " pj-prod "), ("bucket", "  "), ("db_cluster_id", "pj-db")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         let ok = validate(&i).unwrap();
         assert_eq!(ok.deployment.len(), 2, "an empty value is dropped");
         assert_eq!(ok.deployment["cluster_name"], "pj-prod");
@@ -269,7 +276,13 @@ mod tests {
 
     #[test]
     fn valid_input_is_normalised() {
-        let ok = validate(&input("  prod eu ", " eu-west-1 ", Some("https://sts.eu-west-1.amazonaws.com/"), Credentials::Profile { name: " ops ".into() })).unwrap();
+        let ok = validate(&input(
+            "  prod eu ",
+            " eu-west-1 ",
+            Some("https://sts.eu-west-1.amazonaws.com/"),
+            Credentials::Profile { name: " ops ".into() },
+        ))
+        .unwrap();
         assert_eq!(ok.name, "prod eu");
         assert_eq!(ok.region, "eu-west-1");
         assert_eq!(ok.endpoint_url.as_deref(), Some("https://sts.eu-west-1.amazonaws.com"));

@@ -83,8 +83,7 @@ fn entry_hash(e: &OplogEntry) -> String {
 
 /// Appends `action` inside `tx`: the mutation and its record commit together or not at all.
 pub async fn append(tx: &mut Transaction<'static, Sqlite>, action: &Action) -> Result<OplogEntry> {
-    let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM oplog_head WHERE id = 1").fetch_one(&mut **tx).await?;
+    let (head_seq, head_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM oplog_head WHERE id = 1").fetch_one(&mut **tx).await?;
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let details = canonical_json(&action.details);
     let hash = record_hash(&at, &action.actor, &action.action, &action.target, &details, &action.op_id, &head_hash);
@@ -111,11 +110,7 @@ pub async fn append(tx: &mut Transaction<'static, Sqlite>, action: &Action) -> R
         .bind(&entry.hash)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE oplog_head SET seq = ?, hash = ? WHERE id = 1")
-        .bind(entry.seq)
-        .bind(&entry.hash)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE oplog_head SET seq = ?, hash = ? WHERE id = 1").bind(entry.seq).bind(&entry.hash).execute(&mut **tx).await?;
     tracing::info!(seq = entry.seq, action = %entry.action, target = %entry.target, op_id = %entry.op_id, "operator log");
     Ok(entry)
 }
@@ -159,23 +154,36 @@ pub fn verify_records(records: &[OplogEntry], head: (i64, String)) -> VerifyRepo
     let mut expected_seq = 1;
     for (i, r) in records.iter().enumerate() {
         if entry_hash(r) != r.hash {
-            return report(Some(brk(r.seq, BreakKind::Modified, format!(
-                "record #{} was changed after it was written: its content no longer matches its hash", r.seq))));
+            return report(Some(brk(
+                r.seq,
+                BreakKind::Modified,
+                format!("record #{} was changed after it was written: its content no longer matches its hash", r.seq),
+            )));
         }
         if r.prev_hash != expected_prev {
             let b = match position.get(r.prev_hash.as_str()) {
-                Some(&j) if j > i => brk(r.seq, BreakKind::Reordered, format!(
-                    "record #{} is out of order: it was written after record #{}, which now comes later", r.seq, records[j].seq)),
+                Some(&j) if j > i => brk(
+                    r.seq,
+                    BreakKind::Reordered,
+                    format!("record #{} is out of order: it was written after record #{}, which now comes later", r.seq, records[j].seq),
+                ),
                 Some(&j) => {
                     let first = &records[j + 1];
-                    brk(first.seq, BreakKind::Inserted, format!(
-                        "record #{} was inserted: record #{} links past it to record #{}", first.seq, r.seq, records[j].seq))
+                    brk(
+                        first.seq,
+                        BreakKind::Inserted,
+                        format!("record #{} was inserted: record #{} links past it to record #{}", first.seq, r.seq, records[j].seq),
+                    )
                 }
                 None if r.seq > expected_seq => brk(r.seq, BreakKind::Missing, missing_msg(expected_seq, r.seq)),
-                None if i == 0 || records.get(i + 1).is_some_and(|n| n.prev_hash == expected_prev) => brk(r.seq, BreakKind::Inserted, format!(
-                    "record #{} was inserted: it links to no record of this log", r.seq)),
-                None => brk(records[i - 1].seq, BreakKind::Modified, format!(
-                    "record #{} was rewritten: record #{} links to a different version of it", records[i - 1].seq, r.seq)),
+                None if i == 0 || records.get(i + 1).is_some_and(|n| n.prev_hash == expected_prev) => {
+                    brk(r.seq, BreakKind::Inserted, format!("record #{} was inserted: it links to no record of this log", r.seq))
+                }
+                None => brk(
+                    records[i - 1].seq,
+                    BreakKind::Modified,
+                    format!("record #{} was rewritten: record #{} links to a different version of it", records[i - 1].seq, r.seq),
+                ),
             };
             return report(Some(b));
         }
@@ -193,16 +201,25 @@ pub fn verify_records(records: &[OplogEntry], head: (i64, String)) -> VerifyRepo
     let last_seq = records.last().map_or(0, |r| r.seq);
     let (head_seq, head_hash) = head;
     if head_seq > last_seq {
-        return report(Some(brk(last_seq + 1, BreakKind::Truncated, format!(
-            "records #{}–#{} are missing: the log was cut after record #{last_seq}", last_seq + 1, head_seq))));
+        return report(Some(brk(
+            last_seq + 1,
+            BreakKind::Truncated,
+            format!("records #{}–#{} are missing: the log was cut after record #{last_seq}", last_seq + 1, head_seq),
+        )));
     }
     if head_seq < last_seq {
-        return report(Some(brk(head_seq + 1, BreakKind::Inserted, format!(
-            "record #{} was added outside Vigil: the log's head still points at record #{head_seq}", head_seq + 1))));
+        return report(Some(brk(
+            head_seq + 1,
+            BreakKind::Inserted,
+            format!("record #{} was added outside Vigil: the log's head still points at record #{head_seq}", head_seq + 1),
+        )));
     }
     if head_hash != expected_prev {
-        return report(Some(brk(last_seq, BreakKind::Modified, format!(
-            "record #{last_seq} was rewritten: it does not match the log's recorded head"))));
+        return report(Some(brk(
+            last_seq,
+            BreakKind::Modified,
+            format!("record #{last_seq} was rewritten: it does not match the log's recorded head"),
+        )));
     }
     report(None)
 }
@@ -229,13 +246,16 @@ mod tests {
         let store = Store::open(&dir.path().join("vigil.db")).await.unwrap();
         for i in 0..n {
             let mut tx = store.write().await.unwrap();
-            append(&mut tx, &Action {
-                actor: "tester".into(),
-                action: "environment.add".into(),
-                target: format!("env-{i}"),
-                details: serde_json::json!({"region": "eu-west-1", "n": i}),
-                op_id: format!("op-{i}"),
-            })
+            append(
+                &mut tx,
+                &Action {
+                    actor: "tester".into(),
+                    action: "environment.add".into(),
+                    target: format!("env-{i}"),
+                    details: serde_json::json!({"region": "eu-west-1", "n": i}),
+                    op_id: format!("op-{i}"),
+                },
+            )
             .await
             .unwrap();
             tx.commit().await.unwrap();
@@ -256,9 +276,15 @@ mod tests {
     /// Writes a record with a correct hash over `prev_hash`, as a forger with SQL access would.
     async fn forge(store: &Store, seq: i64, prev_hash: &str) -> String {
         let hash = record_hash("2026-01-01T00:00:00.000Z", "mallory", "environment.remove", "prod", "{}", "op-x", prev_hash);
-        sqlx::query(&format!("INSERT INTO oplog ({COLUMNS}) VALUES (?, '2026-01-01T00:00:00.000Z', 'mallory', 'environment.remove', 'prod', '{{}}', 'op-x', ?, ?)"))
-            .bind(seq).bind(prev_hash).bind(&hash)
-            .execute(store.pool()).await.unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO oplog ({COLUMNS}) VALUES (?, '2026-01-01T00:00:00.000Z', 'mallory', 'environment.remove', 'prod', '{{}}', 'op-x', ?, ?)"
+        ))
+        .bind(seq)
+        .bind(prev_hash)
+        .bind(&hash)
+        .execute(store.pool())
+        .await
+        .unwrap();
         hash
     }
 
@@ -313,8 +339,13 @@ mod tests {
         let (_d, store) = store_with(5).await;
         let prev = hash_of(&store, 2).await;
         let new_hash = record_hash("2026-01-01T00:00:00.000Z", "x", "y", "z", "{}", "op", &prev);
-        sqlx::query("UPDATE oplog SET at='2026-01-01T00:00:00.000Z', actor='x', action='y', target='z', details='{}', op_id='op', hash=? WHERE seq=3")
-            .bind(&new_hash).execute(store.pool()).await.unwrap();
+        sqlx::query(
+            "UPDATE oplog SET at='2026-01-01T00:00:00.000Z', actor='x', action='y', target='z', details='{}', op_id='op', hash=? WHERE seq=3",
+        )
+        .bind(&new_hash)
+        .execute(store.pool())
+        .await
+        .unwrap();
         let b = first_break(&store).await;
         assert_eq!((b.seq, b.kind), (3, BreakKind::Modified), "{}", b.message);
     }

@@ -5,17 +5,17 @@ use crate::aws;
 use crate::console::Console;
 use crate::environments;
 use crate::error::{Error, Result};
+use crate::metrics::render;
 use crate::oplog;
 use crate::platform::connect::{self, DbCheck};
-use crate::secrets::db_password_account;
-use serde_json::json;
-use std::time::{Duration, Instant};
-use crate::metrics::render;
 use crate::platform::Progress;
+use crate::secrets::db_password_account;
 use chrono::Timelike;
+use serde_json::json;
 use sha2::Digest;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use vigil_dto::{DbAuth, Environment, PlatformDb};
 
 /// Pools are reused while their settings hold; IAM tokens live 15 minutes, so an IAM pool is
@@ -99,11 +99,13 @@ impl Console {
         }
         let password = match db.auth {
             DbAuth::Trust => None,
-            DbAuth::Password => Some(self.secrets.get(&db_password_account(&env.name)).map_err(keychain_error)?.ok_or_else(|| Error::PlatformDb {
-                kind: "db_no_password",
-                message: format!("no password is stored for {}'s platform database", env.name),
-                hint: format!("enter it on the Audit page (Database) or with `vigil db password {}`; it is kept in the OS keychain", env.name),
-            })?),
+            DbAuth::Password => {
+                Some(self.secrets.get(&db_password_account(&env.name)).map_err(keychain_error)?.ok_or_else(|| Error::PlatformDb {
+                    kind: "db_no_password",
+                    message: format!("no password is stored for {}'s platform database", env.name),
+                    hint: format!("enter it on the Audit page (Database) or with `vigil db password {}`; it is kept in the OS keychain", env.name),
+                })?)
+            }
             DbAuth::Iam => {
                 let cfg = aws::sdk_config(&env, self.profile_source()).await;
                 let creds = aws::credentials(&cfg, &env, self.profile_source()).await.map_err(|e| Error::PlatformDb {
@@ -140,7 +142,12 @@ pub const AUDIT_KEYS_PARAM: &str = "audit_public_keys";
 
 impl Console {
     /// A page of the current environment's audit log, newest first.
-    pub async fn audit_search(&self, filter: &vigil_dto::AuditFilter, cursor: Option<&vigil_dto::AuditCursor>, limit: u32) -> Result<vigil_dto::AuditPage> {
+    pub async fn audit_search(
+        &self,
+        filter: &vigil_dto::AuditFilter,
+        cursor: Option<&vigil_dto::AuditCursor>,
+        limit: u32,
+    ) -> Result<vigil_dto::AuditPage> {
         let q = crate::platform::audit::parse(filter)?;
         let (_, pool) = self.platform_pool().await?;
         crate::platform::audit::search(&pool, &q, cursor, limit).await
@@ -158,11 +165,23 @@ impl Console {
     }
 
     /// The summary and its records-over-time chart drawn for the ui (local time zone).
-    pub async fn audit_summary_view(&self, filter: &vigil_dto::AuditFilter, width: u32, height: u32, dark: bool) -> Result<(vigil_dto::AuditSummary, vigil_dto::ChartView)> {
+    pub async fn audit_summary_view(
+        &self,
+        filter: &vigil_dto::AuditFilter,
+        width: u32,
+        height: u32,
+        dark: bool,
+    ) -> Result<(vigil_dto::AuditSummary, vigil_dto::ChartView)> {
         let s = self.audit_summary(filter).await?;
         let (chart, start, end) = crate::platform::audit::summary_chart(&s);
-        let drawn = crate::metrics::render::svg(&chart, start, end, crate::metrics::render::Style { bars: true, ..crate::metrics::render::Style::ui(width, height, dark) }, &chrono::Local)
-            .map_err(|e| Error::validation("chart", e))?;
+        let drawn = crate::metrics::render::svg(
+            &chart,
+            start,
+            end,
+            crate::metrics::render::Style { bars: true, ..crate::metrics::render::Style::ui(width, height, dark) },
+            &chrono::Local,
+        )
+        .map_err(|e| Error::validation("chart", e))?;
         let view = vigil_dto::ChartView { data: chart, svg: drawn.image, plot: drawn.plot, colors: vec![crate::metrics::render::color_hex(0)] };
         Ok((s, view))
     }
@@ -383,7 +402,10 @@ impl Console {
         let queue = env.deployment.get("queue_url").cloned().ok_or_else(|| Error::PlatformDb {
             kind: "no_queue",
             message: format!("no work queue is named for {}", env.name),
-            hint: format!("set `queue_url` (the platform's SQS queue URL) under Environments → Edit → Deployment, or `vigil env edit {} --param queue_url=…`", env.name),
+            hint: format!(
+                "set `queue_url` (the platform's SQS queue URL) under Environments → Edit → Deployment, or `vigil env edit {} --param queue_url=…`",
+                env.name
+            ),
         })?;
         let op_id = aws::new_op_id();
         let cfg = aws::sdk_config(&env, self.profile_source()).await;

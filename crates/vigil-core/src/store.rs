@@ -42,10 +42,7 @@ impl Store {
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)
     }
 
     pub async fn journal_mode(&self) -> Result<String> {
@@ -73,10 +70,7 @@ mod tests {
         let path = dir.path().join("nested/vigil.db");
         let store = Store::open(&path).await.unwrap();
         assert_eq!(store.journal_mode().await.unwrap(), "wal");
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(store.pool()).await.unwrap();
         let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         assert_eq!(applied, known);
         assert!(!known.is_empty());

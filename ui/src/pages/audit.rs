@@ -178,8 +178,14 @@ fn Database(env: Environment) -> impl IntoView {
 fn Inspector() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let (from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let (actor, action, document, job, category, stream) =
-        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (actor, action, document, job, category, stream) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let rows = RwSignal::new(Vec::<AuditRow>::new());
     let next = RwSignal::new(None::<AuditCursor>);
     let searched = RwSignal::new(0u32);

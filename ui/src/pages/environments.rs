@@ -6,8 +6,8 @@ use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use std::sync::Arc;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use vigil_dto::{CheckReport, Credentials, DeploymentParameter, Environment, EnvironmentInput, ErrorInfo, ProfileList, KNOWN_REGIONS};
 
 /// What the form is doing: adding, or editing the environment with this name.
@@ -153,14 +153,16 @@ fn CheckResult(report: CheckReport) -> impl IntoView {
                     <dt>"Checked"</dt><dd>{report.checked_at}<span class="muted">{format!("  ·  operation {}", report.op_id)}</span></dd>
                 </dl>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
         (None, Some(e)) => view! {
             <div class="result bad" id="check-result" data-ok="false" data-kind=e.kind.clone()>
                 <strong>{format!("{}: connection failed", report.environment)}</strong>
                 <div>{e.message}</div>
                 {e.hint.map(|h| view! { <div class="hint">"What to do: "<code>{h}</code></div> })}
             </div>
-        }.into_any(),
+        }
+        .into_any(),
         _ => ().into_any(),
     }
 }

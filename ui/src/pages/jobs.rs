@@ -78,8 +78,11 @@ pub fn JobsPage() -> impl IntoView {
         spawn_local(async move {
             match ipc::call::<RetryReport>("retry_jobs", args).await {
                 Ok(rep) => {
-                    ctx.toast(format!("Re-queued {} job(s){}", rep.requeued.len(),
-                        if rep.skipped.is_empty() { String::new() } else { format!("; {} skipped: a retry cannot help them", rep.skipped.len()) }));
+                    ctx.toast(format!(
+                        "Re-queued {} job(s){}",
+                        rep.requeued.len(),
+                        if rep.skipped.is_empty() { String::new() } else { format!("; {} skipped: a retry cannot help them", rep.skipped.len()) }
+                    ));
                     detail.set(None);
                     load(None);
                 }

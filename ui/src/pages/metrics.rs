@@ -12,7 +12,8 @@ use vigil_dto::units::format_value;
 use vigil_dto::{ChartView, DashboardView, ExportFormat, Theme, TimeRange};
 use wasm_bindgen::JsCast;
 
-const RANGES: [(&str, &str, i64); 5] = [("1h", "1 h", 3600), ("3h", "3 h", 10_800), ("12h", "12 h", 43_200), ("1d", "1 d", 86_400), ("1w", "1 w", 604_800)];
+const RANGES: [(&str, &str, i64); 5] =
+    [("1h", "1 h", 3600), ("3h", "3 h", 10_800), ("12h", "12 h", 43_200), ("1d", "1 d", 86_400), ("1w", "1 w", 604_800)];
 const REFRESH: [(u32, &str); 4] = [(0, "Off"), (10, "10 s"), (60, "1 min"), (300, "5 min")];
 /// The component the page opens on: the platform's own metrics (the catalog's first).
 const FIRST_COMPONENT: &str = "platform";
@@ -148,8 +149,7 @@ pub fn MetricsPage() -> impl IntoView {
     });
 
     let components = move || {
-        data.with(|d| d.as_ref().map(|d| d.components.clone()))
-            .unwrap_or_else(|| vec![(FIRST_COMPONENT.to_string(), "Platform".to_string())])
+        data.with(|d| d.as_ref().map(|d| d.components.clone())).unwrap_or_else(|| vec![(FIRST_COMPONENT.to_string(), "Platform".to_string())])
     };
 
     view! {
@@ -279,7 +279,14 @@ fn ChartCard(chart: ChartView, on_export: Callback<(ChartView, ExportFormat)>) -
             return;
         }
         let x = at.map(|pt| plot.left + (pt - plot.x_min) as f64 / (plot.x_max - plot.x_min).max(1) as f64 * plot.width).unwrap_or(px);
-        hover.set(Some(Hover { x: x / k, top: plot.top / k, height: plot.height / k, flip: x > plot.left + plot.width / 2.0, time: at.map(local_time).unwrap_or_default(), readings }));
+        hover.set(Some(Hover {
+            x: x / k,
+            top: plot.top / k,
+            height: plot.height / k,
+            flip: x > plot.left + plot.width / 2.0,
+            time: at.map(local_time).unwrap_or_default(),
+            readings,
+        }));
     };
     let card = chart.clone();
     let exp = move |f: ExportFormat| {

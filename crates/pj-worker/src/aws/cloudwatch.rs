@@ -25,13 +25,7 @@ impl CloudWatch {
     pub async fn put(&self, namespace: &str, data: Vec<MetricDatum>) -> Result<usize, String> {
         let mut calls = 0;
         for chunk in data.chunks(MAX_DATA_PER_CALL) {
-            self.client
-                .put_metric_data()
-                .namespace(namespace)
-                .set_metric_data(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| describe(&e))?;
+            self.client.put_metric_data().namespace(namespace).set_metric_data(Some(chunk.to_vec())).send().await.map_err(|e| describe(&e))?;
             calls += 1;
         }
         Ok(calls)

@@ -50,7 +50,12 @@ impl Sqs {
                     .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1);
-                Some(Message { id: m.message_id()?.to_string(), receipt: m.receipt_handle()?.to_string(), body: m.body().unwrap_or("").to_string(), receive_count: count })
+                Some(Message {
+                    id: m.message_id()?.to_string(),
+                    receipt: m.receipt_handle()?.to_string(),
+                    body: m.body().unwrap_or("").to_string(),
+                    receive_count: count,
+                })
             })
             .collect())
     }

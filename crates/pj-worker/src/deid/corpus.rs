@@ -41,18 +41,70 @@ impl Rng {
 }
 
 const GIVEN: &[&str] = &[
-    "Maria", "James", "Linda", "Robert", "Priya", "Wei", "Fatima", "Carlos", "Olga", "Kwame", "Tomasz", "Brygida", "Siobhan",
-    "Oluwaseun", "Anneliese", "Thandiwe", "Raimundo", "Ingrid", "Yusuf", "Marisol", "Elena", "Dmitri", "Nadia", "Hamid",
+    "Maria",
+    "James",
+    "Linda",
+    "Robert",
+    "Priya",
+    "Wei",
+    "Fatima",
+    "Carlos",
+    "Olga",
+    "Kwame",
+    "Tomasz",
+    "Brygida",
+    "Siobhan",
+    "Oluwaseun",
+    "Anneliese",
+    "Thandiwe",
+    "Raimundo",
+    "Ingrid",
+    "Yusuf",
+    "Marisol",
+    "Elena",
+    "Dmitri",
+    "Nadia",
+    "Hamid",
 ];
 const FAMILY: &[&str] = &[
-    "Gonzalez", "Nguyen", "Okafor", "Patel", "Kowalski", "Chen", "Hernandez", "Sullivan", "Zelinsky", "Quarles", "Vasquez-Lo",
-    "Abara", "Thorvaldsen", "Mbeki", "Castellanos", "Haddad", "Lindgren", "O'Shea", "Takahashi", "Rasmussen", "Adeyemi", "Whitfield",
+    "Gonzalez",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Kowalski",
+    "Chen",
+    "Hernandez",
+    "Sullivan",
+    "Zelinsky",
+    "Quarles",
+    "Vasquez-Lo",
+    "Abara",
+    "Thorvaldsen",
+    "Mbeki",
+    "Castellanos",
+    "Haddad",
+    "Lindgren",
+    "O'Shea",
+    "Takahashi",
+    "Rasmussen",
+    "Adeyemi",
+    "Whitfield",
 ];
 const STREETS: &[&str] = &["Elm", "Harbor View", "Old Mill", "Juniper", "Cortland", "Beacon", "Wexford", "Martin Luther King"];
 const SUFFIX: &[&str] = &["Street", "St", "Avenue", "Ave", "Road", "Rd", "Lane", "Drive", "Blvd", "Court"];
 const CITIES: &[(&str, &str)] = &[
-    ("Springfield", "MA"), ("Boston", "MA"), ("Quincy", "MA"), ("Marblehead", "MA"), ("Albany", "NY"), ("Yonkers", "NY"),
-    ("Chicago", "IL"), ("Naperville", "IL"), ("Austin", "TX"), ("Lubbock", "TX"), ("Tacoma", "WA"), ("Bellingham", "WA"),
+    ("Springfield", "MA"),
+    ("Boston", "MA"),
+    ("Quincy", "MA"),
+    ("Marblehead", "MA"),
+    ("Albany", "NY"),
+    ("Yonkers", "NY"),
+    ("Chicago", "IL"),
+    ("Naperville", "IL"),
+    ("Austin", "TX"),
+    ("Lubbock", "TX"),
+    ("Tacoma", "WA"),
+    ("Bellingham", "WA"),
 ];
 const MONTHS: &[&str] = &["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 const CLINICAL: &[&str] = &[
@@ -130,12 +182,25 @@ pub fn note(r: &mut Rng, target: usize) -> LabelledNote {
             }
             1 => b.t("Seen with Dr. ").phi(doctor, Category::Name).t(" in clinic. "),
             2 => b.t("Mr. ").phi(family, Category::Name).t(" reports improved sleep. "),
-            3 => b.t("Contact email ").phi(&format!("{}.{}@mail.example.com", given.to_lowercase(), r.digits(3)), Category::Email).t("; portal ").phi(&format!("https://portal.example.org/p/{}", r.digits(6)), Category::Url).t(". "),
+            3 => b
+                .t("Contact email ")
+                .phi(&format!("{}.{}@mail.example.com", given.to_lowercase(), r.digits(3)), Category::Email)
+                .t("; portal ")
+                .phi(&format!("https://portal.example.org/p/{}", r.digits(6)), Category::Url)
+                .t(". "),
             4 => b.t("SSN ").phi(&format!("{}-{}-{}", 100 + r.below(500), 10 + r.below(89), 1000 + r.below(8999)), Category::Ssn).t(" on file. "),
-            5 => b.t("Member ID: ").phi(&format!("{}{}", r.letters(3), r.digits(7)), Category::HealthPlan).t(", account number ").phi(&r.digits(9), Category::Account).t(". "),
+            5 => b
+                .t("Member ID: ")
+                .phi(&format!("{}{}", r.letters(3), r.digits(7)), Category::HealthPlan)
+                .t(", account number ")
+                .phi(&r.digits(9), Category::Account)
+                .t(". "),
             6 => b.t("Driver's license ").phi(&format!("{}{}", r.letters(1), r.digits(7)), Category::License).t(" verified. "),
             7 => b.t("Pacemaker serial ").phi(&format!("PM-{}-{}", r.digits(5), r.letters(1)), Category::Device).t(" interrogated. "),
-            8 => b.t("Vehicle VIN ").phi(&format!("1{}{}", r.letters(4).replace(['I', 'O', 'Q'], "X"), r.digits(12)), Category::Vehicle).t(" noted after the accident. "),
+            8 => b
+                .t("Vehicle VIN ")
+                .phi(&format!("1{}{}", r.letters(4).replace(['I', 'O', 'Q'], "X"), r.digits(12)), Category::Vehicle)
+                .t(" noted after the accident. "),
             9 => b.t("Remote session from ").phi(&format!("10.{}.{}.{}", r.below(255), r.below(255), 1 + r.below(250)), Category::Ip).t(". "),
             10 => b.t("Claim number ").phi(&format!("CLM{}-{}", r.digits(4), r.digits(4)), Category::OtherId).t(" submitted. "),
             11 => b.t("Her daughter ").phi(r.pick(GIVEN), Category::Name).t(" will drive her home. "),
@@ -174,10 +239,18 @@ pub struct Score {
 
 impl Score {
     pub fn recall(&self) -> f64 {
-        if self.gold == 0 { 1.0 } else { self.covered as f64 / self.gold as f64 }
+        if self.gold == 0 {
+            1.0
+        } else {
+            self.covered as f64 / self.gold as f64
+        }
     }
     pub fn precision(&self) -> f64 {
-        if self.detected == 0 { 1.0 } else { self.true_detected as f64 / self.detected as f64 }
+        if self.detected == 0 {
+            1.0
+        } else {
+            self.true_detected as f64 / self.detected as f64
+        }
     }
 }
 

@@ -138,12 +138,7 @@ pub fn detect(text: &str) -> Vec<Span> {
 
 /// Keeps one span per region: the longest, then the most structured category.
 fn resolve(mut c: Vec<Span>) -> Vec<Span> {
-    c.sort_by(|a, b| {
-        (b.end - b.start)
-            .cmp(&(a.end - a.start))
-            .then(a.category.priority().cmp(&b.category.priority()))
-            .then(a.start.cmp(&b.start))
-    });
+    c.sort_by(|a, b| (b.end - b.start).cmp(&(a.end - a.start)).then(a.category.priority().cmp(&b.category.priority())).then(a.start.cmp(&b.start)));
     let mut kept: Vec<Span> = Vec::with_capacity(c.len());
     for s in c {
         if s.start >= s.end {
@@ -173,13 +168,7 @@ mod tests {
             Span { start: 12, end: 20, category: Category::Name },
             Span { start: 12, end: 20, category: Category::Mrn },
         ]);
-        assert_eq!(
-            spans,
-            vec![
-                Span { start: 0, end: 10, category: Category::Address },
-                Span { start: 12, end: 20, category: Category::Mrn }
-            ]
-        );
+        assert_eq!(spans, vec![Span { start: 0, end: 10, category: Category::Address }, Span { start: 12, end: 20, category: Category::Mrn }]);
     }
 
     #[test]

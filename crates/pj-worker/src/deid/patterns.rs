@@ -7,31 +7,27 @@ use regex::{Captures, Regex};
 use std::sync::LazyLock;
 
 pub(super) const STATES: &str = "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY";
-const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
+const MONTH: &str =
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
 
 fn re(s: &str) -> Regex {
     Regex::new(s).expect("detector patterns are valid")
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b"));
-static URL: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?i)\b(?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]]"#));
-static IPV4: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b")
-});
+static URL: LazyLock<Regex> = LazyLock::new(|| re(r#"(?i)\b(?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]]"#));
+static IPV4: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b"));
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)(?:\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|\b(?:[0-9a-f]{1,4}:){1,6}(?::[0-9a-f]{1,4}){1,6}\b|\b(?:[0-9a-f]{1,4}:){1,7}:)")
 });
 static SSN: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
 static SSN_LABELLED: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:SSN|social security(?: number| no\.?)?)\s*[:#]?\s*(\d{9}|\d{3}[- ]\d{2}[- ]\d{4})\b"));
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b(?:\s?(?:x|ext\.?)\s?\d{1,5}\b)?")
-});
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b(?:\s?(?:x|ext\.?)\s?\d{1,5}\b)?"));
 /// Ten digits without separators count as a phone number only after a label.
-static PHONE_LABELLED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(tel|telephone|phone|ph|cell|mobile|mob|home|work|contact|fax)\.?\s*(?:no\.?|number|#)?\s*[:#]?\s*(\+?1?\d{10})\b")
-});
+static PHONE_LABELLED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(tel|telephone|phone|ph|cell|mobile|mob|home|work|contact|fax)\.?\s*(?:no\.?|number|#)?\s*[:#]?\s*(\+?1?\d{10})\b"));
 static VIN: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-HJ-NPR-Z0-9]{17}\b"));
 
 /// Labels that announce an identifier, and the category of what follows them.
@@ -45,10 +41,7 @@ static LABELLED: LazyLock<Vec<(Regex, Category)>> = LazyLock::new(|| {
             Category::HealthPlan,
         ),
         make(r"account|acct|billing account|billing", Category::Account),
-        make(
-            r"driver'?s licen[cs]e|licen[cs]e|certificate|cert|DEA|NPI|board certification|registration",
-            Category::License,
-        ),
+        make(r"driver'?s licen[cs]e|licen[cs]e|certificate|cert|DEA|NPI|board certification|registration", Category::License),
         make(r"VIN|vehicle id(?:entification)?|vehicle|licen[cs]e plate|plate", Category::Vehicle),
         make(r"serial|S/N|SN|device id|device serial|device|UDI|implant id|implant|pacemaker serial", Category::Device),
         make(
@@ -64,22 +57,26 @@ static DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         re(r"\b(?:19|20)\d{2}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12]\d|3[01])\b"),
         re(&format!(r"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{{2}})?\b")),
         re(&format!(r"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?(?:\s+(?:19|20)\d{{2}})?\b")),
-        re(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?,?\s+(?:19|20)\d{2}\b"),
+        re(
+            r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?,?\s+(?:19|20)\d{2}\b",
+        ),
         re(r"\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b"),
     ]
 });
-static AGE_UNIT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(\d{2,3})\s*[- ]?\s*(?:years?|yrs?|y/o|yo|y\.o\.)(?:[\s-]*old)?\b"));
+static AGE_UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(\d{2,3})\s*[- ]?\s*(?:years?|yrs?|y/o|yo|y\.o\.)(?:[\s-]*old)?\b"));
 static AGE_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:age|aged)\s*[:]?\s*(\d{2,3})\b"));
 static ZIP_STATE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b(?:{STATES}),?\s+(\d{{5}}(?:-\d{{4}})?)\b")));
-static ZIP_LABEL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:zip(?:\s*code)?|postal code)\s*[:#]?\s*(\d{5}(?:-\d{4})?)\b"));
+static ZIP_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:zip(?:\s*code)?|postal code)\s*[:#]?\s*(\d{5}(?:-\d{4})?)\b"));
 /// A street named without a house number, after "lives on" and the like.
 static STREET_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?i:lives on|lives at|resides on|resides at|moved to|address is|home on)\s+((?:[A-Z][a-zA-Z'-]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Circle|Parkway|Highway)\b\.?)")
+    re(
+        r"\b(?i:lives on|lives at|resides on|resides at|moved to|address is|home on)\s+((?:[A-Z][a-zA-Z'-]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Circle|Parkway|Highway)\b\.?)",
+    )
 });
 static STREET: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-zA-Z'-]+|\d+(?:st|nd|rd|th))\.?\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Alley|Row)\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Fl|Floor|#)\.?\s*#?[A-Za-z0-9-]+\b)?")
+    re(
+        r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-zA-Z'-]+|\d+(?:st|nd|rd|th))\.?\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Alley|Row)\b\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Fl|Floor|#)\.?\s*#?[A-Za-z0-9-]+\b)?",
+    )
 });
 static PO_BOX: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bP\.?\s?O\.?\s+Box\s+\d+\b"));
 

@@ -103,8 +103,7 @@ struct Replacer<'a> {
 }
 
 /// ZIP3 areas of 20,000 people or fewer (Safe Harbor: these become 000).
-const SMALL_ZIP3: &[&str] =
-    &["036", "059", "102", "203", "205", "369", "556", "692", "753", "772", "821", "823", "878", "879", "884", "890", "893"];
+const SMALL_ZIP3: &[&str] = &["036", "059", "102", "203", "205", "369", "556", "692", "753", "772", "821", "823", "878", "879", "884", "890", "893"];
 const SURROGATE_CITIES: &[&str] = &["Riverton", "Lakeside", "Fairview", "Greenfield", "Oakdale", "Milton", "Ashford", "Brookvale"];
 const SURROGATE_STREETS: &[&str] = &["Maple", "Cedar", "Pine", "Walnut", "Chestnut", "Willow", "Birch", "Juniper"];
 
@@ -184,7 +183,8 @@ impl Replacer<'_> {
 }
 
 const SURROGATE_FIRST: &[&str] = &["Alex", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Avery", "Quinn", "Rowan"];
-const SURROGATE_LAST: &[&str] = &["Ashdown", "Brightwater", "Calloway", "Dunmore", "Ellsworth", "Fairbanks", "Galloway", "Hollis", "Kingsley", "Lockhart"];
+const SURROGATE_LAST: &[&str] =
+    &["Ashdown", "Brightwater", "Calloway", "Dunmore", "Ellsworth", "Fairbanks", "Galloway", "Hollis", "Kingsley", "Lockhart"];
 
 /// Same shape, other characters: digits stay digits, letters stay letters of the same case.
 fn reshape(original: &str, seed: &[u8; 32]) -> String {
@@ -227,24 +227,41 @@ struct DateFormat {
 #[derive(Debug, Clone, PartialEq)]
 enum DateKind {
     /// m/d/y with its separator, zero padding and 2- or 4-digit year.
-    Numeric { sep: char, pad: bool, short_year: bool },
-    Iso { sep: char },
+    Numeric {
+        sep: char,
+        pad: bool,
+        short_year: bool,
+    },
+    Iso {
+        sep: char,
+    },
     /// "March 4, 2021" / "Mar 4" (abbreviated month, comma before the year).
-    MonthDay { abbr: bool, comma: bool },
+    MonthDay {
+        abbr: bool,
+        comma: bool,
+    },
     /// "4 March 2021"
-    DayMonth { abbr: bool },
+    DayMonth {
+        abbr: bool,
+    },
     /// "March 2021"
-    MonthYear { abbr: bool },
+    MonthYear {
+        abbr: bool,
+    },
     /// "03/2021"
     NumMonthYear,
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 fn month_of(word: &str) -> Option<(u32, bool)> {
     let w = word.trim_end_matches('.');
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(w) || (w.len() >= 3 && m[..3].eq_ignore_ascii_case(&w[..3]) && m.to_ascii_lowercase().starts_with(&w.to_ascii_lowercase())))
+    MONTHS
+        .iter()
+        .position(|m| {
+            m.eq_ignore_ascii_case(w)
+                || (w.len() >= 3 && m[..3].eq_ignore_ascii_case(&w[..3]) && m.to_ascii_lowercase().starts_with(&w.to_ascii_lowercase()))
+        })
         .map(|i| (i as u32 + 1, w.len() < MONTHS[i].len()))
 }
 
@@ -263,7 +280,15 @@ fn parse_date(s: &str) -> Option<(NaiveDate, DateFormat)> {
     if let Some(c) = NUMERIC.captures(s) {
         let short = c[4].len() == 2;
         let y = n(&c[4])?;
-        let y = if short { if y < 50 { 2000 + y } else { 1900 + y } } else { y };
+        let y = if short {
+            if y < 50 {
+                2000 + y
+            } else {
+                1900 + y
+            }
+        } else {
+            y
+        };
         let d = NaiveDate::from_ymd_opt(y, n(&c[1])? as u32, n(&c[3])? as u32)?;
         let pad = c[1].len() == 2 || c[3].len() == 2;
         let sep = c[2].chars().next()?;
@@ -301,7 +326,11 @@ impl DateFormat {
     fn render(&self, d: NaiveDate) -> String {
         let month = |abbr: bool| {
             let m = MONTHS[d.month0() as usize];
-            if abbr { m[..3].to_string() } else { m.to_string() }
+            if abbr {
+                m[..3].to_string()
+            } else {
+                m.to_string()
+            }
         };
         match &self.kind {
             DateKind::Numeric { sep, pad, short_year } => {

@@ -76,7 +76,9 @@ impl Platform {
             .to_string();
         // New objects under input/ notify the queue, as the bundle configures the bucket.
         let queue_arn = queue_arn(&sqs, &queue_url).await;
-        use aws_sdk_s3::types::{Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter};
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+        };
         let filter = NotificationConfigurationFilter::builder()
             .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("input/").build()).build())
             .build();

@@ -86,11 +86,7 @@ fn rfc3339(t: Option<&DateTime>) -> Option<String> {
 
 /// The component in an alarm name `pj-<environment>-<component>-<what>`.
 pub fn component_of(name: &str, environment: &str) -> String {
-    name.strip_prefix(&format!("pj-{environment}-"))
-        .and_then(|rest| rest.split('-').next())
-        .filter(|c| !c.is_empty())
-        .unwrap_or("other")
-        .to_string()
+    name.strip_prefix(&format!("pj-{environment}-")).and_then(|rest| rest.split('-').next()).filter(|c| !c.is_empty()).unwrap_or("other").to_string()
 }
 
 /// Every metric and composite alarm (NextToken followed), optionally only those in `state`.

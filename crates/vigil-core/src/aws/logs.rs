@@ -29,7 +29,11 @@ pub async fn job_lines(client: &Client, log_group: &str, job_id: &str, start: i6
             let at = chrono::DateTime::from_timestamp_millis(e.timestamp().unwrap_or_default())
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
                 .unwrap_or_default();
-            out.push(LogLine { at, stream: e.log_stream_name().unwrap_or_default().to_string(), message: e.message().unwrap_or_default().to_string() });
+            out.push(LogLine {
+                at,
+                stream: e.log_stream_name().unwrap_or_default().to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            });
             if out.len() >= limit {
                 return Ok(out);
             }

@@ -99,10 +99,8 @@ pub async fn sdk_config(env: &Environment, profiles: &ProfileSource) -> SdkConfi
         Credentials::DefaultChain => {}
         Credentials::Profile { name } => {
             // Only this profile: the default chain would let environment variables win.
-            let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .profile_files(profiles.files().clone())
-                .profile_name(name)
-                .build();
+            let provider =
+                aws_config::profile::ProfileFileCredentialsProvider::builder().profile_files(profiles.files().clone()).profile_name(name).build();
             loader = loader.profile_files(profiles.files().clone()).profile_name(name).credentials_provider(provider);
         }
         Credentials::Emulator => {
@@ -171,12 +169,7 @@ async fn sso_profile_in_chain(env: &Environment, profiles: &ProfileSource) -> Op
     let Credentials::Profile { name } = &env.credentials else { return None };
     let set = profiles.load().await.ok()?;
     let summary = profiles::summarize(&set, set.get_profile(name).map(|_| name.as_str())?);
-    summary
-        .chain
-        .iter()
-        .filter(|p| set.get_profile(p).is_some())
-        .find(|p| profiles::summarize(&set, p).kind == ProfileKind::Sso)
-        .cloned()
+    summary.chain.iter().filter(|p| set.get_profile(p).is_some()).find(|p| profiles::summarize(&set, p).kind == ProfileKind::Sso).cloned()
 }
 
 fn looks_like_network(text: &str) -> bool {

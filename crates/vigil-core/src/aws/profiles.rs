@@ -131,19 +131,17 @@ fn source_of(set: &ProfileSet, p: &Profile, problems: &mut Vec<String>) -> (Prof
             }
         }
         require(p, &["sso_account_id", "sso_role_name"], problems);
-        return (ProfileKind::Sso, format!(
-            "SSO session {session}, account {}, role {}",
-            p.get("sso_account_id").unwrap_or("?"),
-            p.get("sso_role_name").unwrap_or("?")
-        ));
+        return (
+            ProfileKind::Sso,
+            format!("SSO session {session}, account {}, role {}", p.get("sso_account_id").unwrap_or("?"), p.get("sso_role_name").unwrap_or("?")),
+        );
     }
     if let Some(url) = p.get("sso_start_url") {
         require(p, &["sso_region", "sso_account_id", "sso_role_name"], problems);
-        return (ProfileKind::Sso, format!(
-            "SSO (legacy) {url}, account {}, role {}",
-            p.get("sso_account_id").unwrap_or("?"),
-            p.get("sso_role_name").unwrap_or("?")
-        ));
+        return (
+            ProfileKind::Sso,
+            format!("SSO (legacy) {url}, account {}, role {}", p.get("sso_account_id").unwrap_or("?"), p.get("sso_role_name").unwrap_or("?")),
+        );
     }
     if let Some(cmd) = p.get("credential_process") {
         // Show only the program: arguments may carry sensitive values.

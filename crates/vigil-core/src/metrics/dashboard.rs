@@ -119,8 +119,7 @@ pub async fn fetch(
                 if let Some(e) = r.error {
                     errors.push(format!("{}: {e}", s.label()));
                 }
-                let pts: Vec<lttb::Point> =
-                    query::with_gaps(start, end, *p, &r.values).into_iter().map(|(t, v)| (t as f64, v)).collect();
+                let pts: Vec<lttb::Point> = query::with_gaps(start, end, *p, &r.values).into_iter().map(|(t, v)| (t as f64, v)).collect();
                 let points = lttb::downsample(&pts, width as usize).into_iter().map(|(t, v)| (t as i64, v)).collect();
                 SeriesData { label: s.label().to_string(), points }
             })
@@ -147,10 +146,7 @@ mod tests {
     fn ranges_parse_with_clear_errors() {
         assert_eq!(parse_range("1h"), Ok(TimeRange::Last { seconds: 3600 }));
         assert_eq!(parse_range("1w"), Ok(TimeRange::Last { seconds: 604_800 }));
-        assert_eq!(
-            parse_range("2026-11-24T08:00:00Z..2026-11-24T09:30:00Z"),
-            Ok(TimeRange::Between { start: 1_795_507_200, end: 1_795_512_600 })
-        );
+        assert_eq!(parse_range("2026-11-24T08:00:00Z..2026-11-24T09:30:00Z"), Ok(TimeRange::Between { start: 1_795_507_200, end: 1_795_512_600 }));
         assert!(parse_range("1y").unwrap_err().contains("unit"));
         assert!(parse_range("500d").unwrap_err().contains("455"));
         assert!(parse_range("2026-11-24T09:00:00Z..2026-11-24T08:00:00Z").unwrap_err().contains("before"));

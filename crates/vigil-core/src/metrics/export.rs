@@ -14,9 +14,7 @@ pub fn csv(charts: &[ChartData]) -> String {
     for c in charts {
         for s in &c.series {
             for (t, v) in &s.points {
-                let time = chrono::DateTime::from_timestamp(*t, 0)
-                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default();
+                let time = chrono::DateTime::from_timestamp(*t, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
                 let value = v.map(|v| v.to_string()).unwrap_or_default();
                 let _ = w.write_record([c.component.as_str(), &c.id, &s.label, &c.unit, &time, &value]);
             }

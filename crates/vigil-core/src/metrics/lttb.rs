@@ -50,11 +50,8 @@ pub fn lttb(data: &[(f64, f64)], threshold: usize) -> Vec<(f64, f64)> {
 /// Downsamples a series with gaps to about `width` points. Each run of data gets a share of
 /// the budget by its length; a `None` between runs keeps the gap.
 pub fn downsample(points: &[Point], width: usize) -> Vec<Point> {
-    let runs: Vec<Vec<(f64, f64)>> = points
-        .split(|p| p.1.is_none())
-        .filter(|r| !r.is_empty())
-        .map(|r| r.iter().map(|(t, v)| (*t, v.expect("split at None"))).collect())
-        .collect();
+    let runs: Vec<Vec<(f64, f64)>> =
+        points.split(|p| p.1.is_none()).filter(|r| !r.is_empty()).map(|r| r.iter().map(|(t, v)| (*t, v.expect("split at None"))).collect()).collect();
     let total: usize = runs.iter().map(Vec::len).sum();
     if total <= width {
         return points.to_vec();

@@ -63,16 +63,11 @@ pub fn plan(charts: &[(&Chart, u32)]) -> Plan {
             let id = format!("c{ci}s{si}");
             plan.targets.insert(id.clone(), Target { chart: ci, series: si });
             match s {
-                Series::Metric(m) => group.push(Query {
-                    id,
-                    label: m.label.clone(),
-                    body: QueryBody::Metric(m.clone()),
-                    period: *period,
-                    return_data: true,
-                }),
+                Series::Metric(m) => {
+                    group.push(Query { id, label: m.label.clone(), body: QueryBody::Metric(m.clone()), period: *period, return_data: true })
+                }
                 Series::Expression { label, expression, inputs } => {
-                    let names: Vec<(String, String)> =
-                        inputs.iter().map(|m| (m.label.clone(), format!("{id}_{}", sanitize(&m.label)))).collect();
+                    let names: Vec<(String, String)> = inputs.iter().map(|m| (m.label.clone(), format!("{id}_{}", sanitize(&m.label)))).collect();
                     for (m, (_, input_id)) in inputs.iter().zip(&names) {
                         group.push(Query {
                             id: input_id.clone(),
@@ -198,7 +193,10 @@ mod tests {
         let chart = c.chart("platform", "failure_rate").unwrap();
         let p = plan(&[(chart, 300)]);
         let q = &p.batches[0];
-        assert_eq!(q.iter().map(|q| (q.id.as_str(), q.return_data)).collect::<Vec<_>>(), vec![("c0s0_failed", false), ("c0s0_ingested", false), ("c0s0", true)]);
+        assert_eq!(
+            q.iter().map(|q| (q.id.as_str(), q.return_data)).collect::<Vec<_>>(),
+            vec![("c0s0_failed", false), ("c0s0_ingested", false), ("c0s0", true)]
+        );
         assert_eq!(q[2].body, QueryBody::Expression("100 * c0s0_failed / (c0s0_failed + c0s0_ingested)".into()));
         assert_eq!(rename_identifiers("FILL(a, 0) + ab", &[("a".into(), "x_a".into())]), "FILL(x_a, 0) + ab");
     }

@@ -125,7 +125,21 @@ where
                 Ok(d) => (d.image, d.plot),
                 Err(e) => {
                     c.error = Some(c.error.map(|x| format!("{x}; {e}")).unwrap_or(e));
-                    (String::new(), PlotBox { image_width: width, image_height: height, left: 0.0, top: 0.0, width: 0.0, height: 0.0, x_min: data.start, x_max: data.end, y_min: 0.0, y_max: 1.0 })
+                    (
+                        String::new(),
+                        PlotBox {
+                            image_width: width,
+                            image_height: height,
+                            left: 0.0,
+                            top: 0.0,
+                            width: 0.0,
+                            height: 0.0,
+                            x_min: data.start,
+                            x_max: data.end,
+                            y_min: 0.0,
+                            y_max: 1.0,
+                        },
+                    )
                 }
             };
             vigil_dto::ChartView { data: c, svg, plot, colors }
@@ -176,8 +190,7 @@ fn colors(dark: bool) -> (RGBColor, RGBColor, RGBColor) {
 
 /// Tick step (seconds) for a span so that labels are at least `min_gap` pixels apart.
 fn tick_step(span: i64, plot_width: f64, min_gap: f64) -> i64 {
-    const STEPS: [i64; 16] =
-        [60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 345_600, 604_800, 1_209_600];
+    const STEPS: [i64; 16] = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 345_600, 604_800, 1_209_600];
     let max_ticks = (plot_width / min_gap).floor().max(1.0);
     STEPS.iter().copied().find(|s| (span as f64 / *s as f64) <= max_ticks).unwrap_or(2_419_200)
 }
@@ -276,8 +289,12 @@ where
     }
     // Legend: one entry per series, and the threshold.
     let mut x = 10.0 * s;
-    let mut entries: Vec<(String, RGBColor, bool)> =
-        chart.series.iter().enumerate().map(|(i, se)| (se.label.clone(), RGBColor(PALETTE[i % 6].0, PALETTE[i % 6].1, PALETTE[i % 6].2), false)).collect();
+    let mut entries: Vec<(String, RGBColor, bool)> = chart
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, se)| (se.label.clone(), RGBColor(PALETTE[i % 6].0, PALETTE[i % 6].1, PALETTE[i % 6].2), false))
+        .collect();
     if let Some(t) = &chart.threshold {
         entries.push((format!("threshold {}", format_value(t.value, &chart.unit)), THRESHOLD, true));
     }
@@ -352,8 +369,13 @@ where
         }
     }
     if let Some(t) = &chart.threshold {
-        cc.draw_series(DashedLineSeries::new(vec![(start, t.value), (end, t.value)], (6.0 * s) as u32, (4.0 * s) as u32, THRESHOLD.stroke_width(line)))
-            .map_err(err)?;
+        cc.draw_series(DashedLineSeries::new(
+            vec![(start, t.value), (end, t.value)],
+            (6.0 * s) as u32,
+            (4.0 * s) as u32,
+            THRESHOLD.stroke_width(line),
+        ))
+        .map_err(err)?;
     }
     let (xr, yr) = cc.plotting_area().get_pixel_range();
     if !any {
@@ -410,7 +432,11 @@ mod tests {
 
     /// The texts of an SVG, trimmed.
     fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text").skip(1).filter_map(|t| t.split_once('>')).map(|(_, rest)| rest.split("</text>").next().unwrap_or_default().trim().to_string()).collect()
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>'))
+            .map(|(_, rest)| rest.split("</text>").next().unwrap_or_default().trim().to_string())
+            .collect()
     }
 
     #[test]

@@ -204,7 +204,8 @@ pub async fn summary(pool: &PgPool, q: &Query) -> Result<AuditSummary> {
     let mut qb = QueryBuilder::new("SELECT count(*), min(at), max(at) FROM audit_log");
     push_where(&mut qb, q, None);
     let row = qb.build().fetch_one(pool).await.map_err(query_error)?;
-    let (records, first, last): (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (row.try_get(0).map_err(query_error)?, row.try_get(1).map_err(query_error)?, row.try_get(2).map_err(query_error)?);
+    let (records, first, last): (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        (row.try_get(0).map_err(query_error)?, row.try_get(1).map_err(query_error)?, row.try_get(2).map_err(query_error)?);
     let mut by_action = BTreeMap::new();
     let mut qb = QueryBuilder::new("SELECT action, count(*) FROM audit_log");
     push_where(&mut qb, q, None);
@@ -291,7 +292,13 @@ mod tests {
 
     #[test]
     fn the_summary_chart_has_a_point_per_bucket_and_zero_for_empty_ones() {
-        let s = AuditSummary { records: 5, by_category: Default::default(), by_action: Default::default(), over_time: vec![(600, 2), (780, 3)], bucket_seconds: 60 };
+        let s = AuditSummary {
+            records: 5,
+            by_category: Default::default(),
+            by_action: Default::default(),
+            over_time: vec![(600, 2), (780, 3)],
+            bucket_seconds: 60,
+        };
         let (c, start, end) = summary_chart(&s);
         assert_eq!((start, end), (600, 840));
         assert_eq!(c.series[0].points, vec![(600, Some(2.0)), (660, Some(0.0)), (720, Some(0.0)), (780, Some(3.0))]);

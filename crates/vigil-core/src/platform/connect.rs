@@ -34,12 +34,17 @@ pub fn validate(db: &PlatformDb) -> Result<PlatformDb> {
     let database = ident("db_name", &db.database, "database name")?;
     let user = ident("db_user", &db.user, "database user")?;
     if db.auth == DbAuth::Trust && !is_loopback_host(&host) {
-        return Err(Error::validation("db_auth", "a database without a password is only accepted on this machine; use a password or IAM authentication"));
+        return Err(Error::validation(
+            "db_auth",
+            "a database without a password is only accepted on this machine; use a password or IAM authentication",
+        ));
     }
     let ca_file = match db.ca_file.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(p) => {
-            std::fs::File::open(p).map_err(|e| Error::validation("db_ca_file", format!("{p} cannot be read ({e}); pick the CA bundle file, e.g. the RDS global-bundle.pem")))?;
+            std::fs::File::open(p).map_err(|e| {
+                Error::validation("db_ca_file", format!("{p} cannot be read ({e}); pick the CA bundle file, e.g. the RDS global-bundle.pem"))
+            })?;
             Some(p.to_string())
         }
     };
@@ -48,12 +53,8 @@ pub fn validate(db: &PlatformDb) -> Result<PlatformDb> {
 
 /// Connection options for `db` with `password` (a keychain password or an IAM token).
 pub fn options(db: &PlatformDb, password: Option<&str>) -> PgConnectOptions {
-    let mut o = PgConnectOptions::new_without_pgpass()
-        .host(&db.host)
-        .port(db.port)
-        .database(&db.database)
-        .username(&db.user)
-        .application_name("vigil");
+    let mut o =
+        PgConnectOptions::new_without_pgpass().host(&db.host).port(db.port).database(&db.database).username(&db.user).application_name("vigil");
     if let Some(p) = password {
         o = o.password(p);
     }
@@ -94,18 +95,32 @@ pub fn classify(e: &sqlx::Error, db: &PlatformDb) -> Error {
         sqlx::Error::Io(io) => {
             let text = io.to_string();
             if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service not known") || text.contains("nodename") {
-                failure("db_dns", format!("the database host {} was not found ({text})", db.host), "check the host name; a private Aurora endpoint resolves only inside its VPC (VPN, bastion or SSH tunnel)".into())
+                failure(
+                    "db_dns",
+                    format!("the database host {} was not found ({text})", db.host),
+                    "check the host name; a private Aurora endpoint resolves only inside its VPC (VPN, bastion or SSH tunnel)".into(),
+                )
             } else if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                failure("db_refused", format!("nothing accepts connections at {at}"), "check the port and that the database is running; a security group may also reject you".into())
+                failure(
+                    "db_refused",
+                    format!("nothing accepts connections at {at}"),
+                    "check the port and that the database is running; a security group may also reject you".into(),
+                )
             } else if io.kind() == std::io::ErrorKind::TimedOut {
-                failure("db_timeout", format!("connecting to {at} timed out"), "the host is probably not reachable from here: check the VPN, the security group and the port".into())
+                failure(
+                    "db_timeout",
+                    format!("connecting to {at} timed out"),
+                    "the host is probably not reachable from here: check the VPN, the security group and the port".into(),
+                )
             } else {
                 failure("db_network", format!("connecting to {at} failed: {text}"), "check the network path to the database".into())
             }
         }
-        sqlx::Error::PoolTimedOut => {
-            failure("db_timeout", format!("connecting to {at} timed out"), "the host is probably not reachable from here: check the VPN, the security group and the port".into())
-        }
+        sqlx::Error::PoolTimedOut => failure(
+            "db_timeout",
+            format!("connecting to {at} timed out"),
+            "the host is probably not reachable from here: check the VPN, the security group and the port".into(),
+        ),
         sqlx::Error::Tls(t) => failure(
             "db_tls",
             format!("the TLS connection to {at} failed: {t}"),
@@ -119,18 +134,34 @@ pub fn classify(e: &sqlx::Error, db: &PlatformDb) -> Error {
             let code = d.code().unwrap_or_default().to_string();
             let msg = d.message().to_string();
             match code.as_str() {
-                "28P01" | "28000" => failure("db_auth", format!("{} could not sign in to {}: {msg}", db.user, db.database), match db.auth {
-                    DbAuth::Password => "check the user and set the password again (it is kept in the OS keychain)".into(),
-                    DbAuth::Iam => "the user needs the rds_iam role and your AWS identity rds-db:connect on it; check the environment's region".into(),
-                    DbAuth::Trust => "this database wants a password: choose password authentication".into(),
-                }),
-                "3D000" => failure("db_missing", format!("there is no database {} at {at}", db.database), "check the database name (the platform's default is patient_journey)".into()),
-                "42501" => failure("db_permission", format!("{} may not read this: {msg}", db.user), "the compliance role needs pj_auditor (audit tables); job failures need SELECT on jobs".into()),
+                "28P01" | "28000" => failure(
+                    "db_auth",
+                    format!("{} could not sign in to {}: {msg}", db.user, db.database),
+                    match db.auth {
+                        DbAuth::Password => "check the user and set the password again (it is kept in the OS keychain)".into(),
+                        DbAuth::Iam => {
+                            "the user needs the rds_iam role and your AWS identity rds-db:connect on it; check the environment's region".into()
+                        }
+                        DbAuth::Trust => "this database wants a password: choose password authentication".into(),
+                    },
+                ),
+                "3D000" => failure(
+                    "db_missing",
+                    format!("there is no database {} at {at}", db.database),
+                    "check the database name (the platform's default is patient_journey)".into(),
+                ),
+                "42501" => failure(
+                    "db_permission",
+                    format!("{} may not read this: {msg}", db.user),
+                    "the compliance role needs pj_auditor (audit tables); job failures need SELECT on jobs".into(),
+                ),
                 "53300" => failure("db_busy", format!("the database refuses more connections: {msg}"), "try again shortly".into()),
                 _ => failure("db_error", format!("the database answered {code}: {msg}"), "see the message; the query is in the log".into()),
             }
         }
-        sqlx::Error::Configuration(c) => failure("db_config", format!("the connection settings are not usable: {c}"), "check the CA file and the host".into()),
+        sqlx::Error::Configuration(c) => {
+            failure("db_config", format!("the connection settings are not usable: {c}"), "check the CA file and the host".into())
+        }
         other => failure("db_error", format!("the database request failed: {other}"), "see the log file".into()),
     }
 }

@@ -37,8 +37,21 @@ impl<W: Write> Write for Hashing<W> {
 pub use vigil_dto::ExportSummary as Written;
 
 pub const CSV_HEADER: [&str; 15] = [
-    "stream_id", "seq", "id", "at", "actor", "action", "document_id", "job_id", "detector_version", "category_counts", "spans", "input_sha256",
-    "output_sha256", "prev_hash", "hash",
+    "stream_id",
+    "seq",
+    "id",
+    "at",
+    "actor",
+    "action",
+    "document_id",
+    "job_id",
+    "detector_version",
+    "category_counts",
+    "spans",
+    "input_sha256",
+    "output_sha256",
+    "prev_hash",
+    "hash",
 ];
 
 /// Writes the records matching `q`, oldest first (the order of the chains), as CSV to `out`.

@@ -45,7 +45,13 @@ pub struct Query {
 }
 
 pub fn parse(f: &JobFilter) -> Result<Query> {
-    let q = Query { status: text(&f.status), kind: text(&f.kind), error_class: text(&f.error_class), from: parse_time("from", &f.from)?, to: parse_time("to", &f.to)? };
+    let q = Query {
+        status: text(&f.status),
+        kind: text(&f.kind),
+        error_class: text(&f.error_class),
+        from: parse_time("from", &f.from)?,
+        to: parse_time("to", &f.to)?,
+    };
     if let Some(s) = &q.status {
         if !STATUSES.contains(&s.as_str()) {
             return Err(Error::validation("status", format!("`{s}` is not a job status; use one of {}", STATUSES.join(", "))));
@@ -156,7 +162,11 @@ pub async fn get(pool: &PgPool, id: &str) -> Result<JobRow> {
     let r = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(id).fetch_optional(pool).await.map_err(query_error)?;
     match r {
         Some(r) => row(&r).map_err(query_error),
-        None => Err(Error::PlatformDb { kind: "not_found", message: format!("no job {id} in the ledger"), hint: "list jobs with `vigil jobs list`".into() }),
+        None => Err(Error::PlatformDb {
+            kind: "not_found",
+            message: format!("no job {id} in the ledger"),
+            hint: "list jobs with `vigil jobs list`".into(),
+        }),
     }
 }
 

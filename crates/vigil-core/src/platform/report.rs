@@ -8,6 +8,7 @@
 //! with the embedded fonts' own advances), then the pages are drawn with krilla, so the footer
 //! can say "page i of n".
 
+use super::audit::Query;
 use ab_glyph::{Font as _, FontRef};
 use krilla::color::rgb;
 use krilla::configure::{Archival, ConfigurationBuilder};
@@ -18,7 +19,6 @@ use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
-use super::audit::Query;
 use vigil_dto::{AuditSummary, AuditVerification};
 
 static REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
@@ -431,18 +431,31 @@ fn lay_out<'a>(r: &Report, faces: &'a Faces, chart_size: Option<(u32, u32)>) -> 
                 })
                 .collect();
             l.y += 4.0;
-            l.table(WIDTH, &["Stream", "Records", "Sequence", "Checkpoints", "Unsigned", "Result"], &[3.0, 1.3, 2.0, 1.4, 1.3, 2.4], &[false, true, false, true, true, false], &rows);
+            l.table(
+                WIDTH,
+                &["Stream", "Records", "Sequence", "Checkpoints", "Unsigned", "Result"],
+                &[3.0, 1.3, 2.0, 1.4, 1.3, 2.4],
+                &[false, true, false, true, true, false],
+                &rows,
+            );
             for s in &v.streams {
                 if let Some(b) = &s.first_break {
                     l.paragraph(8.5, Face::Regular, BAD, &format!("{} #{} ({}): {}", s.stream_id, b.seq, b.kind, b.detail));
                 }
             }
-            l.paragraph(8.5, Face::Regular, MUTED, "Unsigned: records after a stream's newest signed checkpoint; they are chained but not yet covered by a signature.");
+            l.paragraph(
+                8.5,
+                Face::Regular,
+                MUTED,
+                "Unsigned: records after a stream's newest signed checkpoint; they are chained but not yet covered by a signature.",
+            );
         }
     }
 
     l.heading("Totals");
-    let rows = |m: &std::collections::BTreeMap<String, i64>| -> Vec<Vec<(String, (u8, u8, u8))>> { m.iter().map(|(k, v)| vec![(k.clone(), INK), (thousands(v), INK)]).collect() };
+    let rows = |m: &std::collections::BTreeMap<String, i64>| -> Vec<Vec<(String, (u8, u8, u8))>> {
+        m.iter().map(|(k, v)| vec![(k.clone(), INK), (thousands(v), INK)]).collect()
+    };
     if r.summary.by_action.is_empty() {
         l.paragraph(9.5, Face::Regular, MUTED, "No records match these filters.");
     } else {
@@ -478,7 +491,14 @@ pub fn pdf(r: &Report) -> Result<(Vec<u8>, usize), String> {
     let mut doc = Document::new_with(SerializeSettings { configuration, ..Default::default() });
     let t = r.generated_at;
     use chrono::{Datelike, Timelike};
-    let date = PdfDate::new(t.year() as u16).month(t.month() as u8).day(t.day() as u8).hour(t.hour() as u8).minute(t.minute() as u8).second(t.second() as u8).utc_offset_hour(0).utc_offset_minute(0);
+    let date = PdfDate::new(t.year() as u16)
+        .month(t.month() as u8)
+        .day(t.day() as u8)
+        .hour(t.hour() as u8)
+        .minute(t.minute() as u8)
+        .second(t.second() as u8)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0);
     doc.set_metadata(
         Metadata::new()
             .title(format!("De-identification audit evidence report: {}", r.environment))
@@ -600,7 +620,11 @@ mod tests {
             first_seq: 1,
             last_seq: 1000,
             unsigned_tail: 0,
-            first_break: (i == 7).then(|| vigil_dto::AuditBreak { seq: 500, kind: "modified".into(), detail: "record 500 does not match its hash".into() }),
+            first_break: (i == 7).then(|| vigil_dto::AuditBreak {
+                seq: 500,
+                kind: "modified".into(),
+                detail: "record 500 does not match its hash".into(),
+            }),
         };
         Report {
             generated_at: "2026-11-24T08:00:00Z".parse().unwrap(),
@@ -619,7 +643,13 @@ mod tests {
             },
             data_sha256: "ab".repeat(32),
             reproduce: reproduce("prod", &Query::default()),
-            verification: Verification::Done(AuditVerification { ok: false, cancelled: false, since: None, streams: (0..streams).map(stream).collect(), records: 1000 * streams as u64 }),
+            verification: Verification::Done(AuditVerification {
+                ok: false,
+                cancelled: false,
+                since: None,
+                streams: (0..streams).map(stream).collect(),
+                records: 1000 * streams as u64,
+            }),
             chart_png: None,
             bucket: "hour".into(),
         }

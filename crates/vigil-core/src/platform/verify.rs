@@ -7,15 +7,15 @@
 //! the checkpoints inside the range still pin the chain to what was signed.
 
 use super::connect::query_error;
+pub use super::{Progress, Stage};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
-use pj_audit::Ed25519VerifyingKey as VerifyingKey;
 use pj_audit::pg::{checkpoint_from_row, record_from_row, to_hash, CHECKPOINT_COLUMNS, RECORD_COLUMNS};
 use pj_audit::AuditRecord;
+use pj_audit::Ed25519VerifyingKey as VerifyingKey;
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-pub use super::{Progress, Stage};
 use std::sync::{mpsc, Arc, Mutex};
 use vigil_dto::{AuditBreak, AuditVerification, StreamVerification};
 
@@ -31,7 +31,12 @@ struct Stream {
 }
 
 /// Verifies every stream from `since` (all of it when absent).
-pub async fn verify(pool: &PgPool, since: Option<DateTime<Utc>>, keys: &HashMap<String, VerifyingKey>, progress: Arc<Progress>) -> Result<AuditVerification> {
+pub async fn verify(
+    pool: &PgPool,
+    since: Option<DateTime<Utc>>,
+    keys: &HashMap<String, VerifyingKey>,
+    progress: Arc<Progress>,
+) -> Result<AuditVerification> {
     let mut streams = Vec::new();
     for r in sqlx::query("SELECT stream_id, head_seq, head_hash FROM audit_streams ORDER BY stream_id").fetch_all(pool).await.map_err(query_error)? {
         let id: String = r.try_get(0).map_err(query_error)?;
@@ -76,7 +81,11 @@ pub async fn verify(pool: &PgPool, since: Option<DateTime<Utc>>, keys: &HashMap<
                     first_seq: 0,
                     last_seq: 0,
                     unsigned_tail: 0,
-                    first_break: Some(AuditBreak { seq: 1, kind: "truncated".into(), detail: format!("the head is at #{} but the stream has no records", s.head_seq) }),
+                    first_break: Some(AuditBreak {
+                        seq: 1,
+                        kind: "truncated".into(),
+                        detail: format!("the head is at #{} but the stream has no records", s.head_seq),
+                    }),
                 });
             }
             continue;
@@ -97,7 +106,8 @@ pub async fn verify(pool: &PgPool, since: Option<DateTime<Utc>>, keys: &HashMap<
         let failed: Arc<Mutex<Option<crate::Error>>> = Arc::default();
         let (keys2, id2, head) = (keys.clone(), s.id.clone(), (s.head_seq, s.head_hash));
         let anchor = (start_seq > 1 || since.is_some()).then_some((start_seq - 1, start_link));
-        let verifier = tokio::task::spawn_blocking(move || pj_audit::verify_stream(&id2, rx.into_iter().flatten(), anchor, &checkpoints, &keys2, Some(head)));
+        let verifier =
+            tokio::task::spawn_blocking(move || pj_audit::verify_stream(&id2, rx.into_iter().flatten(), anchor, &checkpoints, &keys2, Some(head)));
         let mut next = start_seq;
         loop {
             if progress.cancelled() {
@@ -127,7 +137,11 @@ pub async fn verify(pool: &PgPool, since: Option<DateTime<Utc>>, keys: &HashMap<
             }
         }
         drop(tx);
-        let report = verifier.await.map_err(|e| crate::Error::PlatformDb { kind: "internal", message: format!("verification stopped: {e}"), hint: "see the log file".into() })?;
+        let report = verifier.await.map_err(|e| crate::Error::PlatformDb {
+            kind: "internal",
+            message: format!("verification stopped: {e}"),
+            hint: "see the log file".into(),
+        })?;
         if let Some(e) = failed.lock().expect("error slot").take() {
             return Err(e);
         }
