@@ -13,7 +13,7 @@ mkdir -p "$VIGIL_CACHE" "$TOOLS/bin"
 export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
 
 APT_PACKAGES=(
-  build-essential pkg-config libssl-dev curl ca-certificates
+  build-essential pkg-config libssl-dev curl ca-certificates openssl
   # Tauri 2 on Linux
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
@@ -23,7 +23,8 @@ APT_PACKAGES=(
   rustc-web rust-web-src lld
   # a real window without a display, its screenshot, and WebDriver for it
   xvfb xauth x11-utils imagemagick webkit2gtk-driver
-  # the sandbox: PostgreSQL and the Python venv for the AWS emulator
+  # the sandbox and the tests: PostgreSQL's server binaries (a private cluster is made from them,
+  # scripts/lib/pg.sh) and the Python venv for the AWS emulator
   postgresql postgresql-client python3 python3-venv
   # the platform worker: OCR of scanned documents
   tesseract-ocr tesseract-ocr-eng
@@ -80,21 +81,13 @@ install_moto() {
   fi
 }
 
-start_postgres() {
-  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
-    log "starting PostgreSQL"
-    local v; v="$(ls /etc/postgresql | sort -V | tail -n1)"
-    need_sudo pg_ctlcluster --skip-systemctl-redirect "$v" main start
-    for _ in $(seq 1 50); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.2; done
-  fi
-}
-
 setup_all() {
   install_apt
   install_rust
   install_cargo_tools
   install_moto
-  start_postgres
 }
+
+source "$VIGIL_ROOT/scripts/lib/pg.sh"
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then setup_all; fi

@@ -9,9 +9,16 @@ pub struct Sandbox(pub bool);
 
 fn main() {
     let _log = vigil_core::logging::init(&vigil_core::paths::log_dir(), "vigil-app", "info", true);
-    // VIGIL_READ_ONLY=1: a compliance officer's console (see Console::read_only).
-    let read_only = std::env::var("VIGIL_READ_ONLY").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "no"));
-    let console = match tauri::async_runtime::block_on(vigil_core::Console::open_default("app")) {
+    // VIGIL_READ_ONLY=1: a compliance officer's console (see App::read_only). A value that is
+    // neither yes nor no keeps it read-only (and says so).
+    let read_only = match std::env::var("VIGIL_READ_ONLY") {
+        Err(_) => false,
+        Ok(v) => vigil_core::policy::parse_flag(&v).unwrap_or_else(|| {
+            tracing::warn!("VIGIL_READ_ONLY={v:?} is neither yes nor no; starting read-only");
+            true
+        }),
+    };
+    let app = match tauri::async_runtime::block_on(vigil_core::App::open_default("app")) {
         Ok(c) => c.read_only(read_only),
         Err(e) => {
             let info = e.info();
@@ -23,44 +30,42 @@ fn main() {
     tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", env!("CARGO_PKG_VERSION"));
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(console)
-        .manage(commands::AuditWork::default())
+        .manage(app)
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::ui_ready,
             commands::report_ui_error,
-            commands::list_environments,
-            commands::add_environment,
-            commands::update_environment,
-            commands::remove_environment,
-            commands::select_environment,
-            commands::check_environment,
-            commands::list_profiles,
-            commands::list_oplog,
-            commands::verify_oplog,
-            commands::get_theme,
-            commands::set_theme,
-            commands::deployment_parameters,
-            commands::metrics_dashboard,
-            commands::export_chart,
-            commands::list_alarms,
-            commands::alarm_history,
-            commands::set_platform_db,
-            commands::set_db_password,
-            commands::check_platform_db,
-            commands::audit_search,
-            commands::audit_record,
-            commands::audit_summary,
-            commands::verify_audit,
-            commands::audit_progress,
-            commands::cancel_audit_work,
-            commands::export_audit_pdf,
-            commands::export_audit_csv,
-            commands::jobs_list,
-            commands::job_failures,
-            commands::job_detail,
-            commands::retry_jobs,
+            commands::cancel_task,
+            commands::environments::list_environments,
+            commands::environments::add_environment,
+            commands::environments::update_environment,
+            commands::environments::remove_environment,
+            commands::environments::select_environment,
+            commands::environments::check_environment,
+            commands::environments::list_profiles,
+            commands::environments::deployment_parameters,
+            commands::settings::list_oplog,
+            commands::settings::verify_oplog,
+            commands::settings::get_theme,
+            commands::settings::set_theme,
+            commands::metrics::metrics_dashboard,
+            commands::metrics::export_chart,
+            commands::alarms::list_alarms,
+            commands::alarms::alarm_history,
+            commands::audit::set_platform_db,
+            commands::audit::set_db_password,
+            commands::audit::check_platform_db,
+            commands::audit::audit_search,
+            commands::audit::audit_record,
+            commands::audit::audit_summary,
+            commands::audit::verify_audit,
+            commands::audit::export_audit_pdf,
+            commands::audit::export_audit_csv,
+            commands::jobs::jobs_list,
+            commands::jobs::job_failures,
+            commands::jobs::job_detail,
+            commands::jobs::retry_jobs,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

@@ -1,12 +1,14 @@
 //! The native save dialog, opened from Rust so the webview never names a path to write.
 //!
-//! `VIGIL_SAVE_DIR` (tests only) answers the dialog with `<dir>/<suggested name>` instead of
-//! showing it: WebDriver cannot drive a native dialog.
+//! In debug builds only (what the end-to-end tests run), `VIGIL_SAVE_DIR` answers the dialog
+//! with `<dir>/<suggested name>` instead of showing it: WebDriver cannot drive a native dialog.
+//! Release builds, the ones people get, have no such bypass compiled in.
 
 use std::path::PathBuf;
 use tauri_plugin_dialog::DialogExt;
 
 pub async fn ask(app: &tauri::AppHandle, suggested: &str, extension: &str) -> Option<PathBuf> {
+    #[cfg(debug_assertions)]
     if let Some(dir) = std::env::var_os("VIGIL_SAVE_DIR") {
         return Some(PathBuf::from(dir).join(suggested));
     }

@@ -8,8 +8,9 @@
 use futures_util::TryStreamExt;
 use std::sync::Arc;
 use std::time::Instant;
+use vigil_core::audit::{export, query as audit, report, verify};
 use vigil_core::metrics::render;
-use vigil_core::platform::{audit, export, report, verify, Progress};
+use vigil_core::progress::Progress;
 use vigil_tests::platform_db::{generate, TestDb};
 
 const PAGE: u32 = 100;

@@ -91,11 +91,11 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let console = vigil_core::Console::open(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "bench")
-        .await
-        .unwrap();
+    let console =
+        vigil_core::App::open(&dir.path().join("vigil.db"), vigil_core::aws::profiles::ProfileSource::from_contents("", ""), "bench").await.unwrap();
     console
-        .add_environment(&vigil_dto::EnvironmentInput {
+        .environments()
+        .add(&vigil_dto::EnvironmentInput {
             name: "bench".into(),
             credentials: vigil_dto::Credentials::Emulator,
             region: "us-east-1".into(),
@@ -105,7 +105,7 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
         })
         .await
         .unwrap();
-    console.select_environment("bench").await.unwrap();
+    console.environments().select("bench").await.unwrap();
     let range = vigil_dto::TimeRange::Last { seconds: 3600 };
     let (width, height) = (428, 210);
     let (mut fetch_only, mut full) = (f64::MAX, f64::MAX);
@@ -113,10 +113,10 @@ async fn full_dashboard(cw: &aws_sdk_cloudwatch::Client, endpoint: &str) {
     let tz = chrono::Local;
     for _ in 0..5 {
         let t = Instant::now();
-        let d = console.metrics(&[], range, width, &params).await.unwrap();
+        let d = console.metrics().fetch(&[], range, width, &params).await.unwrap();
         fetch_only = fetch_only.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let d2 = console.metrics(&[], range, width, &params).await.unwrap();
+        let d2 = console.metrics().fetch(&[], range, width, &params).await.unwrap();
         let view = render::dashboard_view(d2, vec![], width, height, false, &tz, now);
         full = full.min(t.elapsed().as_secs_f64());
         assert_eq!(view.charts.len(), d.charts.len());
@@ -193,14 +193,16 @@ async fn main() {
     }
     let charts: Vec<Chart> = (0..10).map(chart).collect();
     let plan = query::plan(&charts.iter().map(|c| (c, 60)).collect::<Vec<_>>());
-    let all: Vec<query::Query> = plan.batches.iter().flatten().cloned().collect();
+    let all: Vec<_> = plan.batches.iter().flatten().map(|q| q.to_data()).collect();
+    let vcw = vigil_core::aws::cloudwatch::CloudWatch::new(&vigil_tests::emulator_context(&moto.endpoint()).await, "bench");
     let (mut batched, mut single) = (f64::MAX, f64::MAX);
     let (mut batched_calls, mut single_calls) = (0, 0);
     for _ in 0..5 {
         let t = Instant::now();
         let mut calls = 0;
         for b in &plan.batches {
-            let (r, c) = get_metric_data(&cw, b, now - 3600, now).await.unwrap();
+            let b: Vec<_> = b.iter().map(|q| q.to_data()).collect();
+            let (r, c) = get_metric_data(&vcw, &b, now - 3600, now).await.unwrap();
             assert_eq!(r.values().map(|x| x.values.len()).sum::<usize>(), 40 * 60);
             calls += c;
         }
@@ -209,7 +211,7 @@ async fn main() {
         let t = Instant::now();
         let mut calls = 0;
         for q in &all {
-            let (_, c) = get_metric_data(&cw, std::slice::from_ref(q), now - 3600, now).await.unwrap();
+            let (_, c) = get_metric_data(&vcw, std::slice::from_ref(q), now - 3600, now).await.unwrap();
             calls += c;
         }
         single = single.min(t.elapsed().as_secs_f64());

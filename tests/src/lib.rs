@@ -2,6 +2,7 @@
 //! a virtual display (Xvfb) and tauri-driver as child processes that stop when dropped.
 //! Readiness is polled (a socket accepting, a file appearing), never guessed with sleeps.
 
+pub mod faults;
 pub mod platform_db;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -84,6 +85,19 @@ pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .credentials_provider(creds)
         .load()
         .await
+}
+
+/// Vigil's AWS context for the emulator at `endpoint` (environment "sandbox", us-east-1, the
+/// emulator's keys), as the console builds it.
+pub async fn emulator_context(endpoint: &str) -> vigil_aws::AwsContext {
+    let all = vigil_aws::AwsContexts::new(vigil_aws::profiles::ProfileSource::from_contents("", ""), Default::default());
+    all.get(&vigil_aws::Target {
+        environment: "sandbox".into(),
+        region: "us-east-1".into(),
+        endpoint_url: Some(endpoint.into()),
+        credentials: vigil_dto::Credentials::Emulator,
+    })
+    .await
 }
 
 /// An X server without a screen, on a display number nobody uses.

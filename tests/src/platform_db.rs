@@ -1,4 +1,4 @@
-//! A throwaway platform database on the machine's PostgreSQL with the bundle's migrations, and
+//! A throwaway platform database on the tests' PostgreSQL with the bundle's migrations, and
 //! a generator of signed audit chains written with COPY (millions of records in seconds).
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -8,9 +8,29 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The server the tests use (scripts/test starts it): PG_ADMIN_URL or the local trust login.
+/// The superuser URL of the PostgreSQL the tests use: `VIGIL_PG_URL`, which scripts/test sets to
+/// a private cluster it starts (never the machine's own service).
 pub fn admin_url() -> String {
-    std::env::var("PG_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("VIGIL_PG_URL").unwrap_or_else(|_| {
+        panic!("VIGIL_PG_URL is not set: run the tests through scripts/test, which starts a private PostgreSQL cluster and sets it")
+    })
+}
+
+/// A small pool on the tests' PostgreSQL as its superuser.
+pub async fn admin_pool() -> PgPool {
+    PgPoolOptions::new().max_connections(1).connect(&admin_url()).await.expect("the tests' PostgreSQL (scripts/test starts it)")
+}
+
+/// `admin_url()` with another database.
+pub fn url_for(database: &str) -> String {
+    let base: PgConnectOptions = admin_url().parse().expect("VIGIL_PG_URL is a postgres:// URL");
+    format!("postgres://{}@{}:{}/{database}", base.get_username(), base.get_host(), base.get_port())
+}
+
+/// The host and port of the tests' PostgreSQL.
+pub fn server_addr() -> (String, u16) {
+    let base: PgConnectOptions = admin_url().parse().expect("VIGIL_PG_URL is a postgres:// URL");
+    (base.get_host().to_string(), base.get_port())
 }
 
 /// A new database with the bundle's migrations; dropped with [`TestDb::drop_db`] (or left for
@@ -49,7 +69,7 @@ pub fn body(i: u64, at: DateTime<Utc>) -> NewRecord {
     let mut counts = BTreeMap::new();
     let mut spans = Vec::new();
     for (k, c) in CATEGORIES.iter().enumerate() {
-        if (i + k as u64) % (k as u64 + 2) == 0 {
+        if (i + k as u64).is_multiple_of(k as u64 + 2) {
             let n = 1 + (i % 3) as i64;
             counts.insert(c.to_string(), n);
             for j in 0..n as u32 {
@@ -62,7 +82,7 @@ pub fn body(i: u64, at: DateTime<Utc>) -> NewRecord {
     NewRecord {
         id: uuid::Uuid::from_u64_pair(0x5eed, i),
         at,
-        actor: if i % 97 == 0 { "user:o'brien".into() } else { format!("worker:pj-worker-{}", i % 3) },
+        actor: if i.is_multiple_of(97) { "user:o'brien".into() } else { format!("worker:pj-worker-{}", i % 3) },
         action: ["deidentify", "deidentify", "deidentify", "view", "export"][(i % 5) as usize].into(),
         document_id: Some(uuid::Uuid::from_u64_pair(0xd0c, i / 2)),
         job_id: Some(uuid::Uuid::from_u64_pair(0x70b, i)),

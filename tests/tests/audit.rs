@@ -5,13 +5,13 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use vigil_core::platform::Progress;
-use vigil_core::Console;
+use vigil_core::progress::Progress;
+use vigil_core::App;
 use vigil_dto::{AuditFilter, DbAuth, EnvironmentInput, PlatformDb};
 use vigil_tests::platform_db::{generate, TestDb};
 
-async fn console(dir: &tempfile::TempDir, db: &TestDb, public_key_hex: &str) -> Console {
-    let c = Console::open_with_secrets(
+async fn console(dir: &tempfile::TempDir, db: &TestDb, public_key_hex: &str) -> App {
+    let c = App::open_with_secrets(
         &dir.path().join("vigil.db"),
         vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
         "test",
@@ -35,8 +35,8 @@ async fn console(dir: &tempfile::TempDir, db: &TestDb, public_key_hex: &str) -> 
             ca_file: None,
         }),
     };
-    c.add_environment(&input).await.unwrap();
-    c.select_environment("audit").await.unwrap();
+    c.environments().add(&input).await.unwrap();
+    c.environments().select("audit").await.unwrap();
     c
 }
 
@@ -44,8 +44,8 @@ fn key() -> pj_audit::Ed25519SigningKey {
     pj_audit::Ed25519SigningKey::from_bytes(&[7u8; 32])
 }
 
-async fn verify(c: &Console) -> vigil_dto::AuditVerification {
-    c.verify_audit(None, Arc::new(Progress::default())).await.unwrap()
+async fn verify(c: &App) -> vigil_dto::AuditVerification {
+    c.audit().verify(None, Arc::new(Progress::default())).await.unwrap()
 }
 
 fn first_break(v: &vigil_dto::AuditVerification) -> (String, i64, String) {
@@ -58,12 +58,14 @@ fn first_break(v: &vigil_dto::AuditVerification) -> (String, i64, String) {
 async fn a_million_records_verify_and_every_tampering_is_found_where_it_is() {
     let db = TestDb::create("vigil_audit").await;
     let k = key();
-    let (_, _) = generate(&db.pool, 4, 250_000, 10_000, &k).await;
+    // Record i of each stream is at end - 250 000 s + i s: the window below is counted from the
+    // generator's own end, not from the wall clock.
+    let (_, end) = generate(&db.pool, 4, 250_000, 10_000, &k).await;
     let dir = tempfile::tempdir().unwrap();
     let c = console(&dir, &db, &hex::encode(k.verifying_key().to_bytes())).await;
 
     let progress = Arc::new(Progress::default());
-    let v = c.verify_audit(None, progress.clone()).await.unwrap();
+    let v = c.audit().verify(None, progress.clone()).await.unwrap();
     assert!(v.ok, "{v:?}");
     assert_eq!(v.records, 1_000_000);
     assert_eq!(progress.done.load(Ordering::Relaxed), 1_000_000);
@@ -143,12 +145,13 @@ async fn a_million_records_verify_and_every_tampering_is_found_where_it_is() {
     assert_eq!(first_break(&verify(&c).await), (s.into(), 150_000, "bad_signature".into()));
 
     // A range after the forged checkpoint verifies; cancel stops early and says so.
-    let since = chrono::Utc::now() - chrono::Duration::seconds(10_000);
-    let v = c.verify_audit(Some(&since.to_rfc3339()), Arc::new(Progress::default())).await.unwrap();
-    assert!(v.ok && v.records > 4 * 9_000 && v.records < 4 * 11_000, "{v:?}");
+    let since = end - chrono::Duration::seconds(10_000);
+    let v = c.audit().verify(Some(&since.to_rfc3339()), Arc::new(Progress::default())).await.unwrap();
+    assert!(v.ok, "{v:?}");
+    assert_eq!(v.records, 4 * 10_000, "the records of the last 10 000 s of each stream");
     let cancelled = Arc::new(Progress::default());
     cancelled.cancel.store(true, Ordering::Relaxed);
-    let v = c.verify_audit(None, cancelled).await.unwrap();
+    let v = c.audit().verify(None, cancelled).await.unwrap();
     assert!(v.cancelled && !v.ok);
     db.drop_db().await;
 }
@@ -163,12 +166,12 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
 
     // SQL in a text filter is just text: no rows, and the table is still there.
     let f = AuditFilter { actor: Some("'; DROP TABLE audit_log; --".into()), ..Default::default() };
-    assert!(c.audit_search(&f, None, 50).await.unwrap().rows.is_empty());
+    assert!(c.audit().search(&f, None, 50).await.unwrap().rows.is_empty());
     let f = AuditFilter { actor: Some("x' OR '1'='1".into()), ..Default::default() };
-    assert!(c.audit_search(&f, None, 50).await.unwrap().rows.is_empty());
+    assert!(c.audit().search(&f, None, 50).await.unwrap().rows.is_empty());
     // A quote inside a real value matches exactly.
     let f = AuditFilter { actor: Some("user:o'brien".into()), ..Default::default() };
-    let page = c.audit_search(&f, None, 500).await.unwrap();
+    let page = c.audit().search(&f, None, 500).await.unwrap();
     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_log WHERE actor = 'user:o''brien'").fetch_one(&db.pool).await.unwrap();
     assert!(n > 0);
     assert_eq!(page.rows.len() as i64, n);
@@ -180,7 +183,7 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
         (AuditFilter { from: Some("2026-13-45".into()), ..Default::default() }, "from"),
         (AuditFilter { action: Some("drop".into()), ..Default::default() }, "action"),
     ] {
-        let e = c.audit_search(&f, None, 50).await.unwrap_err();
+        let e = c.audit().search(&f, None, 50).await.unwrap_err();
         assert!(matches!(&e, vigil_core::Error::Validation { field: got, .. } if *got == field), "{field}: {e}");
     }
     let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_log").fetch_one(&db.pool).await.unwrap();
@@ -191,7 +194,7 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = c.audit_search(&f, cursor.as_ref(), 97).await.unwrap();
+        let page = c.audit().search(&f, cursor.as_ref(), 97).await.unwrap();
         seen.extend(page.rows.iter().map(|r| (r.stream_id.clone(), r.seq)));
         match page.next {
             Some(n) => cursor = Some(n),
@@ -208,19 +211,19 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
     assert_eq!(seen, expected);
 
     // Summary totals agree with SQL; a record's detail checks its hash and links.
-    let sum = c.audit_summary(&f).await.unwrap();
+    let sum = c.audit().summary(&f).await.unwrap();
     assert_eq!(sum.records, expected.len() as i64);
     assert_eq!(sum.by_action.get("deidentify"), Some(&(expected.len() as i64)));
     assert_eq!(sum.over_time.iter().map(|b| b.1).sum::<i64>(), sum.records);
     let (st, seq) = &expected[10];
-    let d = c.audit_record(st, *seq).await.unwrap();
+    let d = c.audit().record(st, *seq).await.unwrap();
     assert!(d.hash_ok && d.prev_link_ok == Some(true));
     assert!(d.spans.iter().any(|s| s.2 == "ssn"));
 
     // Evidence export: the filtered set as CSV, its SHA-256 what the file hashes to, logged.
     let out = dir.path().join("evidence.csv");
     let progress = Progress::default();
-    let w = c.export_audit_csv(&f, &out, &progress).await.unwrap();
+    let w = c.audit().export_csv(&f, &out, &progress).await.unwrap();
     assert_eq!(w.rows, expected.len() as u64);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(w.sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
@@ -228,14 +231,14 @@ async fn hostile_filters_are_bound_or_refused_and_pages_walk_the_whole_set() {
     assert_eq!(text.lines().count(), expected.len() + 1);
     assert!(text.starts_with("stream_id,seq,id,at,actor,action,"));
     assert!(text.lines().skip(1).all(|l| l.contains(",deidentify,") && l.contains("ssn")));
-    let log = c.oplog(5, None).await.unwrap();
+    let log = c.oplog().list(5, None).await.unwrap();
     assert_eq!(log[0].action, "audit.export");
     assert!(log[0].details.contains(&w.sha256));
     // A cancelled export leaves no file.
     let stopped = Progress::default();
     stopped.cancel.store(true, Ordering::Relaxed);
     let none = dir.path().join("cancelled.csv");
-    assert!(c.export_audit_csv(&f, &none, &stopped).await.unwrap().cancelled);
+    assert!(c.audit().export_csv(&f, &none, &stopped).await.unwrap().cancelled);
     assert!(!none.exists());
     db.drop_db().await;
 }
@@ -248,7 +251,7 @@ fn pdf_text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv() {
-    use vigil_core::platform::report::thousands;
+    use vigil_core::audit::report::thousands;
     let db = TestDb::create("vigil_audit").await;
     let k = key();
     generate(&db.pool, 3, 2_000, 500, &k).await;
@@ -258,10 +261,10 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
     let f = AuditFilter { action: Some("deidentify".into()), ..Default::default() };
     let out = dir.path().join("report.pdf");
     let progress = Arc::new(Progress::default());
-    let r = c.export_audit_pdf(&f, &out, progress.clone()).await.unwrap();
+    let r = c.audit().export_pdf(&f, &out, progress.clone()).await.unwrap();
     // The open filter was closed at the report's time; the figures are those of that set.
     let closed = AuditFilter { to: Some(r.to.clone()), ..f.clone() };
-    let sum = c.audit_summary(&closed).await.unwrap();
+    let sum = c.audit().summary(&closed).await.unwrap();
     assert!(sum.records > 1_000 && sum.records < 6_000, "{sum:?}");
     assert_eq!(r.records, sum.records as u64);
     assert_eq!(r.verification, "intact");
@@ -303,18 +306,18 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
 
     // The data hash is that of the CSV export of the same (closed) filter.
     let csv = dir.path().join("records.csv");
-    let w = c.export_audit_csv(&closed, &csv, &Progress::default()).await.unwrap();
+    let w = c.audit().export_csv(&closed, &csv, &Progress::default()).await.unwrap();
     assert_eq!((w.rows, &w.sha256), (r.records, &r.data_sha256));
 
     // The operator log has the PDF's own hash.
-    let log = c.oplog(5, None).await.unwrap();
+    let log = c.oplog().list(5, None).await.unwrap();
     let entry = log.iter().find(|e| e.action == "audit.export" && e.details.contains("\"pdf\"")).expect("the report in the operator log");
     assert!(entry.details.contains(&r.sha256) && entry.details.contains(&r.data_sha256), "{}", entry.details);
 
     // A tampered record: the report says BROKEN and where.
     sqlx::query("UPDATE audit_log SET actor = actor || 'x' WHERE stream_id = 'pj-worker-1' AND seq = 1234").execute(&db.pool).await.unwrap();
     let broken = dir.path().join("broken.pdf");
-    let r2 = c.export_audit_pdf(&f, &broken, Arc::new(Progress::default())).await.unwrap();
+    let r2 = c.audit().export_pdf(&f, &broken, Arc::new(Progress::default())).await.unwrap();
     assert_eq!(r2.verification, "broken");
     let text = pdf_text(&std::fs::read(&broken).unwrap());
     assert!(text.contains("Result BROKEN") && text.contains("modified at #1234") && text.contains("pj-worker-1 #1234 (modified)"), "{text}");
@@ -323,7 +326,7 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
     let dir2 = tempfile::tempdir().unwrap();
     let c2 = console(&dir2, &db, "").await;
     let unverified = dir2.path().join("unverified.pdf");
-    let r3 = c2.export_audit_pdf(&AuditFilter::default(), &unverified, Arc::new(Progress::default())).await.unwrap();
+    let r3 = c2.audit().export_pdf(&AuditFilter::default(), &unverified, Arc::new(Progress::default())).await.unwrap();
     assert_eq!((r3.verification.as_str(), r3.records), ("not_verified", 6_000));
     let text = pdf_text(&std::fs::read(&unverified).unwrap());
     assert!(text.contains("Result NOT VERIFIED") && text.contains("audit_public_keys"), "{text}");
@@ -332,16 +335,16 @@ async fn the_pdf_report_holds_the_figures_and_its_data_hash_is_that_of_the_csv()
     let stopped = Arc::new(Progress::default());
     stopped.cancel.store(true, Ordering::Relaxed);
     let none = dir.path().join("cancelled.pdf");
-    assert!(c.export_audit_pdf(&f, &none, stopped).await.unwrap().cancelled);
+    assert!(c.audit().export_pdf(&f, &none, stopped).await.unwrap().cancelled);
     assert!(!none.exists());
     // An end in the future is brought back to the report's time.
     let later = AuditFilter { to: Some((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()), ..f.clone() };
-    let r4 = c.export_audit_pdf(&later, &dir.path().join("later.pdf"), Arc::new(Progress::default())).await.unwrap();
+    let r4 = c.audit().export_pdf(&later, &dir.path().join("later.pdf"), Arc::new(Progress::default())).await.unwrap();
     let to = chrono::DateTime::parse_from_rfc3339(&r4.to).unwrap();
     assert!(to <= chrono::Utc::now() && to > chrono::Utc::now() - chrono::Duration::minutes(5), "{}", r4.to);
     assert_eq!(r4.records, r.records);
     let future = AuditFilter { from: Some((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()), ..Default::default() };
-    let e = c.export_audit_pdf(&future, &none, Arc::new(Progress::default())).await.unwrap_err();
+    let e = c.audit().export_pdf(&future, &none, Arc::new(Progress::default())).await.unwrap_err();
     assert!(matches!(&e, vigil_core::Error::Validation { field: "from", .. }), "{e}");
     assert!(!none.exists());
     db.drop_db().await;
@@ -352,7 +355,7 @@ async fn connection_failures_say_what_failed() {
     let db = TestDb::create("vigil_audit").await;
     let dir = tempfile::tempdir().unwrap();
     let c = console(&dir, &db, "").await;
-    let good = c.environment("audit").await.unwrap().platform_db.unwrap();
+    let good = c.environments().get("audit").await.unwrap().platform_db.unwrap();
     let kind_with = |mut f: Box<dyn FnMut(&mut PlatformDb)>| {
         let mut d = good.clone();
         f(&mut d);
@@ -367,28 +370,30 @@ async fn connection_failures_say_what_failed() {
     for (settings, kind) in cases {
         // no-such-host.invalid is not on this machine: trust is refused there, so it asks for a password.
         let settings = if settings.host.ends_with(".invalid") { PlatformDb { auth: DbAuth::Password, ..settings } } else { settings };
-        c.set_platform_db("audit", Some(settings.clone())).await.unwrap();
+        c.platform_db().set("audit", Some(settings.clone())).await.unwrap();
         if settings.host.ends_with(".invalid") {
-            c.set_db_password("audit", "secret").await.unwrap();
+            c.platform_db().set_password("audit", "secret").await.unwrap();
         }
-        let e = c.check_platform_db().await.unwrap_err();
+        let e = c.platform_db().check().await.unwrap_err();
         assert_eq!(e.kind(), kind, "{e} ({:?})", e.hint());
         assert!(e.hint().is_some());
-        c.forget_db_password("audit").await.unwrap();
+        c.platform_db().forget_password("audit").await.unwrap();
     }
     // A database without the platform's tables, and a user without the auditor role.
-    c.set_platform_db("audit", Some(PlatformDb { database: "postgres".into(), ..good.clone() })).await.unwrap();
-    assert_eq!(c.check_platform_db().await.unwrap_err().kind(), "db_not_platform");
+    c.platform_db().set("audit", Some(PlatformDb { database: "postgres".into(), ..good.clone() })).await.unwrap();
+    assert_eq!(c.platform_db().check().await.unwrap_err().kind(), "db_not_platform");
     let role = format!("vigil_noaudit_{}", &db.name[db.name.len() - 8..]);
-    sqlx::query(&format!("CREATE ROLE {role} LOGIN")).execute(&db.pool).await.unwrap();
+    // The tests' PostgreSQL lets only its superuser in without a password.
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN PASSWORD 'no-audit-pw'")).execute(&db.pool).await.unwrap();
     sqlx::query(&format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")).execute(&db.pool).await.unwrap();
-    c.set_platform_db("audit", Some(PlatformDb { user: role.clone(), ..good.clone() })).await.unwrap();
-    let check = c.check_platform_db().await.unwrap();
+    c.platform_db().set("audit", Some(PlatformDb { user: role.clone(), auth: DbAuth::Password, ..good.clone() })).await.unwrap();
+    c.platform_db().set_password("audit", "no-audit-pw").await.unwrap();
+    let check = c.platform_db().check().await.unwrap();
     assert!(!check.can_read_audit && !check.can_read_jobs, "{check:?}");
-    let e = c.audit_search(&AuditFilter::default(), None, 10).await.unwrap_err();
+    let e = c.audit().search(&AuditFilter::default(), None, 10).await.unwrap_err();
     assert_eq!(e.kind(), "db_permission", "{e}");
     // Every settings change is in the operator log; the password itself is nowhere in it.
-    let log = c.oplog(100, None).await.unwrap();
+    let log = c.oplog().list(100, None).await.unwrap();
     assert!(log.iter().any(|r| r.action == "platform_db.password"));
     assert!(log.iter().all(|r| !r.details.contains("secret")));
     drop(c);

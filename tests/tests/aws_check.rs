@@ -2,31 +2,32 @@
 //! its own kind and an actionable hint.
 
 use vigil_core::aws::profiles::ProfileSource;
-use vigil_core::Console;
+use vigil_core::App;
 use vigil_dto::{CheckReport, Credentials, EnvironmentInput};
 use vigil_tests::{free_port, FakeHttp, Moto};
 
 /// moto's fixed account id.
 const MOTO_ACCOUNT: &str = "123456789012";
 
-async fn console_with(config: &str, credentials: &str) -> (tempfile::TempDir, Console) {
+async fn console_with(config: &str, credentials: &str) -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let c = Console::open(&dir.path().join("vigil.db"), ProfileSource::from_contents(config, credentials), "test").await.unwrap();
+    let c = App::open(&dir.path().join("vigil.db"), ProfileSource::from_contents(config, credentials), "test").await.unwrap();
     (dir, c)
 }
 
-async fn check(c: &Console, name: &str, credentials: Credentials, region: &str, endpoint: Option<String>) -> CheckReport {
-    c.add_environment(&EnvironmentInput {
-        name: name.into(),
-        credentials,
-        region: region.into(),
-        endpoint_url: endpoint,
-        deployment: Default::default(),
-        platform_db: None,
-    })
-    .await
-    .unwrap();
-    c.check_environment(name).await.unwrap()
+async fn check(c: &App, name: &str, credentials: Credentials, region: &str, endpoint: Option<String>) -> CheckReport {
+    c.environments()
+        .add(&EnvironmentInput {
+            name: name.into(),
+            credentials,
+            region: region.into(),
+            endpoint_url: endpoint,
+            deployment: Default::default(),
+            platform_db: None,
+        })
+        .await
+        .unwrap();
+    c.environments().check(name).await.unwrap()
 }
 
 fn error_kind(r: &CheckReport) -> &str {
@@ -86,26 +87,8 @@ async fn requests_carry_vigil_and_the_operation_id_and_bad_keys_are_explained() 
     assert!(ua.contains(&format!("vigil-op/{}", r.op_id)), "{ua} should carry {}", r.op_id);
 }
 
-#[tokio::test]
-async fn an_expired_sso_session_names_the_login_command() {
-    let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\n\
-                  [profile dev-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n";
-    let (_d, c) = console_with(config, "").await;
-    let r = check(&c, "dev", Credentials::Profile { name: "dev-sso".into() }, "eu-west-1", None).await;
-    assert_eq!(error_kind(&r), "sso_expired", "{:?}", r.error);
-    assert_eq!(r.error.unwrap().hint.as_deref(), Some("aws sso login --profile dev-sso"));
-}
-
-#[tokio::test]
-async fn a_role_chain_from_an_sso_profile_names_the_sso_profile_to_log_in() {
-    let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\n\
-                  [profile dev-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n\n\
-                  [profile prod]\nrole_arn = arn:aws:iam::444455556666:role/Deploy\nsource_profile = dev-sso\n";
-    let (_d, c) = console_with(config, "").await;
-    let r = check(&c, "prod", Credentials::Profile { name: "prod".into() }, "eu-west-1", None).await;
-    assert_eq!(error_kind(&r), "sso_expired", "{:?}", r.error);
-    assert_eq!(r.error.unwrap().hint.as_deref(), Some("aws sso login --profile dev-sso"));
-}
+// SSO without a session (directly and through a role chain): crates/vigil-cli/tests/cli.rs,
+// where the process's HOME (and so ~/.aws/sso/cache) is the test's own.
 
 #[tokio::test]
 async fn a_profile_without_credentials_is_reported() {
@@ -119,9 +102,10 @@ async fn a_profile_without_credentials_is_reported() {
 async fn a_profile_removed_from_the_files_is_reported_as_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.db");
-    let before = Console::open(&db, ProfileSource::from_contents("[profile gone]\nregion = eu-west-1\n", ""), "test").await.unwrap();
+    let before = App::open(&db, ProfileSource::from_contents("[profile gone]\nregion = eu-west-1\n", ""), "test").await.unwrap();
     before
-        .add_environment(&EnvironmentInput {
+        .environments()
+        .add(&EnvironmentInput {
             name: "e".into(),
             credentials: Credentials::Profile { name: "gone".into() },
             region: "eu-west-1".into(),
@@ -131,8 +115,8 @@ async fn a_profile_removed_from_the_files_is_reported_as_unknown() {
         })
         .await
         .unwrap();
-    let after = Console::open(&db, ProfileSource::from_contents("[profile other]\n", ""), "test").await.unwrap();
-    let r = after.check_environment("e").await.unwrap();
+    let after = App::open(&db, ProfileSource::from_contents("[profile other]\n", ""), "test").await.unwrap();
+    let r = after.environments().check("e").await.unwrap();
     assert_eq!(error_kind(&r), "unknown_profile");
     assert!(r.error.unwrap().hint.unwrap().contains("other"));
 }

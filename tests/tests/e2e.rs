@@ -110,6 +110,22 @@ impl Session {
         std::fs::read_dir(self.saves.path()).unwrap().map(|e| e.unwrap().path()).collect()
     }
 
+    /// Asserts `css` matches nothing now. Only WebDriver's "no such element" counts as absent:
+    /// any other error (a dead session, a bad selector) fails the test instead of passing it.
+    async fn assert_absent(&self, css: &str, why: &str) {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(_) => panic!("{css} is shown: {why}"),
+            Err(e) if e.is_no_such_element() => {}
+            Err(e) => panic!("looking for {css} failed ({e}), so its absence was not shown: {why}"),
+        }
+    }
+
+    /// The id of the element that has the keyboard focus.
+    async fn active_id(&self) -> String {
+        let v = self.client.execute("return document.activeElement ? document.activeElement.id : ''", vec![]).await.unwrap();
+        v.as_str().unwrap_or_default().to_string()
+    }
+
     async fn attr(&self, css: &str, name: &str) -> String {
         self.find(css).await.attr(name).await.unwrap().unwrap_or_default()
     }
@@ -152,6 +168,13 @@ async fn add_check_theme() {
 
     // Theme: pick dark, then light; the document follows and the choice is kept.
     s.click("#nav-settings").await;
+    // Tabs move with the arrow keys, and only the selected one is in the Tab order.
+    s.find("#tab-appearance").await.send_keys("\u{E014}").await.unwrap();
+    s.find("#tab-activity[aria-selected='true'][tabindex='0']").await;
+    s.find("#tab-appearance[tabindex='-1']").await;
+    assert_eq!(s.active_id().await, "tab-activity");
+    s.find("[role='tabpanel'][aria-labelledby='tab-activity']").await;
+    s.click("#tab-appearance").await;
     s.click("#theme-dark").await;
     s.find("html[data-theme='dark']").await;
     s.screenshot("e2e-dark-theme.png").await;
@@ -192,7 +215,21 @@ async fn dead_endpoint_and_remove() {
     assert!(s.text("#form-error").await.contains("region"));
     s.click("#env-form button[type='button']").await;
 
-    // Remove asks first; cancel keeps it.
+    // The row's actions stay inside the table at the default window size.
+    let table = s.find("#env-table").await.rectangle().await.unwrap();
+    for css in [".check-env", ".select-env", ".edit-env", ".remove-env"] {
+        let b = s.find(&format!("tr[data-env='dead'] {css}")).await.rectangle().await.unwrap();
+        assert!(b.0 + b.2 <= table.0 + table.2 + 0.5, "{css} ends at {} past the table's {}", b.0 + b.2, table.0 + table.2);
+    }
+    // Remove asks first, in a dialog: focus goes into it, Escape closes it, and focus returns
+    // to the Remove button; Cancel keeps the environment too.
+    s.click("tr[data-env='dead'] .remove-env").await;
+    s.find("#confirm-remove-dialog[role='alertdialog'][aria-modal='true']").await;
+    assert_eq!(s.active_id().await, "cancel-remove");
+    s.find("#cancel-remove").await.send_keys("\u{E00C}").await.unwrap();
+    s.assert_absent("#confirm-remove-dialog", "Escape closed the dialog").await;
+    let focused: String = s.client.execute("return document.activeElement.className", vec![]).await.unwrap().as_str().unwrap_or_default().to_string();
+    assert!(focused.contains("remove-env"), "focus went back to Remove, not {focused:?}");
     s.click("tr[data-env='dead'] .remove-env").await;
     s.click("#cancel-remove").await;
     s.find("tr[data-env='dead']").await;
@@ -332,7 +369,7 @@ async fn dashboard_and_alarms() {
     s.click("#nav-metrics").await;
     s.click("#comp-aurora").await;
     s.find("section[data-chart='db_cpu']").await;
-    assert!(s.client.find(Locator::Css("#unavailable")).await.is_err(), "no chart of Aurora left out");
+    s.assert_absent("#unavailable", "no chart of Aurora left out").await;
     s.close().await;
 }
 
@@ -368,8 +405,12 @@ async fn audit_log() {
     s.click("#db-save").await;
     s.find("#db-status[data-ok='true']").await;
 
-    // Filter by a PHI category: only such records, newest first.
+    // Opening the page lists the newest records but summarises nothing until asked (the
+    // summary reads every matching record: seconds on millions).
     s.find("#audit-table tbody tr").await;
+    s.find("#audit-summarise").await;
+    s.assert_absent("#audit-summary", "no summary runs when the page opens").await;
+    // Filter by a PHI category: only such records, newest first.
     s.type_into("#f-category", "ssn").await;
     s.click("#audit-search").await;
     s.find("#audit-table[data-searches='2']").await;
@@ -403,6 +444,10 @@ async fn audit_log() {
     s.click("#audit-table tbody tr:first-child td:nth-child(2)").await;
     assert!(s.text("#detail-hash").await.contains("matches the content"));
     s.click("#detail-close").await;
+    // The rows are reachable by keyboard: Enter on a focused row opens it too.
+    s.find("#audit-table tbody tr:nth-child(2)").await.send_keys("\u{E007}").await.unwrap();
+    s.find("#audit-detail[role='dialog']").await;
+    s.click("#detail-close").await;
 
     // Verify: intact; after tampering, the break is named.
     s.click("#audit-verify").await;
@@ -424,7 +469,7 @@ async fn a_long_report_shows_its_progress_and_can_be_cancelled() {
 
 async fn report_cancel() {
     use vigil_tests::platform_db::{generate, TestDb};
-    // Enough records that verifying them takes a while in a debug build.
+    // Enough records that the stage and the count show before the report is held (below).
     let db = TestDb::create("vigil_e2e").await;
     let key = pj_audit::Ed25519SigningKey::from_bytes(&[6u8; 32]);
     generate(&db.pool, 2, 150_000, 10_000, &key).await;
@@ -440,11 +485,17 @@ async fn report_cancel() {
     s.find("#audit-table tbody tr").await;
     s.click("#audit-export-pdf").await;
     // The stage and the count move; Cancel stops the report and leaves no file.
-    s.find("#work-progress[data-stage='verifying']").await;
+    s.find("#work-progress[data-stage='verifying'][data-total='300000']").await;
     assert!(s.text("#work-progress").await.contains("of 300000 records"), "{}", s.text("#work-progress").await);
+    // Hold the report where it is, however fast this build verifies: an exclusive lock on the
+    // table makes its next page read wait. It cannot finish before Cancel is pressed.
+    let mut hold = db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE").execute(&mut *hold).await.unwrap();
+    s.assert_absent("#report-result", "the report is held, not finished").await;
     s.click("#work-cancel").await;
+    hold.rollback().await.unwrap();
     s.toast_starting("Report cancelled").await;
-    assert!(s.client.find(Locator::Css("#work-progress")).await.is_err(), "the progress is gone");
+    s.assert_absent("#work-progress", "the progress is gone").await;
     assert!(s.saved_files().is_empty(), "{:?}", s.saved_files());
     s.close().await;
     db.drop_db().await;
@@ -467,11 +518,11 @@ async fn read_only() {
     s.find("#read-only").await;
     s.find("tr[data-env='ro'] .check-env").await;
     for css in ["#add-env", "tr[data-env='ro'] .edit-env", "tr[data-env='ro'] .remove-env"] {
-        assert!(s.client.find(Locator::Css(css)).await.is_err(), "{css} is not shown");
+        s.assert_absent(css, "a read-only console offers no change").await;
     }
     s.click("#nav-audit").await;
     s.find("#db-form").await;
-    assert!(s.client.find(Locator::Css("#db-save")).await.is_err(), "no Save of the database settings");
+    s.assert_absent("#db-save", "no Save of the database settings").await;
     // Evidence stays available to a compliance officer.
     for css in ["#audit-verify", "#audit-export-csv", "#audit-export-pdf"] {
         s.find(css).await;
@@ -534,7 +585,7 @@ async fn failed_job() {
     // A permanent failure says why a retry will not help, and offers none.
     s.click(&format!("tr[data-job='{corrupt}'] td:nth-child(2)")).await;
     assert!(s.text("#job-no-retry").await.contains("upload a good copy"));
-    assert!(s.client.find(Locator::Css("#job-retry")).await.is_err());
+    s.assert_absent("#job-retry", "a permanent failure offers no retry").await;
     s.click("#job-close").await;
     // The slow one shows its log line, and is retried after a confirmation.
     s.click(&format!("tr[data-job='{slow}'] td:nth-child(2)")).await;

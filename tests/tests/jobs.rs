@@ -4,7 +4,7 @@
 //! lines where a job's detail reads them.
 
 use std::sync::Arc;
-use vigil_core::Console;
+use vigil_core::App;
 use vigil_dto::{DbAuth, EnvironmentInput, JobFilter, PlatformDb};
 use vigil_tests::platform_db::{insert_job, TestDb};
 use vigil_tests::Moto;
@@ -12,8 +12,8 @@ use vigil_tests::Moto;
 const GROUP: &str = "/pj/sandbox/worker";
 
 /// A console whose current environment is the emulator and `db`, with these deployment parameters.
-async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: &[(&str, &str)]) -> Console {
-    let c = Console::open_with_secrets(
+async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: &[(&str, &str)]) -> App {
+    let c = App::open_with_secrets(
         &dir.path().join("vigil.db"),
         vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
         "test",
@@ -21,24 +21,25 @@ async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: 
     )
     .await
     .unwrap();
-    c.add_environment(&EnvironmentInput {
-        name: "sandbox".into(),
-        credentials: vigil_dto::Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(moto.endpoint()),
-        deployment: deployment.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        platform_db: Some(PlatformDb {
-            host: "127.0.0.1".into(),
-            port: db.options.get_port(),
-            database: db.name.clone(),
-            user: db.options.get_username().into(),
-            auth: DbAuth::Trust,
-            ca_file: None,
-        }),
-    })
-    .await
-    .unwrap();
-    c.select_environment("sandbox").await.unwrap();
+    c.environments()
+        .add(&EnvironmentInput {
+            name: "sandbox".into(),
+            credentials: vigil_dto::Credentials::Emulator,
+            region: "us-east-1".into(),
+            endpoint_url: Some(moto.endpoint()),
+            deployment: deployment.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            platform_db: Some(PlatformDb {
+                host: "127.0.0.1".into(),
+                port: db.options.get_port(),
+                database: db.name.clone(),
+                user: db.options.get_username().into(),
+                auth: DbAuth::Trust,
+                ca_file: None,
+            }),
+        })
+        .await
+        .unwrap();
+    c.environments().select("sandbox").await.unwrap();
     c
 }
 
@@ -86,14 +87,14 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     let c = console(&dir, &moto, &db, &[("queue_url", &queue), ("log_group", GROUP)]).await;
 
     // The list, newest first, and the failures by class with the latest example.
-    let failed = c.jobs_list(&JobFilter { status: Some("failed".into()), ..Default::default() }, None, 50).await.unwrap();
+    let failed = c.jobs().list(&JobFilter { status: Some("failed".into()), ..Default::default() }, None, 50).await.unwrap();
     assert_eq!(failed.rows.len(), 5);
     assert_eq!(failed.rows[0].id, slow[2].to_string());
-    let page = c.jobs_list(&JobFilter::default(), None, 4).await.unwrap();
-    let rest = c.jobs_list(&JobFilter::default(), page.next.as_ref(), 4).await.unwrap();
+    let page = c.jobs().list(&JobFilter::default(), None, 4).await.unwrap();
+    let rest = c.jobs().list(&JobFilter::default(), page.next.as_ref(), 4).await.unwrap();
     assert_eq!(page.rows.len() + rest.rows.len(), 7);
     assert!(rest.next.is_none());
-    let groups = c.job_failures(&JobFilter::default()).await.unwrap();
+    let groups = c.jobs().failures(&JobFilter::default()).await.unwrap();
     assert_eq!(
         groups.iter().map(|g| (g.error_class.as_str(), g.count, g.permanent)).collect::<Vec<_>>(),
         [("ocr_timeout", 3, false), ("corrupt", 2, true)]
@@ -103,18 +104,18 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     assert!(groups[1].meaning.contains("upload a good copy"));
 
     // A job's detail carries its own log lines, not another job's.
-    let d = c.job_detail(&slow[2].to_string()).await.unwrap();
+    let d = c.jobs().detail(&slow[2].to_string()).await.unwrap();
     assert_eq!(d.logs_error, None);
     assert_eq!(d.logs.len(), 2, "{:?}", d.logs);
     assert!(d.logs.iter().all(|l| l.message.contains(&slow[2].to_string())));
 
     // A permanent failure is refused with why; a class is re-queued, permanent ones skipped.
-    let e = c.retry_jobs(Some(&corrupt[0].to_string()), None).await.unwrap_err();
+    let e = c.jobs().retry(Some(&corrupt[0].to_string()), None).await.unwrap_err();
     assert!(e.to_string().contains("failed for good (corrupt)"), "{e}");
-    let r = c.retry_jobs(None, Some("ocr_timeout")).await.unwrap();
+    let r = c.jobs().retry(None, Some("ocr_timeout")).await.unwrap();
     assert_eq!(r.requeued.len(), 3);
     assert!(r.skipped.is_empty());
-    let r2 = c.retry_jobs(None, Some("corrupt")).await.unwrap();
+    let r2 = c.jobs().retry(None, Some("corrupt")).await.unwrap();
     assert!(r2.requeued.is_empty() && r2.skipped.len() == 2);
     let mut keys = Vec::new();
     while keys.len() < 3 {
@@ -129,15 +130,15 @@ async fn failures_group_by_class_show_their_logs_and_retry_through_the_queue() {
     }
     keys.sort();
     assert_eq!(keys, ["input/scan-0.tiff", "input/scan-1.tiff", "input/scan-2.tiff"]);
-    let log = c.oplog(10, None).await.unwrap();
+    let log = c.oplog().list(10, None).await.unwrap();
     assert_eq!(log[0].action, "jobs.retry");
     assert!(log[0].details.contains(&slow[0].to_string()));
 
     // Without a log group the detail still shows the job and says what is missing.
-    let mut input = vigil_core::environments::to_input(&c.environment("sandbox").await.unwrap());
+    let mut input = vigil_core::environments::to_input(&c.environments().get("sandbox").await.unwrap());
     input.deployment.remove("log_group");
-    c.update_environment("sandbox", &input).await.unwrap();
-    let d = c.job_detail(&slow[0].to_string()).await.unwrap();
+    c.environments().update("sandbox", &input).await.unwrap();
+    let d = c.jobs().detail(&slow[0].to_string()).await.unwrap();
     assert!(d.logs_error.unwrap().contains("log_group"));
     db.drop_db().await;
 }
@@ -172,7 +173,7 @@ async fn the_sandbox_ships_the_worker_log_where_a_job_detail_reads_it() {
     // The shipper follows the file: the job's line arrives, the other job's does not show.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let d = loop {
-        let d = c.job_detail(&job.to_string()).await.unwrap();
+        let d = c.jobs().detail(&job.to_string()).await.unwrap();
         if !d.logs.is_empty() || std::time::Instant::now() > deadline {
             break d;
         }
@@ -181,5 +182,42 @@ async fn the_sandbox_ships_the_worker_log_where_a_job_detail_reads_it() {
     assert_eq!(d.logs.len(), 1, "{d:?}");
     assert!(d.logs[0].message.contains("job failed: ocr_timeout"));
     assert_eq!(d.logs[0].stream, "sandbox-worker-1");
+    db.drop_db().await;
+}
+
+/// Retry all of a class: a job whose source is not an S3 object is skipped with the reason (it
+/// used to end the command), the retry names the job it retries, and a job the worker has marked
+/// retried is not sent again.
+#[tokio::test]
+async fn retry_all_skips_what_cannot_be_retried_and_what_was_retried() {
+    let moto = Moto::start();
+    let db = TestDb::create("vigil_jobs_retried").await;
+    let sdk = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs.create_queue().queue_name("pj-work").send().await.unwrap().queue_url().unwrap().to_string();
+    let fresh = insert_job(&db, "failed", Some("ocr_failed"), false, "scan-a.tiff", 30).await;
+    let done = insert_job(&db, "failed", Some("ocr_failed"), false, "scan-b.tiff", 20).await;
+    let local = insert_job(&db, "failed", Some("ocr_failed"), false, "scan-c.tiff", 10).await;
+    sqlx::query("UPDATE jobs SET source_uri = 'file:///mnt/scans/c.tiff' WHERE id = $1").bind(local).execute(&db.pool).await.unwrap();
+    // The worker took an earlier retry of `done` (pj-worker's Db::job_retried writes this).
+    let retry_job = insert_job(&db, "succeeded", None, false, "scan-b.tiff", 5).await;
+    sqlx::query("UPDATE jobs SET retried_by = $2 WHERE id = $1").bind(done).bind(retry_job).execute(&db.pool).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&dir, &moto, &db, &[("queue_url", &queue)]).await;
+    let groups = c.jobs().failures(&JobFilter::default()).await.unwrap();
+    assert_eq!(groups.iter().map(|g| (g.error_class.as_str(), g.count)).collect::<Vec<_>>(), [("ocr_failed", 2)], "a retried failure waits no more");
+    let r = c.jobs().retry(None, Some("ocr_failed")).await.unwrap();
+    assert_eq!(r.requeued.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [fresh.to_string()]);
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(r.skipped[0].0, local.to_string());
+    assert!(r.skipped[0].1.contains("not an s3:// object"), "{:?}", r.skipped);
+    let e = c.jobs().retry(Some(&done.to_string()), None).await.unwrap_err();
+    assert!(e.to_string().contains(&format!("retried already, as job {retry_job}")), "{e}");
+
+    let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+    let bodies: Vec<pj_contract::queue::RetryRequest> = got.messages().iter().map(|m| serde_json::from_str(m.body().unwrap()).unwrap()).collect();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!((bodies[0].key.as_str(), bodies[0].retry_of.clone()), ("input/scan-a.tiff", Some(fresh.to_string())));
     db.drop_db().await;
 }

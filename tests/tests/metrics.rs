@@ -12,6 +12,11 @@ async fn cloudwatch(moto: &Moto) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await)
 }
 
+/// The console's own CloudWatch module on the emulator.
+async fn vigil_cloudwatch(moto: &Moto) -> vigil_core::aws::cloudwatch::CloudWatch {
+    vigil_core::aws::cloudwatch::CloudWatch::new(&vigil_tests::emulator_context(&moto.endpoint()).await, "test")
+}
+
 fn datum(name: &str, at: i64, value: f64) -> MetricDatum {
     MetricDatum::builder()
         .metric_name(name)
@@ -41,7 +46,7 @@ async fn put_metric_data_comes_back_through_the_dashboard() {
 
     let params: HashMap<String, String> = [("environment".to_string(), "sandbox".to_string())].into_iter().collect();
     let (cat, _) = catalog::load().resolve(&params);
-    let d = dashboard::fetch(&cw, &cat, &["platform".into()], TimeRange::Last { seconds: 3600 }, 800, now).await;
+    let d = dashboard::fetch(&vigil_cloudwatch(&moto).await, &cat, &["platform".into()], TimeRange::Last { seconds: 3600 }, 800, now).await.unwrap();
     assert_eq!(d.api_calls, 1, "every platform chart in one GetMetricData call");
     let docs = d.charts.iter().find(|c| c.id == "documents").unwrap();
     assert_eq!((docs.period, docs.error.as_deref()), (60, None));
@@ -65,7 +70,7 @@ async fn a_failing_chart_shows_its_error_and_the_others_still_show() {
     let params: HashMap<String, String> = [("environment".to_string(), "sandbox".to_string())].into_iter().collect();
     let (cat, _) = catalog::load().resolve(&params);
     // moto answers percentile statistics on stored data with HTTP 500, failing the whole call.
-    let d = dashboard::fetch(&cw, &cat, &["platform".into()], TimeRange::Last { seconds: 3600 }, 800, now).await;
+    let d = dashboard::fetch(&vigil_cloudwatch(&moto).await, &cat, &["platform".into()], TimeRange::Last { seconds: 3600 }, 800, now).await.unwrap();
     let chart = |id: &str| d.charts.iter().find(|c| c.id == id).unwrap();
     assert!(chart("latency").error.is_some(), "{:?}", chart("latency"));
     for ok in ["documents", "throughput", "failed_jobs", "failure_rate", "phi"] {

@@ -8,6 +8,14 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    /// Tauri's channel: the shell pushes messages to its `onmessage` while a command runs.
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = Channel)]
+    type TauriChannel;
+    #[wasm_bindgen(constructor, js_namespace = ["window", "__TAURI__", "core"], js_class = "Channel")]
+    fn new() -> TauriChannel;
+    #[wasm_bindgen(method, setter, js_name = onmessage)]
+    fn set_onmessage(this: &TauriChannel, f: &js_sys::Function);
 }
 
 fn ui_error(message: String) -> ErrorInfo {
@@ -17,6 +25,33 @@ fn ui_error(message: String) -> ErrorInfo {
 /// Invokes command `cmd` with `args` (an object whose keys are the command's parameters).
 pub async fn call<R: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<R, ErrorInfo> {
     let args = args.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
+    match tauri_invoke(cmd, args).await {
+        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| ui_error(format!("unexpected answer from {cmd}: {e}"))),
+        Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone())
+            .unwrap_or_else(|_| ui_error(e.as_string().unwrap_or_else(|| format!("{cmd} failed: {e:?}"))))),
+    }
+}
+
+/// As [`call`], with a channel passed as the parameter `channel` (camelCase, as Tauri names
+/// parameters): every message the command pushes on it goes to `on_message` as it comes.
+pub async fn call_with_channel<R: DeserializeOwned, M: DeserializeOwned + 'static>(
+    cmd: &str,
+    args: impl Serialize,
+    channel: &str,
+    on_message: impl Fn(M) + 'static,
+) -> Result<R, ErrorInfo> {
+    let args = args.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
+    let ch = TauriChannel::new();
+    let handler = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+        if let Ok(m) = serde_wasm_bindgen::from_value::<M>(v) {
+            on_message(m);
+        }
+    });
+    ch.set_onmessage(handler.as_ref().unchecked_ref());
+    // A message may still arrive after the answer: the handler lives on (a few bytes per call),
+    // and callers ignore messages of work that has ended.
+    handler.forget();
+    js_sys::Reflect::set(&args, &JsValue::from_str(channel), &ch).map_err(|_| ui_error("cannot attach the progress channel".into()))?;
     match tauri_invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| ui_error(format!("unexpected answer from {cmd}: {e}"))),
         Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone())

@@ -2,6 +2,7 @@
 //! comes from the shell through `ipc`.
 
 mod app;
+mod components;
 mod ipc;
 mod pages;
 

@@ -123,7 +123,7 @@ pub struct RunArgs {
     /// Also sign a checkpoint after this many new audit records.
     #[arg(long, env = "PJ_CHECKPOINT_EVERY", default_value_t = 1000)]
     pub checkpoint_every: u64,
-    #[arg(long, env = "PJ_METRICS_NAMESPACE", default_value = "PatientJourney")]
+    #[arg(long, env = "PJ_METRICS_NAMESPACE", default_value = pj_contract::metrics::NAMESPACE)]
     pub metrics_namespace: String,
     #[arg(long, env = "PJ_METRICS_INTERVAL", default_value = "1m", value_parser = humantime_like)]
     pub metrics_interval: Duration,

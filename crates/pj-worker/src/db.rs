@@ -121,6 +121,16 @@ impl Db {
         Ok(())
     }
 
+    /// Marks the failed job `original` as retried by `by` (once: a later retry does not move it).
+    pub async fn job_retried(&self, original: Uuid, by: Uuid) -> Result<()> {
+        sqlx::query("UPDATE jobs SET retried_by = $2 WHERE id = $1 AND status = 'failed' AND retried_by IS NULL")
+            .bind(original)
+            .bind(by)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Puts a running job back in the queue (graceful shutdown released its message).
     pub async fn job_released(&self, id: Uuid) -> Result<()> {
         sqlx::query("UPDATE jobs SET status = 'queued' WHERE id = $1 AND status = 'running'").bind(id).execute(&self.pool).await?;

@@ -54,22 +54,27 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
-    /// The error class recorded in the job ledger.
-    pub fn class(&self) -> &'static str {
+    /// The error class recorded in the job ledger (the contract's).
+    pub fn contract_class(&self) -> pj_contract::jobs::ErrorClass {
+        use pj_contract::jobs;
         match self {
-            ExtractError::Empty => "empty",
-            ExtractError::Unsupported(_) => "unsupported_type",
-            ExtractError::Corrupt(_) => "corrupt",
-            ExtractError::Encrypted => "encrypted",
-            ExtractError::NoText(_) => "no_text",
-            ExtractError::OcrFailed(_) => "ocr_failed",
-            ExtractError::OcrTimeout(_) => "ocr_timeout",
+            ExtractError::Empty => jobs::EMPTY,
+            ExtractError::Unsupported(_) => jobs::UNSUPPORTED_TYPE,
+            ExtractError::Corrupt(_) => jobs::CORRUPT,
+            ExtractError::Encrypted => jobs::ENCRYPTED,
+            ExtractError::NoText(_) => jobs::NO_TEXT,
+            ExtractError::OcrFailed(_) => jobs::OCR_FAILED,
+            ExtractError::OcrTimeout(_) => jobs::OCR_TIMEOUT,
         }
+    }
+
+    pub fn class(&self) -> &'static str {
+        self.contract_class().name
     }
 
     /// Whether retrying the same bytes can never succeed.
     pub fn permanent(&self) -> bool {
-        !matches!(self, ExtractError::OcrFailed(_) | ExtractError::OcrTimeout(_))
+        self.contract_class().permanent
     }
 }
 

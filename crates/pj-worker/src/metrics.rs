@@ -12,11 +12,12 @@
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_smithy_types::DateTime as SmithyTime;
+use pj_contract::metrics as m;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-pub const COMPONENT: &str = "deid-worker";
+pub const COMPONENT: &str = pj_contract::metrics::COMPONENT;
 /// PutMetricData takes at most 150 distinct values per datum.
 const MAX_VALUES: usize = 150;
 
@@ -66,8 +67,8 @@ impl Metrics {
         let now = SmithyTime::from(SystemTime::now());
         let dims = |extra: Option<(&str, &str)>| {
             let mut d = vec![
-                Dimension::builder().name("Environment").value(&self.environment).build(),
-                Dimension::builder().name("Component").value(COMPONENT).build(),
+                Dimension::builder().name(m::DIM_ENVIRONMENT).value(&self.environment).build(),
+                Dimension::builder().name(m::DIM_COMPONENT).value(COMPONENT).build(),
             ];
             if let Some((k, v)) = extra {
                 d.push(Dimension::builder().name(k).value(v).build());
@@ -80,22 +81,22 @@ impl Metrics {
         let secs = p.started.elapsed().as_secs_f64().max(1.0);
         let failed: u64 = p.failed.values().sum();
         let mut out = vec![
-            datum("DocumentsIngested", StandardUnit::Count, p.ingested as f64, None),
-            datum("Throughput", StandardUnit::CountSecond, p.ingested as f64 / secs, None),
-            datum("FailedJobs", StandardUnit::Count, failed as f64, None),
-            datum("BytesProcessed", StandardUnit::Bytes, p.bytes as f64, None),
+            datum(m::DOCUMENTS_INGESTED, StandardUnit::Count, p.ingested as f64, None),
+            datum(m::THROUGHPUT, StandardUnit::CountSecond, p.ingested as f64 / secs, None),
+            datum(m::FAILED_JOBS, StandardUnit::Count, failed as f64, None),
+            datum(m::BYTES_PROCESSED, StandardUnit::Bytes, p.bytes as f64, None),
         ];
         for (class, n) in &p.failed {
-            out.push(datum("FailedJobs", StandardUnit::Count, *n as f64, Some(("ErrorClass", class))));
+            out.push(datum(m::FAILED_JOBS, StandardUnit::Count, *n as f64, Some((m::DIM_ERROR_CLASS, class))));
         }
         for (cat, n) in &p.phi {
-            out.push(datum("PhiEntities", StandardUnit::Count, *n as f64, Some(("Category", cat))));
+            out.push(datum(m::PHI_ENTITIES, StandardUnit::Count, *n as f64, Some((m::DIM_CATEGORY, cat))));
         }
         let lat: Vec<(u64, u64)> = p.latencies_ms.into_iter().collect();
         for chunk in lat.chunks(MAX_VALUES) {
             out.push(
                 MetricDatum::builder()
-                    .metric_name("ProcessingLatency")
+                    .metric_name(m::PROCESSING_LATENCY)
                     .unit(StandardUnit::Milliseconds)
                     .timestamp(now)
                     .set_dimensions(Some(dims(None)))

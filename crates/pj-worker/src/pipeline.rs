@@ -11,6 +11,7 @@ use crate::extract::{self, Ocr};
 use crate::metrics::Metrics;
 use chrono::Utc;
 use pj_audit::{NewRecord, SpanRef};
+use pj_contract::jobs;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,8 @@ const JOB_NAMESPACE: Uuid = Uuid::from_u128(0x7f3c_2a1e_5b9d_4c61_9e0a_3d2f_6b8c
 pub struct ObjectRef {
     pub bucket: String,
     pub key: String,
+    /// The failed job a retry request retries (`retry_of`), when it names one.
+    pub retry_of: Option<Uuid>,
 }
 
 impl ObjectRef {
@@ -50,15 +53,21 @@ pub fn parse_message(body: &str) -> Result<Vec<ObjectRef>, String> {
                 let bucket = r.pointer("/s3/bucket/name").and_then(|b| b.as_str());
                 let key = r.pointer("/s3/object/key").and_then(|k| k.as_str());
                 match (bucket, key) {
-                    (Some(b), Some(k)) => Ok(ObjectRef { bucket: b.to_string(), key: decode_event_key(k) }),
+                    (Some(b), Some(k)) => Ok(ObjectRef { bucket: b.to_string(), key: decode_event_key(k), retry_of: None }),
                     _ => Err("an S3 event record without bucket name or object key".to_string()),
                 }
             })
             .collect();
     }
-    match (v.get("bucket").and_then(|b| b.as_str()), v.get("key").and_then(|k| k.as_str())) {
-        (Some(b), Some(k)) => Ok(vec![ObjectRef { bucket: b.to_string(), key: k.to_string() }]),
-        _ => Err("the message is neither an S3 event nor a {bucket, key} request".into()),
+    match pj_contract::queue::RetryRequest::parse(&v) {
+        Some(r) => {
+            let retry_of = match r.retry_of.as_deref().map(Uuid::parse_str).transpose() {
+                Ok(id) => id,
+                Err(_) => return Err(format!("the retry request's retry_of `{}` is not a job id", r.retry_of.unwrap_or_default())),
+            };
+            Ok(vec![ObjectRef { bucket: r.bucket, key: r.key, retry_of }])
+        }
+        None => Err("the message is neither an S3 event nor a {bucket, key} request".into()),
     }
 }
 
@@ -113,11 +122,9 @@ pub struct JobError {
 }
 
 impl JobError {
-    fn transient(class: &str, message: impl Into<String>) -> JobError {
-        JobError { class: class.into(), message: message.into(), permanent: false }
-    }
-    fn permanent(class: &str, message: impl Into<String>) -> JobError {
-        JobError { class: class.into(), message: message.into(), permanent: true }
+    /// A failure of `class` (the contract says whether a retry can help).
+    fn of(class: pj_contract::jobs::ErrorClass, message: impl Into<String>) -> JobError {
+        JobError { class: class.name.into(), message: message.into(), permanent: class.permanent }
     }
 }
 
@@ -174,6 +181,12 @@ async fn handle_object(ctx: &Context, id: Uuid, obj: &ObjectRef, attempt: i32, m
             return false;
         }
     }
+    if let Some(original) = obj.retry_of {
+        if let Err(e) = ctx.db.job_retried(original, id).await {
+            warn!(error = %e, "database unavailable; the message will be retried");
+            return false;
+        }
+    }
     let started = Instant::now();
     match process(ctx, id, obj).await {
         Ok((Completion::Created(doc), bytes, phi)) => {
@@ -225,13 +238,13 @@ type Processed = (Completion, u64, BTreeMap<&'static str, u64>);
 
 async fn process(ctx: &Context, job_id: Uuid, obj: &ObjectRef) -> Result<Processed, JobError> {
     let object = ctx.s3.get(&obj.bucket, &obj.key, ctx.layout.max_bytes).await.map_err(|e| match e {
-        GetError::Missing => JobError::permanent("source_missing", e.to_string()),
-        GetError::TooLarge(_) => JobError::permanent("too_large", e.to_string()),
-        GetError::Unavailable(m) => JobError::transient("s3_unavailable", m),
+        GetError::Missing => JobError::of(jobs::SOURCE_MISSING, e.to_string()),
+        GetError::TooLarge(_) => JobError::of(jobs::TOO_LARGE, e.to_string()),
+        GetError::Unavailable(m) => JobError::of(jobs::S3_UNAVAILABLE, m),
     })?;
     let bytes = object.bytes.len() as u64;
     let sha: [u8; 32] = Sha256::digest(&object.bytes).into();
-    let db_err = |e: sqlx::Error| JobError::transient("database", e.to_string());
+    let db_err = |e: sqlx::Error| JobError::of(jobs::DATABASE, e.to_string());
     if let Some(doc) = ctx.db.find_document(&sha, DETECTOR_VERSION).await.map_err(db_err)? {
         ctx.db.job_duplicate(job_id, doc, &sha, DETECTOR_VERSION).await.map_err(db_err)?;
         return Ok((Completion::Duplicate(doc), bytes, BTreeMap::new()));
@@ -250,7 +263,7 @@ async fn process(ctx: &Context, job_id: Uuid, obj: &ObjectRef) -> Result<Process
         (d, spans, text.chars().count())
     })
     .await
-    .map_err(|e| JobError::transient("internal", format!("de-identification stopped: {e}")))?;
+    .map_err(|e| JobError::of(jobs::INTERNAL, format!("de-identification stopped: {e}")))?;
     let (deidentified, spans, characters) = d;
     let out_key = ctx.layout.output_key(&obj.key);
     let out_bucket = ctx.layout.out_bucket(obj).to_string();
@@ -265,7 +278,7 @@ async fn process(ctx: &Context, job_id: Uuid, obj: &ObjectRef) -> Result<Process
             &[("detector-version", DETECTOR_VERSION), ("job-id", &job_id.to_string())],
         )
         .await
-        .map_err(|e| JobError::transient("s3_unavailable", e))?;
+        .map_err(|e| JobError::of(jobs::S3_UNAVAILABLE, e))?;
     let counts = counts_by_name(&deidentified.counts);
     let phi: BTreeMap<&'static str, u64> = deidentified.counts.iter().map(|(c, n)| (c.as_str(), *n as u64)).collect();
     let doc = NewDocument {
@@ -322,9 +335,13 @@ mod tests {
     #[test]
     fn messages_parse() {
         let ev = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"pj"},"object":{"key":"input/a+note.txt","size":5}}}]}"#;
-        assert_eq!(parse_message(ev).unwrap(), vec![ObjectRef { bucket: "pj".into(), key: "input/a note.txt".into() }]);
+        assert_eq!(parse_message(ev).unwrap(), vec![ObjectRef { bucket: "pj".into(), key: "input/a note.txt".into(), retry_of: None }]);
         assert_eq!(parse_message(r#"{"Event":"s3:TestEvent"}"#).unwrap(), vec![]);
         assert_eq!(parse_message(r#"{"bucket":"b","key":"k"}"#).unwrap().len(), 1);
+        let id = Uuid::new_v4();
+        let retry = pj_contract::queue::RetryRequest { bucket: "b".into(), key: "k".into(), retry_of: Some(id.to_string()) };
+        assert_eq!(parse_message(&retry.body()).unwrap()[0].retry_of, Some(id));
+        assert!(parse_message(r#"{"bucket":"b","key":"k","retry_of":"nope"}"#).unwrap_err().contains("not a job id"));
         assert!(parse_message("not json").is_err());
         assert!(parse_message(r#"{"hello":1}"#).is_err());
         let removed = r#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"pj"},"object":{"key":"x"}}}]}"#;

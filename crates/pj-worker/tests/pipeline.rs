@@ -167,7 +167,8 @@ async fn keys_and_database_credentials_come_from_secrets_manager() {
 
     // The database secret in the RDS format; the URL only carries options.
     let db = p.db_url.rsplit('/').next().unwrap();
-    let secret = serde_json::json!({"username": "postgres", "password": "not-used-with-trust-auth", "host": "127.0.0.1", "port": 5432, "dbname": db});
+    let (host, port) = vigil_tests::platform_db::server_addr();
+    let secret = serde_json::json!({"username": "postgres", "password": "not-used-with-trust-auth", "host": host, "port": port, "dbname": db});
     let sm = aws_sdk_secretsmanager::Client::new(&p.sdk);
     sm.create_secret().name("patient-journey/db").secret_string(secret.to_string()).send().await.unwrap();
 
@@ -251,15 +252,17 @@ impl Cut {
         let up = Arc::new(AtomicBool::new(false));
         let generation = Arc::new(AtomicU64::new(0));
         let (u, g) = (up.clone(), generation.clone());
+        let (host, pg_port) = vigil_tests::platform_db::server_addr();
+        let server = format!("{host}:{pg_port}");
         tokio::spawn(async move {
             loop {
                 let (mut client, _) = listener.accept().await.unwrap();
                 if !u.load(Ordering::SeqCst) {
                     continue; // dropped: the connection is refused in effect
                 }
-                let (mine, g) = (g.load(Ordering::SeqCst), g.clone());
+                let (mine, g, server) = (g.load(Ordering::SeqCst), g.clone(), server.clone());
                 tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await else { return };
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&server).await else { return };
                     let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
                     let cut = async {
                         while g.load(Ordering::SeqCst) == mine {
@@ -285,7 +288,8 @@ impl Cut {
 async fn a_database_outage_pauses_work_and_loses_no_message() {
     let p = Platform::new(3).await;
     let cut = Cut::start().await;
-    let url = p.db_url.replace(":5432/", &format!(":{}/", cut.port));
+    let (_, pg_port) = vigil_tests::platform_db::server_addr();
+    let url = p.db_url.replace(&format!(":{pg_port}/"), &format!(":{}/", cut.port));
     let names = ["discharge-summary-gonzalez.txt", "progress-note-nguyen.txt", "ed-triage-zelinsky.txt"];
     for n in names {
         p.upload(n, corpus(n)).await;
@@ -316,5 +320,41 @@ async fn a_database_outage_pauses_work_and_loses_no_message() {
     assert_eq!(p.queue_depth(&p.dlq_url).await, (0, 0));
     let _ = BUCKET;
     drop(w);
+    p.drop_database().await;
+}
+
+/// A retry request naming the failed job it retries (what Vigil sends) marks that job retried,
+/// so Vigil does not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_request_marks_the_job_it_retries() {
+    let p = Platform::new(3).await;
+    // The ledger exists before the worker starts (it would migrate it itself).
+    p.db.migrate().await.unwrap();
+    let original = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts, error_class, error_message, finished_at)
+         VALUES ($1, 'deidentify', $2, 'failed', 3, 3, 'ocr_timeout', 'took too long', now())",
+    )
+    .bind(original)
+    .bind(format!("s3://{BUCKET}/input/progress-note-nguyen.txt"))
+    .execute(&p.db.pool)
+    .await
+    .unwrap();
+    p.upload("progress-note-nguyen.txt", corpus("progress-note-nguyen.txt")).await;
+    let request = pj_contract::queue::RetryRequest {
+        bucket: BUCKET.into(),
+        key: "input/progress-note-nguyen.txt".into(),
+        retry_of: Some(original.to_string()),
+    };
+    p.sqs.send_message().queue_url(&p.queue_url).message_body(request.body()).send().await.unwrap();
+    let mut w = p.start_worker("worker-r", &[]);
+    // The failed row, the upload's job and the retry's job.
+    p.wait_finished(3, LONG, &w).await;
+    assert_eq!(w.terminate(LONG), Some(0));
+    let by: Option<uuid::Uuid> = sqlx::query_scalar("SELECT retried_by FROM jobs WHERE id = $1").bind(original).fetch_one(&p.db.pool).await.unwrap();
+    let by = by.expect("the original job names its retry");
+    let (status, source): (String, String) =
+        sqlx::query_as("SELECT status, source_uri FROM jobs WHERE id = $1").bind(by).fetch_one(&p.db.pool).await.unwrap();
+    assert_eq!((status.as_str(), source.as_str()), ("succeeded", format!("s3://{BUCKET}/input/progress-note-nguyen.txt").as_str()));
     p.drop_database().await;
 }

@@ -8,7 +8,7 @@ mod platform;
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use vigil_core::{Console, Error};
+use vigil_core::{App, Error};
 use vigil_dto::{Credentials, EnvironmentInput, ErrorInfo};
 
 #[derive(Parser)]
@@ -21,8 +21,10 @@ struct Cli {
     #[arg(long, global = true, env = "VIGIL_DATA_DIR", value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
     /// Refuse every change (environments, platform database settings, passwords, job
-    /// retries); reading, verifying and exporting stay allowed.
-    #[arg(long, global = true, env = "VIGIL_READ_ONLY")]
+    /// retries); reading, verifying and exporting stay allowed. VIGIL_READ_ONLY=1 (or true,
+    /// yes, on) does the same, as for the app.
+    #[arg(long, global = true, env = "VIGIL_READ_ONLY", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     read_only: bool,
     #[command(subcommand)]
     command: Command,
@@ -196,7 +198,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) | Error::ReadOnly(_) => 2,
-            Error::EnvironmentNotFound(_) | Error::NoCurrentEnvironment => 3,
+            Error::EnvironmentNotFound(_) | Error::NoCurrentEnvironment | Error::PlatformDb { kind: "not_found", .. } => 3,
             _ => 1,
         };
         Failure { code, info: e.info() }
@@ -233,12 +235,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
-    let console = Console::open_default("cli").await?.read_only(cli.read_only);
+    let console = App::open_default("cli").await?.read_only(cli.read_only);
     let json = cli.json;
     match cli.command {
         Command::Env(cmd) => env_command(&console, cmd, json).await,
         Command::Profiles => {
-            let list = console.profiles().await;
+            let list = console.environments().profiles_list().await;
             if json {
                 print_json(&list);
             } else {
@@ -255,7 +257,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Oplog(OplogCommand::List { limit }) => {
-            let entries = console.oplog(limit, None).await?;
+            let entries = console.oplog().list(limit, None).await?;
             if json {
                 print_json(&entries);
             } else {
@@ -266,7 +268,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Oplog(OplogCommand::Verify) => {
-            let report = console.verify_oplog().await?;
+            let report = console.oplog().verify().await?;
             if json {
                 print_json(&report);
             } else if let Some(b) = &report.first_break {
@@ -277,8 +279,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if report.ok { 0 } else { 5 })
         }
         Command::Metrics(MetricsCommand::Params) => {
-            let env = console.current_environment().await?;
-            let params = console.deployment_parameters();
+            let env = console.environments().current().await?;
+            let params = console.environments().deployment_parameters();
             if json {
                 print_json(
                     &serde_json::json!({ "parameters": params, "environment": env.as_ref().map(|e| &e.name), "values": env.as_ref().map(|e| &e.deployment) }),
@@ -299,7 +301,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Metrics(MetricsCommand::Get { selection, range, width, params, csv }) => {
             let range = vigil_core::metrics::dashboard::parse_range(&range).map_err(|e| usage(&e, "e.g. --range 3h"))?;
             let p = parse_params(&params)?.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-            let data = console.metrics(&selection, range, width, &p).await?;
+            let data = console.metrics().fetch(&selection, range, width, &p).await?;
             if json {
                 print_json(&data);
             } else if csv {
@@ -310,7 +312,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if data.charts.iter().any(|c| c.error.is_some()) { 1 } else { 0 })
         }
         Command::Alarms(AlarmsCommand::List { state }) => {
-            let alarms = console.alarms(state.as_deref()).await?;
+            let alarms = console.alarms().list(state.as_deref()).await?;
             if json {
                 print_json(&alarms);
             } else if alarms.is_empty() {
@@ -331,7 +333,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if alarms.iter().any(|a| a.state == "ALARM") { 6 } else { 0 })
         }
         Command::Alarms(AlarmsCommand::History { name, limit }) => {
-            let entries = console.alarm_history(&name, limit).await?;
+            let entries = console.alarms().history(&name, limit).await?;
             if json {
                 print_json(&entries);
             } else if entries.is_empty() {
@@ -347,7 +349,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {
-            let env = console.ensure_sandbox(&endpoint).await?;
+            let env = console.environments().ensure_sandbox(&endpoint).await?;
             if json {
                 print_json(&env);
             } else {
@@ -358,10 +360,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u8, Failure> {
+async fn env_command(console: &App, cmd: EnvCommand, json: bool) -> Result<u8, Failure> {
     match cmd {
         EnvCommand::List => {
-            let envs = console.environments().await?;
+            let envs = console.environments().list().await?;
             if json {
                 print_json(&envs);
             } else if envs.is_empty() {
@@ -379,14 +381,8 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             let credentials = settings.credentials().unwrap_or(Credentials::DefaultChain);
             let deployment = parse_params(&settings.params)?.into_iter().collect();
             let env = console
-                .add_environment(&EnvironmentInput {
-                    name,
-                    credentials,
-                    region,
-                    endpoint_url: settings.endpoint.clone(),
-                    deployment,
-                    platform_db: None,
-                })
+                .environments()
+                .add(&EnvironmentInput { name, credentials, region, endpoint_url: settings.endpoint.clone(), deployment, platform_db: None })
                 .await?;
             if json {
                 print_json(&env);
@@ -396,7 +392,7 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             Ok(0)
         }
         EnvCommand::Edit { name, rename, settings, no_endpoint } => {
-            let before = console.environment(&name).await?;
+            let before = console.environments().get(&name).await?;
             let input = EnvironmentInput {
                 name: rename.unwrap_or_else(|| before.name.clone()),
                 credentials: settings.credentials().unwrap_or(before.credentials.clone()),
@@ -409,7 +405,7 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
                 },
                 platform_db: before.platform_db.clone(),
             };
-            let env = console.update_environment(&name, &input).await?;
+            let env = console.environments().update(&name, &input).await?;
             if json {
                 print_json(&env);
             } else {
@@ -418,12 +414,24 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             Ok(0)
         }
         EnvCommand::Remove { name, yes } => {
-            let env = console.environment(&name).await?;
+            let env = match console.environments().get(&name).await {
+                Err(Error::StoredEnvironment { detail, .. }) => {
+                    // Unreadable: removed as stored (the operator log keeps the raw row).
+                    if !yes && !confirm(&format!("Environment '{name}' cannot be read ({detail}). Remove it?"))? {
+                        eprintln!("not removed");
+                        return Ok(1);
+                    }
+                    console.environments().purge(&name).await?;
+                    println!("removed {name}");
+                    return Ok(0);
+                }
+                other => other?,
+            };
             if !yes && !confirm(&format!("Remove environment '{}' ({}, {})?", env.name, env.region, env.credentials.label()))? {
                 eprintln!("not removed");
                 return Ok(1);
             }
-            let removed = console.remove_environment(&name).await?;
+            let removed = console.environments().remove(&name).await?;
             if json {
                 print_json(&removed);
             } else {
@@ -432,7 +440,7 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
             Ok(0)
         }
         EnvCommand::Select { name } => {
-            let env = console.select_environment(&name).await?;
+            let env = console.environments().select(&name).await?;
             if json {
                 print_json(&env);
             } else {
@@ -443,9 +451,9 @@ async fn env_command(console: &Console, cmd: EnvCommand, json: bool) -> Result<u
         EnvCommand::Check { name } => {
             let name = match name {
                 Some(n) => n,
-                None => console.current_environment().await?.ok_or(Error::NoCurrentEnvironment)?.name,
+                None => console.environments().current().await?.ok_or(Error::NoCurrentEnvironment)?.name,
             };
-            let report = console.check_environment(&name).await?;
+            let report = console.environments().check(&name).await?;
             if json {
                 print_json(&report);
             } else if let Some(id) = &report.identity {

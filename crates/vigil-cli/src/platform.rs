@@ -1,13 +1,13 @@
 //! `vigil db …` (where the platform's database is, its password, the check) and
 //! `vigil audit …` (search, show, summary, export as CSV or PDF, verify) over the same
-//! `Console` methods as the app.
+//! `App` methods as the app.
 
 use crate::{confirm, print_json, usage, Failure};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::sync::Arc;
-use vigil_core::platform::Progress;
-use vigil_core::Console;
+use vigil_core::progress::Progress;
+use vigil_core::App;
 use vigil_dto::units::counted;
 use vigil_dto::{AuditCursor, AuditFilter, DbAuth, PlatformDb};
 
@@ -147,14 +147,14 @@ pub enum AuditCommand {
     },
 }
 
-async fn env_name(console: &Console, env: Option<String>) -> Result<String, Failure> {
+async fn env_name(console: &App, env: Option<String>) -> Result<String, Failure> {
     match env {
         Some(e) => Ok(e),
-        None => Ok(console.current_environment().await?.ok_or(vigil_core::Error::NoCurrentEnvironment)?.name),
+        None => Ok(console.environments().current().await?.ok_or(vigil_core::Error::NoCurrentEnvironment)?.name),
     }
 }
 
-pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Failure> {
+pub async fn db(console: &App, cmd: DbCommand, json: bool) -> Result<u8, Failure> {
     match cmd {
         DbCommand::Set { env, host, port, database, user, auth, ca_file } => {
             let name = env_name(console, env).await?;
@@ -163,7 +163,7 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
                 AuthArg::Iam => DbAuth::Iam,
                 AuthArg::Trust => DbAuth::Trust,
             };
-            let e = console.set_platform_db(&name, Some(PlatformDb { host, port, database, user, auth, ca_file })).await?;
+            let e = console.platform_db().set(&name, Some(PlatformDb { host, port, database, user, auth, ca_file })).await?;
             if json {
                 print_json(&e);
             } else {
@@ -179,7 +179,7 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
             if !yes && !confirm(&format!("Remove the platform database settings of {name}?"))? {
                 return Ok(0);
             }
-            console.set_platform_db(&name, None).await?;
+            console.platform_db().set(&name, None).await?;
             println!("platform database of {name} removed");
             Ok(0)
         }
@@ -193,7 +193,7 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
                 std::io::stdin().read_line(&mut line).map_err(|e| usage(&format!("stdin could not be read: {e}"), "pipe the password on stdin"))?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             };
-            console.set_db_password(&name, &password).await?;
+            console.platform_db().set_password(&name, &password).await?;
             println!("password stored in the OS keychain");
             Ok(0)
         }
@@ -202,11 +202,11 @@ pub async fn db(console: &Console, cmd: DbCommand, json: bool) -> Result<u8, Fai
             if !yes && !confirm(&format!("Remove {name}'s database password from the OS keychain?"))? {
                 return Ok(0);
             }
-            console.forget_db_password(&name).await?;
+            console.platform_db().forget_password(&name).await?;
             println!("password removed from the OS keychain");
             Ok(0)
         }
-        DbCommand::Check => match console.check_platform_db().await {
+        DbCommand::Check => match console.platform_db().check().await {
             Ok(c) => {
                 if json {
                     print_json(&c);
@@ -232,11 +232,11 @@ fn parse_cursor(s: &str) -> Result<AuditCursor, Failure> {
     }
 }
 
-pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u8, Failure> {
+pub async fn audit(console: &App, cmd: AuditCommand, json: bool) -> Result<u8, Failure> {
     match cmd {
         AuditCommand::Search { filter, limit, after } => {
             let cursor = after.as_deref().map(parse_cursor).transpose()?;
-            let page = console.audit_search(&filter.filter(), cursor.as_ref(), limit).await?;
+            let page = console.audit().search(&filter.filter(), cursor.as_ref(), limit).await?;
             if json {
                 print_json(&page);
                 return Ok(0);
@@ -253,7 +253,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             Ok(0)
         }
         AuditCommand::Show { stream, seq } => {
-            let d = console.audit_record(&stream, seq).await?;
+            let d = console.audit().record(&stream, seq).await?;
             if json {
                 print_json(&d);
             } else {
@@ -271,7 +271,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
             Ok(if d.hash_ok && d.prev_link_ok != Some(false) && d.next_link_ok != Some(false) { 0 } else { 5 })
         }
         AuditCommand::Summary { filter } => {
-            let s = console.audit_summary(&filter.filter()).await?;
+            let s = console.audit().summary(&filter.filter()).await?;
             if json {
                 print_json(&s);
             } else {
@@ -288,7 +288,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
         AuditCommand::Export { filter, format: ExportFormatArg::Csv, out } => {
             let progress = Arc::new(Progress::default());
             let ticker = show_progress(&progress);
-            let w = console.export_audit_csv(&filter.filter(), &out, &progress).await;
+            let w = console.audit().export_csv(&filter.filter(), &out, &progress).await;
             stop(ticker);
             let w = w?;
             if json {
@@ -301,7 +301,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
         AuditCommand::Export { filter, format: ExportFormatArg::Pdf, out } => {
             let progress = Arc::new(Progress::default());
             let ticker = show_progress(&progress);
-            let r = console.export_audit_pdf(&filter.filter(), &out, progress).await;
+            let r = console.audit().export_pdf(&filter.filter(), &out, progress).await;
             stop(ticker);
             let r = r?;
             if json {
@@ -318,7 +318,7 @@ pub async fn audit(console: &Console, cmd: AuditCommand, json: bool) -> Result<u
         AuditCommand::Verify { since } => {
             let progress = Arc::new(Progress::default());
             let ticker = show_progress(&progress);
-            let result = console.verify_audit(since.as_deref(), progress).await;
+            let result = console.audit().verify(since.as_deref(), progress).await;
             stop(ticker);
             let v = result?;
             if json {
@@ -406,12 +406,12 @@ pub enum JobsCommand {
     },
 }
 
-pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8, Failure> {
+pub async fn jobs(console: &App, cmd: JobsCommand, json: bool) -> Result<u8, Failure> {
     match cmd {
         JobsCommand::List { failed, status, kind, error_class, from, to, limit } => {
             let filter = vigil_dto::JobFilter { status: if failed { Some("failed".into()) } else { status }, kind, error_class, from, to };
             if failed {
-                let groups = console.job_failures(&filter).await?;
+                let groups = console.jobs().failures(&filter).await?;
                 if json {
                     print_json(&groups);
                 } else if groups.is_empty() {
@@ -430,7 +430,7 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
                 }
                 return Ok(0);
             }
-            let page = console.jobs_list(&filter, None, limit).await?;
+            let page = console.jobs().list(&filter, None, limit).await?;
             if json {
                 print_json(&page);
             } else {
@@ -450,7 +450,7 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
             Ok(0)
         }
         JobsCommand::Show { id } => {
-            let d = console.job_detail(&id).await?;
+            let d = console.jobs().detail(&id).await?;
             if json {
                 print_json(&d);
                 return Ok(0);
@@ -467,7 +467,7 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
             );
             if let Some(c) = &j.error_class {
                 println!("error {c}{}: {}", if j.permanent { " (permanent)" } else { "" }, j.error_message.as_deref().unwrap_or(""));
-                println!("      {}", vigil_core::platform::jobs::meaning(c));
+                println!("      {}", vigil_core::jobs::ledger::meaning(c));
             }
             match &d.logs_error {
                 Some(e) => println!("logs: {e}"),
@@ -489,7 +489,7 @@ pub async fn jobs(console: &Console, cmd: JobsCommand, json: bool) -> Result<u8,
                 println!("nothing re-queued");
                 return Ok(0);
             }
-            let r = console.retry_jobs(id.as_deref(), class.as_deref()).await?;
+            let r = console.jobs().retry(id.as_deref(), class.as_deref()).await?;
             if json {
                 print_json(&r);
             } else {

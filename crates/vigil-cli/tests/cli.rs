@@ -8,7 +8,9 @@ fn vigil(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
         .env("VIGIL_DATA_DIR", data)
-        // Profiles come only from these (empty) files, never from the machine's ~/.aws.
+        // Profiles come only from these files, and SSO token caches (~/.aws/sso/cache) from this
+        // home, never from the machine's own ~/.aws.
+        .env("HOME", data)
         .env("AWS_CONFIG_FILE", data.join("aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
         .stdin(Stdio::null())
@@ -63,7 +65,7 @@ fn add_list_check_select_and_remove_against_the_emulator() {
     let log = json(&vigil(d, &["oplog", "list", "--json"]));
     let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["environment.remove", "environment.select", "environment.add"]);
-    assert_eq!(log[0]["actor"].as_str().unwrap(), vigil_core::console::os_user());
+    assert_eq!(log[0]["actor"].as_str().unwrap(), vigil_core::core::os_user());
 }
 
 #[test]
@@ -268,13 +270,21 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let ro = vigil(d, &["--read-only", "env", "add", "x", "--region", "us-east-1"]);
     assert_eq!(code(&ro), 2);
     assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&ro.stderr));
-    let ro = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["db", "set", "--host", "127.0.0.1", "--database", "x", "--user", "postgres", "--auth", "trust"])
-        .env("VIGIL_DATA_DIR", d)
-        .env("VIGIL_READ_ONLY", "1")
-        .output()
-        .unwrap();
-    assert_eq!(code(&ro), 2);
+    // The documented VIGIL_READ_ONLY=1 (and its other spellings) refuses for being read-only,
+    // not for a bad flag value; 0 leaves the console writable.
+    let with_env = |value: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).env("VIGIL_DATA_DIR", d).env("VIGIL_READ_ONLY", value).output().unwrap()
+    };
+    for value in ["1", "true", "yes"] {
+        let ro = with_env(value, &["db", "set", "--host", "127.0.0.1", "--database", "x", "--user", "postgres", "--auth", "trust"]);
+        assert_eq!(code(&ro), 2);
+        let err = String::from_utf8_lossy(&ro.stderr);
+        assert!(err.contains("read-only") && err.contains("not allowed"), "VIGIL_READ_ONLY={value}: {err}");
+        assert_eq!(code(&with_env(value, &["env", "list"])), 0, "reading works with VIGIL_READ_ONLY={value}");
+    }
+    let writable = with_env("0", &["env", "add", "rw-check", "--region", "us-east-1"]);
+    assert_eq!(code(&writable), 0, "{}", String::from_utf8_lossy(&writable.stderr));
+    assert_eq!(code(&vigil(d, &["env", "remove", "rw-check", "--yes"])), 0);
     assert_eq!(code(&vigil(d, &["--read-only", "env", "list"])), 0);
     // Trust is refused off this machine.
     let remote = vigil(d, &["db", "set", "--host", "db.example.com", "--database", &db.name, "--user", "postgres", "--auth", "trust"]);
@@ -362,5 +372,74 @@ async fn db_and_audit_commands_search_page_show_and_verify() {
     let show = vigil(d, &["audit", "show", "pj-worker-1", "321"]);
     assert_eq!(code(&show), 5);
     assert!(String::from_utf8_lossy(&show.stdout).contains("DOES NOT match"));
+    // What is not there exits 3, as documented (and says so).
+    let missing = vigil(d, &["audit", "show", "pj-worker-1", "999999"]);
+    assert_eq!(code(&missing), 3, "{}", String::from_utf8_lossy(&missing.stderr));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no audit record pj-worker-1#999999"));
+    let missing = vigil(d, &["jobs", "show", &uuid::Uuid::new_v4().to_string()]);
+    assert_eq!(code(&missing), 3, "{}", String::from_utf8_lossy(&missing.stderr));
     db.drop_db().await;
+}
+
+/// An SSO profile, directly or at the start of a role chain, without a started session names the
+/// exact login command. HOME is this test's own, so a session on the machine running the tests
+/// cannot make it pass or fail.
+#[test]
+fn sso_without_a_session_names_the_login_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("aws-config"),
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\n\
+         [profile dev-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n\n\
+         [profile prod]\nrole_arn = arn:aws:iam::444455556666:role/Deploy\nsource_profile = dev-sso\n",
+    )
+    .unwrap();
+    for (env, profile) in [("dev", "dev-sso"), ("prod", "prod")] {
+        let add = vigil(d, &["env", "add", env, "--profile", profile, "--region", "eu-west-1"]);
+        assert_eq!(code(&add), 0, "{}", String::from_utf8_lossy(&add.stderr));
+        let out = vigil(d, &["env", "check", env, "--json"]);
+        assert_eq!(code(&out), 4);
+        let r = json(&out);
+        assert_eq!(r["error"]["kind"], "sso_expired", "{r}");
+        assert_eq!(r["error"]["hint"], "aws sso login --profile dev-sso", "{r}");
+    }
+}
+
+/// An AWS fault (through the harness's fault injector) is one classified error in the CLI's JSON
+/// and text, with what to do; the next run works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aws_fault_is_a_classified_error_and_the_next_run_works() {
+    use vigil_tests::faults::{Fault, FaultProxy};
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let run = |args: Vec<String>| {
+        let d = d.clone();
+        tokio::task::spawn_blocking(move || vigil(&d, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let add = run(args(&["env", "add", "fx", "--region", "us-east-1", "--emulator", "--endpoint", &proxy.endpoint()])).await.unwrap();
+    assert_eq!(code(&add), 0, "{}", String::from_utf8_lossy(&add.stderr));
+    assert_eq!(code(&run(args(&["env", "select", "fx"])).await.unwrap()), 0);
+
+    proxy.inject("monitoring", Some("GetMetricData"), Fault::Throttle { retry_after: Some(1) }, 10);
+    let out = run(args(&["metrics", "get", "platform", "--json"])).await.unwrap();
+    assert_eq!(code(&out), 1);
+    let e = json(&out);
+    assert_eq!(e["error"]["kind"], "throttled", "{e}");
+    assert!(e["error"]["hint"].as_str().unwrap().contains("try again"), "{e}");
+    let text = run(args(&["metrics", "get", "platform"])).await.unwrap();
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert!(err.contains("cloudwatch:GetMetricData") && err.contains("Rate exceeded"), "{err}");
+    proxy.clear();
+    let ok = run(args(&["metrics", "get", "platform", "--json"])).await.unwrap();
+    assert_eq!(code(&ok), 0, "{}", String::from_utf8_lossy(&ok.stderr));
+
+    proxy.inject("sts", Some("GetCallerIdentity"), Fault::ExpiredToken, 1);
+    let out = run(args(&["env", "check", "fx", "--json"])).await.unwrap();
+    assert_eq!(code(&out), 4);
+    assert_eq!(json(&out)["error"]["kind"], "expired_credentials");
+    assert_eq!(code(&run(args(&["env", "check", "fx"])).await.unwrap()), 0);
 }

@@ -31,8 +31,15 @@ pub enum Error {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 
-    #[error("AWS request failed: {0}")]
-    Aws(String),
+    /// A classified AWS failure (vigil-aws): its kind is the error's kind.
+    #[error("{0}")]
+    Aws(#[from] vigil_aws::AwsError),
+
+    #[error("environment '{name}' cannot be read: {detail}")]
+    StoredEnvironment { name: String, detail: String },
+
+    #[error("the {kind} stopped on an internal error: {why}")]
+    TaskFailed { kind: &'static str, why: String },
 
     #[error("Vigil is read-only here: {0} is not allowed")]
     ReadOnly(String),
@@ -44,6 +51,15 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<vigil_aws::profiles::ProfileError> for Error {
+    fn from(e: vigil_aws::profiles::ProfileError) -> Self {
+        match e {
+            vigil_aws::profiles::ProfileError::Unknown { name, available } => Error::UnknownProfile { name, available },
+            vigil_aws::profiles::ProfileError::File(f) => Error::ProfileFile(f),
+        }
+    }
+}
 
 impl Error {
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
@@ -61,9 +77,11 @@ impl Error {
             Error::ProfileFile(_) => "profile_file",
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
-            Error::Aws(_) => "aws",
+            Error::Aws(e) => e.kind.as_str(),
             Error::PlatformDb { kind, .. } => kind,
             Error::ReadOnly(_) => "read_only",
+            Error::StoredEnvironment { .. } => "store_corrupt",
+            Error::TaskFailed { .. } => "task_failed",
         }
     }
 
@@ -78,6 +96,11 @@ impl Error {
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
             Error::PlatformDb { hint, .. } => Some(hint.clone()),
+            Error::Aws(e) => e.hint.clone(),
+            Error::StoredEnvironment { name, .. } => Some(format!(
+                "it was written by a newer Vigil or changed outside Vigil; nothing is assumed for it. Use that Vigil again, or remove it with `vigil env remove {name}` and add it anew"
+            )),
+            Error::TaskFailed { .. } => Some("nothing was written; this is a fault in Vigil (the log file has it): try again, and report it if it repeats".into()),
             Error::ReadOnly(_) => Some("this Vigil was started read-only (VIGIL_READ_ONLY=1 or --read-only), as for a compliance officer; changes need a Vigil started without it".into()),
             _ => None,
         }

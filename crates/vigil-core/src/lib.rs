@@ -1,24 +1,46 @@
 //! Vigil's domain core, shared by the desktop shell (`src-tauri`) and the `vigil` CLI.
 //! No Tauri or web types: everything here runs and is tested as plain Rust.
 //!
-//! - [`console::Console`]: the facade both front ends call.
-//! - [`environments`], [`oplog`], [`store`]: the local SQLite store and what lives in it.
-//! - [`aws`]: SDK configuration per environment, one module per AWS service, profile files.
-//! - [`metrics`]: the platform dashboard; [`platform`]: the platform's database (audit log,
-//!   job ledger); [`secrets`]: the OS keychain.
+//! [`App`] is what a front end opens: a thin router to the areas, each owning its validation,
+//! errors, operator-log actions and tests —
+//!
+//! | area | module | what |
+//! | --- | --- | --- |
+//! | `app.environments()` | [`environments`] | AWS accounts + regions, Check connection, profiles |
+//! | `app.metrics()` | [`metrics`] | the platform's CloudWatch dashboard, chart exports |
+//! | `app.alarms()` | [`alarms`] | the platform's alarms and their history |
+//! | `app.platform_db()` | [`platform_db`] | where the platform's PostgreSQL is, its password, pools |
+//! | `app.audit()` | [`audit`] | the de-ID audit log: search, verify, evidence exports |
+//! | `app.jobs()` | [`jobs`] | the job ledger: failures by class, log lines, retries |
+//! | `app.oplog()` | [`oplog`] | the operator log (a hash chain) |
+//! | `app.settings()` | [`settings`] | the theme |
+//!
+//! Shared by all: [`core`] (the store, AWS contexts, keychain, policy; committing a change with
+//! its operator-log record), [`policy`] (who may change what), [`store`], [`secrets`],
+//! [`progress`] and [`tasks`] (long work: progress, cancel, several at once), [`paths`], [`logging`], [`error`]. AWS is reached only through [`aws`] (the
+//! `vigil-aws` crate).
 
-pub mod aws;
-pub mod console;
+pub mod alarms;
+pub mod app;
+pub mod audit;
+pub mod core;
 pub mod environments;
 pub mod error;
+pub mod jobs;
 pub mod logging;
 pub mod metrics;
 pub mod oplog;
 pub mod paths;
-pub mod platform;
-mod platform_console;
+pub mod platform_db;
+pub mod policy;
+pub mod progress;
 pub mod secrets;
+pub mod settings;
 pub mod store;
+pub mod tasks;
+#[cfg(test)]
+mod testing;
 
-pub use console::Console;
+pub use app::App;
 pub use error::{Error, Result};
+pub use vigil_aws as aws;

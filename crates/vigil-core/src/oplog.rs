@@ -236,6 +236,23 @@ fn brk(seq: i64, kind: BreakKind, message: String) -> ChainBreak {
     ChainBreak { seq, kind, message }
 }
 
+crate::app::area!(
+    /// The operator log as the Activity page and `vigil oplog` read it (`app.oplog()`).
+    Activity
+);
+
+impl Activity<'_> {
+    /// Newest first, `limit` records before `before` (an id) when given.
+    pub async fn list(&self, limit: u32, before: Option<i64>) -> Result<Vec<vigil_dto::OplogEntry>> {
+        list(self.store().pool(), limit, before).await
+    }
+
+    /// Walks the whole chain and names its first break.
+    pub async fn verify(&self) -> Result<vigil_dto::VerifyReport> {
+        verify(self.store().pool()).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,11 @@ impl SecretStore for Keychain {
         match entry(account)?.get_password() {
             Ok(p) => Ok(Some(p)),
             Err(keyring::Error::NoEntry) => Ok(None),
+            // No keychain service at all: nothing can have been stored in it.
+            Err(keyring::Error::PlatformFailure(e)) => {
+                tracing::warn!("no OS keychain service answers ({e}); no password is kept for {account}");
+                Ok(None)
+            }
             Err(e) => Err(format!("the OS keychain could not be read: {e}")),
         }
     }
@@ -35,6 +40,12 @@ impl SecretStore for Keychain {
     fn delete(&self, account: &str) -> Result<(), String> {
         match entry(account)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            // No keychain service on this machine at all (a server, CI): nothing can have been
+            // stored in it, so there is nothing to remove. A locked keychain is still an error.
+            Err(keyring::Error::PlatformFailure(e)) => {
+                tracing::warn!("no OS keychain service answers ({e}); no password for {account} can be stored, so none is removed");
+                Ok(())
+            }
             Err(e) => Err(format!("the OS keychain entry could not be removed: {e}")),
         }
     }

@@ -17,8 +17,9 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::paths::private_dir(dir)?;
         }
+        crate::paths::private_file(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -28,6 +29,12 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
+        // SQLite makes the -wal and -shm files beside it with the process umask.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            crate::paths::restrict(std::path::Path::new(&side))?;
+        }
         Ok(Store { pool })
     }
 

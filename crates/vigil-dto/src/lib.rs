@@ -588,6 +588,11 @@ pub struct ExportSummary {
 /// (0 when not known yet).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkProgress {
+    /// The task's id (to cancel it) and kind (verify, export_csv, report...).
+    #[serde(default)]
+    pub task: u64,
+    #[serde(default)]
+    pub kind: String,
     /// verifying, exporting or summarising.
     pub stage: String,
     pub done: u64,
@@ -643,6 +648,9 @@ pub struct JobRow {
     pub duration_ms: Option<i64>,
     pub worker_id: Option<String>,
     pub document_id: Option<String>,
+    /// The job that retried this failed one (set by the worker when it takes the retry).
+    #[serde(default)]
+    pub retried_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,13 +1,13 @@
 //! Alarms page: the platform's CloudWatch alarms (metric and composite) grouped by component,
 //! filtered by state, and one alarm's history (commands: list_alarms, alarm_history).
 
-use crate::app::Ctx;
+use crate::components::AsyncState;
 use crate::ipc;
 use crate::pages::metrics::when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use vigil_dto::{AlarmHistoryEntry, AlarmInfo};
+use vigil_dto::{AlarmHistoryEntry, AlarmInfo, ErrorInfo};
 
 const STATES: [(&str, &str); 4] = [("", "All"), ("ALARM", "In alarm"), ("INSUFFICIENT_DATA", "Insufficient data"), ("OK", "OK")];
 
@@ -21,20 +21,23 @@ fn state_class(state: &str) -> &'static str {
 
 #[component]
 pub fn AlarmsPage() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
     let filter = RwSignal::new("");
     let alarms = RwSignal::new(None::<Vec<AlarmInfo>>);
     let loading = RwSignal::new(false);
     let selected = RwSignal::new(None::<String>);
     let history = RwSignal::new(None::<Result<Vec<AlarmHistoryEntry>, String>>);
+    let error = RwSignal::new(None::<ErrorInfo>);
 
     let load = move || {
         let state = Some(filter.get_untracked()).filter(|s| !s.is_empty());
         loading.set(true);
         spawn_local(async move {
             match ipc::call::<Vec<AlarmInfo>>("list_alarms", json!({ "state": state })).await {
-                Ok(v) => alarms.set(Some(v)),
-                Err(e) => ctx.error.set(Some(e)),
+                Ok(v) => {
+                    error.set(None);
+                    alarms.set(Some(v));
+                }
+                Err(e) => error.set(Some(e)),
             }
             loading.set(false);
         });
@@ -85,38 +88,37 @@ pub fn AlarmsPage() -> impl IntoView {
             </button>
         </div>
         <div class="panel">
-            {move || match alarms.get() {
-                None => view! { <p class="muted">"Loading alarms…"</p> }.into_any(),
-                Some(v) if v.is_empty() => view! {
-                    <p class="muted" id="no-alarms">{move || if filter.get().is_empty() {
-                        "The environment has no CloudWatch alarms. The platform bundle defines them (deploy-bundles/cloudformation/alarms.yaml)."
-                    } else { "No alarm is in this state." }}</p>
-                }.into_any(),
-                Some(_) => view! {
-                    <table id="alarms-table">
-                        <thead><tr><th>"State"</th><th>"Alarm"</th><th>"Watches"</th><th>"Reason"</th><th>"Since"</th><th></th></tr></thead>
-                        {groups().into_iter().map(|(comp, list)| view! {
-                            <tbody>
-                                <tr class="group"><td colspan="6">{comp}</td></tr>
-                                {list.into_iter().map(|a| {
-                                    let name = a.name.clone();
-                                    view! {
-                                        <tr data-alarm=a.name.clone() data-state=a.state.clone()>
-                                            <td class="nowrap"><span class=state_class(&a.state)>{a.state.clone()}</span></td>
-                                            <td><div class="mono">{a.name.clone()}</div>
-                                                <div class="muted">{a.kind.clone()}{a.description.clone().map(|d| format!(" · {d}"))}</div></td>
-                                            <td class="mono breakable">{a.watches.clone()}</td>
-                                            <td class="prose">{a.reason.clone()}</td>
-                                            <td class="nowrap">{a.state_changed_at.as_deref().map(when)}</td>
-                                            <td class="actions"><button class="history" on:click=move |_| open(name.clone())>"History"</button></td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        }).collect_view()}
-                    </table>
-                }.into_any(),
-            }}
+            <AsyncState id="alarms-state" empty_id="no-alarms" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || alarms.with(|a| a.as_ref().is_none_or(|v| v.is_empty())))
+                empty_text=Signal::derive(move || if filter.get().is_empty() {
+                    "The environment has no CloudWatch alarms. The platform bundle defines them (deploy-bundles/cloudformation/alarms.yaml).".to_string()
+                } else { "No alarm is in this state.".to_string() })>
+                {move || alarms.get().map(|_| view! {
+                        <table id="alarms-table">
+                            <thead><tr><th>"State"</th><th>"Alarm"</th><th>"Watches"</th><th>"Reason"</th><th>"Since"</th><th></th></tr></thead>
+                            {groups().into_iter().map(|(comp, list)| view! {
+                                <tbody>
+                                    <tr class="group"><td colspan="6">{comp}</td></tr>
+                                    {list.into_iter().map(|a| {
+                                        let name = a.name.clone();
+                                        view! {
+                                            <tr data-alarm=a.name.clone() data-state=a.state.clone()>
+                                                <td class="nowrap"><span class=state_class(&a.state)>{a.state.clone()}</span></td>
+                                                <td><div class="mono">{a.name.clone()}</div>
+                                                    <div class="muted">{a.kind.clone()}{a.description.clone().map(|d| format!(" · {d}"))}</div></td>
+                                                <td class="mono breakable">{a.watches.clone()}</td>
+                                                <td class="prose">{a.reason.clone()}</td>
+                                                <td class="nowrap">{a.state_changed_at.as_deref().map(when)}</td>
+                                                <td class="actions"><button class="history" on:click=move |_| open(name.clone())>"History"</button></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            }).collect_view()}
+                        </table>
+
+                })}
+            </AsyncState>
         </div>
         {move || selected.get().map(|name| view! {
             <div class="panel" id="alarm-history">

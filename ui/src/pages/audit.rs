@@ -2,16 +2,16 @@
 //! (set_platform_db, set_db_password, check_platform_db), filtered search in keyset pages
 //! (audit_search), one record whole (audit_record), the summary with its chart (audit_summary),
 //! Verify (verify_audit), and the evidence exports, CSV (export_audit_csv) and the PDF report
-//! (export_audit_pdf); long work shows its progress and can be cancelled (audit_progress,
-//! cancel_audit_work).
+//! (export_audit_pdf); long work shows the progress the shell pushes over a channel and can be
+//! cancelled (cancel_task).
 
 use crate::app::Ctx;
+use crate::components::{activates, Dialog};
 use crate::ipc;
 use crate::pages::metrics::{is_dark, when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use std::time::Duration;
 use vigil_dto::units::counted;
 use vigil_dto::{
     AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditRow, AuditSummary, AuditVerification, ChartView, DbAuth, DbCheck, Environment,
@@ -212,7 +212,23 @@ fn Inspector() -> impl IntoView {
         category: some(category.get_untracked()),
         stream: some(stream.get_untracked()),
     };
-    let load = move |cursor: Option<AuditCursor>| {
+    let summarising = RwSignal::new(false);
+    // The summary reads every record the filter matches (seconds on millions): it runs when
+    // asked for (Summarise, or a search), never just because the page opened.
+    let summarise = move || {
+        let width = charts.get_untracked().map(|el| el.client_width()).unwrap_or(700).max(320) as u32 - 26;
+        let dark = is_dark(ctx.theme.get_untracked());
+        let f = filters.get_value();
+        summarising.set(true);
+        spawn_local(async move {
+            match ipc::call::<(AuditSummary, ChartView)>("audit_summary", json!({ "filter": f, "width": width, "dark": dark })).await {
+                Ok(s) => summary.set(Some(s)),
+                Err(_) => summary.set(None),
+            }
+            summarising.set(false);
+        });
+    };
+    let load = move |cursor: Option<AuditCursor>, with_summary: bool| {
         let first_page = cursor.is_none();
         let f = filters.get_value();
         loading.set(true);
@@ -233,22 +249,17 @@ fn Inspector() -> impl IntoView {
             loading.set(false);
         });
         if first_page {
-            let width = charts.get_untracked().map(|el| el.client_width()).unwrap_or(700).max(320) as u32 - 26;
-            let dark = is_dark(ctx.theme.get_untracked());
-            let f = filters.get_value();
-            spawn_local(async move {
-                match ipc::call::<(AuditSummary, ChartView)>("audit_summary", json!({ "filter": f, "width": width, "dark": dark })).await {
-                    Ok(s) => summary.set(Some(s)),
-                    Err(_) => summary.set(None),
-                }
-            });
+            summary.set(None);
+            if with_summary {
+                summarise();
+            }
         }
     };
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         filters.set_value(current_filter());
         detail.set(None);
-        load(None);
+        load(None, true);
     };
     let open = move |st: String, seq: i64| {
         spawn_local(async move {
@@ -258,37 +269,29 @@ fn Inspector() -> impl IntoView {
             }
         });
     };
-    // Polls the progress of the work about to start, until `untrack`.
-    let track = move || {
+    // Long work (verify, exports) runs as a task whose progress the shell pushes over a channel.
+    let started = move || {
         busy.set(true);
-        set_interval_with_handle(
-            move || {
-                spawn_local(async move {
-                    if let Ok(Some(p)) = ipc::call0::<Option<WorkProgress>>("audit_progress").await {
-                        if busy.get_untracked() {
-                            working.set(Some(p));
-                        }
-                    }
-                })
-            },
-            Duration::from_millis(300),
-        )
-        .ok()
+        working.set(None);
     };
-    let untrack = move |poll: Option<IntervalHandle>| {
-        if let Some(h) = poll {
-            h.clear();
-        }
+    let ended = move || {
         busy.set(false);
         working.set(None);
+    };
+    let on_progress = move |p: WorkProgress| {
+        // Messages of work that has ended are ignored.
+        if busy.get_untracked() {
+            working.set(Some(p));
+        }
     };
     let verify = move |_| {
         let since = local_to_rfc3339(&from.get_untracked());
         verification.set(None);
-        let poll = track();
+        started();
         spawn_local(async move {
-            let r = ipc::call::<AuditVerification>("verify_audit", json!({ "since": since })).await;
-            untrack(poll);
+            let r =
+                ipc::call_with_channel::<AuditVerification, WorkProgress>("verify_audit", json!({ "since": since }), "onProgress", on_progress).await;
+            ended();
             match r {
                 Ok(v) => verification.set(Some(v)),
                 Err(e) => ctx.error.set(Some(e)),
@@ -298,10 +301,16 @@ fn Inspector() -> impl IntoView {
     let export_csv = move |_| {
         // What the table shows: the filters of the last search.
         let f = filters.get_value();
-        let poll = track();
+        started();
         spawn_local(async move {
-            let r = ipc::call::<Option<vigil_dto::ExportSummary>>("export_audit_csv", json!({ "filter": f })).await;
-            untrack(poll);
+            let r = ipc::call_with_channel::<Option<vigil_dto::ExportSummary>, WorkProgress>(
+                "export_audit_csv",
+                json!({ "filter": f }),
+                "onProgress",
+                on_progress,
+            )
+            .await;
+            ended();
             match r {
                 Ok(Some(w)) if w.cancelled => ctx.toast("Export cancelled: no file was written."),
                 Ok(Some(w)) => ctx.toast(format!("Exported {} records · SHA-256 {}", w.rows, &w.sha256[..16])),
@@ -313,10 +322,12 @@ fn Inspector() -> impl IntoView {
     let export_pdf = move |_| {
         let f = filters.get_value();
         report.set(None);
-        let poll = track();
+        started();
         spawn_local(async move {
-            let r = ipc::call::<Option<ReportSummary>>("export_audit_pdf", json!({ "filter": f })).await;
-            untrack(poll);
+            let r =
+                ipc::call_with_channel::<Option<ReportSummary>, WorkProgress>("export_audit_pdf", json!({ "filter": f }), "onProgress", on_progress)
+                    .await;
+            ended();
             match r {
                 Ok(Some(r)) if r.cancelled => ctx.toast("Report cancelled: no file was written."),
                 Ok(Some(r)) => report.set(Some(r)),
@@ -326,7 +337,7 @@ fn Inspector() -> impl IntoView {
         });
     };
     filters.set_value(AuditFilter::default());
-    load(None);
+    load(None, false);
 
     let text_input = move |id: &'static str, label: &'static str, placeholder: &'static str, sig: RwSignal<String>| {
         view! {
@@ -369,13 +380,16 @@ fn Inspector() -> impl IntoView {
                 _ => "Summarising…",
             };
             let count = if w.total > 0 { format!("{} of {} records", w.done, w.total) } else { format!("{} records", w.done) };
+            let task = w.task;
             view! {
-                <div class="panel" id="work-progress" data-stage=w.stage.clone()>
+                <div class="panel" id="work-progress" data-stage=w.stage.clone() data-total=w.total data-done=w.done>
                     <div class="row">
                         <span>{format!("{what} {count}")}</span>
                         <progress max=w.total.max(1).to_string() value=w.done.to_string()></progress>
                         <span class="spacer"></span>
-                        <button id="work-cancel" on:click=move |_| spawn_local(async move { let _ = ipc::call0::<()>("cancel_audit_work").await; })>"Cancel"</button>
+                        <button id="work-cancel" on:click=move |_| {
+                            spawn_local(async move { let _ = ipc::call::<bool>("cancel_task", json!({ "task": task })).await; })
+                        }>"Cancel"</button>
                     </div>
                 </div>
             }
@@ -418,6 +432,14 @@ fn Inspector() -> impl IntoView {
             </div>
         })}
         <div class="audit-grid" node_ref=charts>
+            {move || summary.with(Option::is_none).then(|| view! {
+                <div class="panel row" id="audit-summary-ask">
+                    <span class="muted">"Totals per action and PHI category, and records over time, for the records these filters match."</span>
+                    <button id="audit-summarise" on:click=move |_| summarise() disabled=move || summarising.get()>
+                        {move || if summarising.get() { "Summarising…" } else { "Summarise" }}
+                    </button>
+                </div>
+            })}
             {move || summary.get().map(|(s, chart)| {
                 let src = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(&chart.svg));
                 view! {
@@ -439,8 +461,10 @@ fn Inspector() -> impl IntoView {
                 <tbody>
                     {move || rows.get().into_iter().map(|r| {
                         let (st, seq) = (r.stream_id.clone(), r.seq);
+                        let st2 = st.clone();
                         view! {
-                            <tr class="clickable" data-stream=r.stream_id.clone() data-seq=r.seq on:click=move |_| open(st.clone(), seq)>
+                            <tr class="clickable" tabindex="0" data-stream=r.stream_id.clone() data-seq=r.seq on:click=move |_| open(st.clone(), seq)
+                                on:keydown=activates(move || open(st2.clone(), seq))>
                                 <td class="nowrap">{when(&r.at)}</td>
                                 <td class="mono nowrap">{format!("{}#{}", r.stream_id, r.seq)}</td>
                                 <td>{r.actor.clone()}</td>
@@ -453,13 +477,11 @@ fn Inspector() -> impl IntoView {
             </table>
             {move || (rows.with(|r| r.is_empty()) && searched.get() > 0).then(|| view! { <p class="muted" id="audit-empty">"No record matches these filters."</p> })}
             {move || next.get().map(|c| view! {
-                <button id="audit-more" on:click=move |_| load(Some(c.clone())) disabled=move || loading.get()>"Load more"</button>
+                <button id="audit-more" on:click=move |_| load(Some(c.clone()), false) disabled=move || loading.get()>"Load more"</button>
             })}
         </div>
         {move || detail.get().map(|d| view! {
-            <div class="modal-backdrop" on:click=move |_| detail.set(None)>
-                <div class="modal wide" id="audit-detail" role="dialog" aria-label="Audit record" on:click=|ev| ev.stop_propagation()>
-                    <h2 class="mono">{format!("{}#{}", d.row.stream_id, d.row.seq)}</h2>
+            <Dialog title=format!("{}#{}", d.row.stream_id, d.row.seq) id="audit-detail" wide=true mono_title=true on_close=Callback::new(move |_| detail.set(None))>
                     <dl class="kv">
                         <dt>"Time"</dt><dd>{when(&d.row.at)}</dd>
                         <dt>"Actor"</dt><dd>{d.row.actor.clone()}</dd>
@@ -478,8 +500,7 @@ fn Inspector() -> impl IntoView {
                     </dl>
                     <p class="muted">"Spans are character offsets in the extracted text; the log never holds the text itself."</p>
                     <div class="form-actions"><button id="detail-close" on:click=move |_| detail.set(None)>"Close"</button></div>
-                </div>
-            </div>
+            </Dialog>
         })}
     }
 }

@@ -2,6 +2,7 @@
 //! "Check connection" (commands: list/add/update/remove/select/check_environment, list_profiles).
 
 use crate::app::{Ctx, Toast};
+use crate::components::Dialog;
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -102,7 +103,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                         </td>
                                         <td class="nowrap">{env.region.clone()}</td>
                                         <td>{env.credentials.label()}</td>
-                                        <td class="mono">{env.endpoint_url.clone().unwrap_or_else(|| "AWS default".into())}</td>
+                                        <td class="mono breakable">{env.endpoint_url.clone().unwrap_or_else(|| "AWS default".into())}</td>
                                         <td>{move || {
                                             if busy.get().as_deref() == Some(n1.as_str()) {
                                                 return view! { <span class="badge">"checking…"</span> }.into_any();
@@ -113,7 +114,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                                 None => view! { <span class="muted">"not checked"</span> }.into_any(),
                                             }
                                         }}</td>
-                                        <td class="actions">
+                                        <td class="actions"><div class="actions-box">
                                             <button class="check-env" on:click=move |_| check(n2.clone())
                                                 disabled=move || busy.get().is_some()>"Check connection"</button>
                                             <button class="select-env" disabled=env.current on:click=move |_| select(n3.clone())>"Use"</button>
@@ -121,7 +122,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                                 <button class="edit-env" on:click=move |_| mode.set(FormMode::Edit(n4.clone()))>"Edit"</button>
                                                 <button class="remove-env danger" on:click=move |_| confirm_remove.set(Some(env_for_remove.clone()))>"Remove"</button>
                                             })}
-                                        </td>
+                                        </div></td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -170,12 +171,6 @@ fn CheckResult(report: CheckReport) -> impl IntoView {
 #[component]
 fn ConfirmRemove(env: Environment, confirm_remove: RwSignal<Option<Environment>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(b) = cancel_ref.get() {
-            let _ = b.focus();
-        }
-    });
     let name = env.name.clone();
     let remove = move |_| {
         let name = name.clone();
@@ -196,18 +191,15 @@ fn ConfirmRemove(env: Environment, confirm_remove: RwSignal<Option<Environment>>
         });
     };
     view! {
-        <div class="modal-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { confirm_remove.set(None) }>
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
-                <h2 id="confirm-title">{format!("Remove {}?", env.name)}</h2>
-                <p>"Vigil forgets this environment's settings. Nothing in AWS is changed, and you can undo right after."</p>
-                <p class="muted">{format!("{} · {}", env.region, env.credentials.label())}</p>
-                <div class="row">
-                    <span class="spacer"></span>
-                    <button node_ref=cancel_ref id="cancel-remove" on:click=move |_| confirm_remove.set(None)>"Cancel"</button>
-                    <button class="danger primary" id="confirm-remove" on:click=remove>"Remove"</button>
-                </div>
+        <Dialog title=format!("Remove {}?", env.name) id="confirm-remove-dialog" alert=true on_close=Callback::new(move |_| confirm_remove.set(None))>
+            <p>"Vigil forgets this environment's settings and its database password. Nothing in AWS is changed, and you can undo right after (the password is entered again)."</p>
+            <p class="muted">{format!("{} · {}", env.region, env.credentials.label())}</p>
+            <div class="row">
+                <span class="spacer"></span>
+                <button id="cancel-remove" on:click=move |_| confirm_remove.set(None)>"Cancel"</button>
+                <button class="danger primary" id="confirm-remove" on:click=remove>"Remove"</button>
             </div>
-        </div>
+        </Dialog>
     }
 }
 

@@ -3,6 +3,7 @@
 //! timeline, error and log lines (job_detail), and retries after a confirmation (retry_jobs).
 
 use crate::app::Ctx;
+use crate::components::{activates, Dialog};
 use crate::ipc;
 use crate::pages::metrics::when;
 use leptos::prelude::*;
@@ -141,8 +142,10 @@ pub fn JobsPage() -> impl IntoView {
                 <tbody>
                     {move || rows.get().into_iter().map(|j| {
                         let id = j.id.clone();
+                        let id2 = id.clone();
                         view! {
-                            <tr class="clickable" data-job=j.id.clone() data-status=j.status.clone() on:click=move |_| open(id.clone())>
+                            <tr class="clickable" tabindex="0" data-job=j.id.clone() data-status=j.status.clone() on:click=move |_| open(id.clone())
+                                on:keydown=activates(move || open(id2.clone()))>
                                 <td class="nowrap">{when(&j.created_at)}</td>
                                 <td class="mono">{j.id.chars().take(8).collect::<String>()}</td>
                                 <td>{j.status.clone()}</td>
@@ -167,9 +170,7 @@ pub fn JobsPage() -> impl IntoView {
                 None
             };
             view! {
-                <div class="modal-backdrop" on:click=move |_| detail.set(None)>
-                    <div class="modal wide" id="job-detail" role="dialog" aria-label="Job" on:click=|ev| ev.stop_propagation()>
-                        <h2 class="mono">{j.id.clone()}</h2>
+                <Dialog title=j.id.clone() id="job-detail" wide=true mono_title=true on_close=Callback::new(move |_| detail.set(None))>
                         <dl class="kv">
                             <dt>"Source"</dt><dd class="mono breakable">{j.source_uri.clone()}</dd>
                             <dt>"Status"</dt><dd>{format!("{} · attempt {} of {}", j.status, j.attempts, j.max_attempts)}</dd>
@@ -196,8 +197,7 @@ pub fn JobsPage() -> impl IntoView {
                             }}
                             <button id="job-close" on:click=move |_| detail.set(None)>"Close"</button>
                         </div>
-                    </div>
-                </div>
+                </Dialog>
             }
         })}
         {move || confirm.get().map(|r| {
@@ -207,17 +207,14 @@ pub fn JobsPage() -> impl IntoView {
             };
             let r2 = r.clone();
             view! {
-                <div class="modal-backdrop">
-                    <div class="modal" role="alertdialog" aria-label="Confirm retry">
-                        <h2>"Retry"</h2>
-                        <p>{text}</p>
-                        <p class="muted">"The worker processes them again; the retry is recorded in the operator log."</p>
-                        <div class="form-actions">
-                            <button id="cancel-retry" on:click=move |_| confirm.set(None)>"Cancel"</button>
-                            <button class="primary" id="confirm-retry" on:click=move |_| do_retry(r2.clone())>"Retry"</button>
-                        </div>
+                <Dialog title="Retry".to_string() id="confirm-retry-dialog" alert=true on_close=Callback::new(move |_| confirm.set(None))>
+                    <p>{text}</p>
+                    <p class="muted">"The worker processes them again; the retry is recorded in the operator log."</p>
+                    <div class="form-actions">
+                        <button id="cancel-retry" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                        <button class="primary" id="confirm-retry" on:click=move |_| do_retry(r2.clone())>"Retry"</button>
                     </div>
-                </div>
+                </Dialog>
             }
         })}
     }

@@ -3,6 +3,7 @@
 //! read-out of the nearest values, and exports as PNG, SVG or CSV (command: export_chart).
 
 use crate::app::{Ctx, Toast};
+use crate::components::Tabs;
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -138,7 +139,11 @@ pub fn MetricsPage() -> impl IntoView {
 
     let export = Callback::new(move |(chart, format): (ChartView, ExportFormat)| {
         let Some(d) = data.get_untracked() else { return };
-        let args = json!({ "chart": chart.data, "start": d.start, "end": d.end, "format": format, "dark": is_dark(ctx.theme.get_untracked()) });
+        // The core fetches the chart's data again for this range and width: the webview sends no data.
+        let args = json!({
+            "chart": chart.data.id, "start": d.start, "end": d.end, "width": chart_width(grid), "format": format,
+            "dark": is_dark(ctx.theme.get_untracked()),
+        });
         spawn_local(async move {
             match ipc::call::<Option<String>>("export_chart", args).await {
                 Ok(Some(path)) => ctx.toast.set(Some(Toast { message: format!("Saved {path}"), action: None })),
@@ -164,55 +169,47 @@ pub fn MetricsPage() -> impl IntoView {
                 {move || loading.get().then_some(" · refreshing…")}
             </span>
         </div>
-        <div class="tabs" role="tablist" aria-label="Component">
-            {move || components().into_iter().map(|(id, title)| {
-                let (id2, id3) = (id.clone(), id.clone());
-                view! {
-                    <button class="tab" role="tab" id=format!("comp-{id}")
-                        aria-selected=move || (component.get() == id2).to_string()
-                        on:click=move |_| component.set(id3.clone())>{title}</button>
-                }
-            }).collect_view()}
-        </div>
-        <div class="row toolbar">
-            <div class="segmented" role="group" aria-label="Time range">
-                {RANGES.iter().map(|(key, label, _)| view! {
-                    <button id=format!("range-{key}") aria-pressed=move || (range_key.get() == *key).to_string()
-                        on:click=move |_| range_key.set(key)>{*label}</button>
-                }).collect_view()}
-                <button id="range-custom" aria-pressed=move || (range_key.get() == "custom" || show_custom.get()).to_string()
-                    on:click=move |_| show_custom.update(|v| *v = !*v)>"Custom…"</button>
+        <Tabs tabs=Signal::derive(components) selected=component tab_prefix="comp-" label="Component">
+            <div class="row toolbar">
+                <div class="segmented" role="group" aria-label="Time range">
+                    {RANGES.iter().map(|(key, label, _)| view! {
+                        <button id=format!("range-{key}") aria-pressed=move || (range_key.get() == *key).to_string()
+                            on:click=move |_| range_key.set(key)>{*label}</button>
+                    }).collect_view()}
+                    <button id="range-custom" aria-pressed=move || (range_key.get() == "custom" || show_custom.get()).to_string()
+                        on:click=move |_| show_custom.update(|v| *v = !*v)>"Custom…"</button>
+                </div>
+                <span class="spacer"></span>
+                <label class="inline" for="auto-refresh">"Auto-refresh"</label>
+                <select id="auto-refresh" class="narrow" on:change=move |ev| every.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {REFRESH.iter().map(|(s, label)| view! { <option value=s.to_string() selected=move || every.get() == *s>{*label}</option> }).collect_view()}
+                </select>
+                <button id="refresh" on:click=move |_| fetch() disabled=move || loading.get()>"Refresh"</button>
             </div>
-            <span class="spacer"></span>
-            <label class="inline" for="auto-refresh">"Auto-refresh"</label>
-            <select id="auto-refresh" class="narrow" on:change=move |ev| every.set(event_target_value(&ev).parse().unwrap_or(0))>
-                {REFRESH.iter().map(|(s, label)| view! { <option value=s.to_string() selected=move || every.get() == *s>{*label}</option> }).collect_view()}
-            </select>
-            <button id="refresh" on:click=move |_| fetch() disabled=move || loading.get()>"Refresh"</button>
-        </div>
-        <Show when=move || show_custom.get()>
-            <div class="row toolbar" id="custom-range">
-                <label class="inline">"From" <input type="datetime-local" id="custom-from" prop:value=move || custom_from.get()
-                    on:change=move |ev| custom_from.set(event_target_value(&ev))/></label>
-                <label class="inline">"to" <input type="datetime-local" id="custom-to" prop:value=move || custom_to.get()
-                    on:change=move |ev| custom_to.set(event_target_value(&ev))/></label>
-                <button id="custom-apply" class="primary" on:click=apply_custom>"Apply"</button>
-                <span class="muted">"Local time. CloudWatch keeps 1-minute data for 15 days, 5-minute for 63 days, hourly for 455 days."</span>
+            <Show when=move || show_custom.get()>
+                <div class="row toolbar" id="custom-range">
+                    <label class="inline">"From" <input type="datetime-local" id="custom-from" prop:value=move || custom_from.get()
+                        on:change=move |ev| custom_from.set(event_target_value(&ev))/></label>
+                    <label class="inline">"to" <input type="datetime-local" id="custom-to" prop:value=move || custom_to.get()
+                        on:change=move |ev| custom_to.set(event_target_value(&ev))/></label>
+                    <button id="custom-apply" class="primary" on:click=apply_custom>"Apply"</button>
+                    <span class="muted">"Local time. CloudWatch keeps 1-minute data for 15 days, 5-minute for 63 days, hourly for 455 days."</span>
+                </div>
+            </Show>
+            {move || custom_error.get().map(|e| view! { <div class="field-error" role="alert">{e}</div> })}
+            {move || data.get().filter(|d| !d.unavailable.is_empty()).map(|d| view! {
+                <div class="notice" id="unavailable">
+                    {format!("{} chart{} not shown: the environment's deployment does not name what {} watch ({}).",
+                        d.unavailable.len(), if d.unavailable.len() == 1 { " is" } else { "s are" },
+                        if d.unavailable.len() == 1 { "it would" } else { "they would" }, d.unavailable.join("; "))}
+                    " Name them under Environments → Edit → Deployment."
+                </div>
+            })}
+            <div class="charts" node_ref=grid>
+                {move || data.get().map(|d| d.charts.into_iter().map(|c| view! { <ChartCard chart=c on_export=export/> }).collect_view())}
+                {move || (data.with(|d| d.is_none()) && loading.get()).then(|| view! { <div class="muted">"Loading metrics…"</div> })}
             </div>
-        </Show>
-        {move || custom_error.get().map(|e| view! { <div class="field-error" role="alert">{e}</div> })}
-        {move || data.get().filter(|d| !d.unavailable.is_empty()).map(|d| view! {
-            <div class="notice" id="unavailable">
-                {format!("{} chart{} not shown: the environment's deployment does not name what {} watch ({}).",
-                    d.unavailable.len(), if d.unavailable.len() == 1 { " is" } else { "s are" },
-                    if d.unavailable.len() == 1 { "it would" } else { "they would" }, d.unavailable.join("; "))}
-                " Name them under Environments → Edit → Deployment."
-            </div>
-        })}
-        <div class="charts" node_ref=grid>
-            {move || data.get().map(|d| d.charts.into_iter().map(|c| view! { <ChartCard chart=c on_export=export/> }).collect_view())}
-            {move || (data.with(|d| d.is_none()) && loading.get()).then(|| view! { <div class="muted">"Loading metrics…"</div> })}
-        </div>
+        </Tabs>
     }
 }
 

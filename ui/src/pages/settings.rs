@@ -2,42 +2,30 @@
 //! (commands: get_theme/set_theme, list_oplog, verify_oplog, app_info).
 
 use crate::app::Ctx;
+use crate::components::Tabs;
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use vigil_dto::{OplogEntry, Theme, VerifyReport};
 
-#[derive(Clone, Copy, PartialEq)]
-enum Tab {
-    Appearance,
-    Activity,
-    About,
-}
-
 const PAGE: u32 = 100;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let tab = RwSignal::new(Tab::Appearance);
-    let tab_button = move |t: Tab, id: &'static str, label: &'static str| {
-        view! {
-            <button class="tab" role="tab" id=id aria-selected=move || if tab.get() == t { "true" } else { "false" }
-                on:click=move |_| tab.set(t)>{label}</button>
-        }
-    };
+    let tab = RwSignal::new("appearance".to_string());
+    let tabs = Signal::derive(|| {
+        [("appearance", "Appearance"), ("activity", "Activity"), ("about", "About")].map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    });
     view! {
         <h1>"Settings"</h1>
-        <div class="tabs" role="tablist">
-            {tab_button(Tab::Appearance, "tab-appearance", "Appearance")}
-            {tab_button(Tab::Activity, "tab-activity", "Activity")}
-            {tab_button(Tab::About, "tab-about", "About")}
-        </div>
-        {move || match tab.get() {
-            Tab::Appearance => view! { <Appearance/> }.into_any(),
-            Tab::Activity => view! { <Activity/> }.into_any(),
-            Tab::About => view! { <About/> }.into_any(),
-        }}
+        <Tabs tabs=tabs selected=tab tab_prefix="tab-" label="Settings">
+            {move || match tab.get().as_str() {
+                "activity" => view! { <Activity/> }.into_any(),
+                "about" => view! { <About/> }.into_any(),
+                _ => view! { <Appearance/> }.into_any(),
+            }}
+        </Tabs>
     }
 }
 

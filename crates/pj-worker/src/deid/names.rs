@@ -207,7 +207,7 @@ pub(super) fn detect_names(text: &str) -> Vec<Span> {
         // written like a name (not "TX" or "MRN").
         let next = tokens.get(i + 1).filter(|&&(ns, ne)| {
             let gap = &text[e..ns];
-            (gap == " " || gap == ". ") && text[ns..ne].bytes().nth(1).is_some_and(|b| b.is_ascii_lowercase())
+            (gap == " " || gap == ". ") && text.as_bytes()[ns..ne].get(1).copied().is_some_and(|b| b.is_ascii_lowercase())
         });
         let first = FIRST.contains(w);
         let last = LAST.contains(w);
@@ -283,6 +283,11 @@ pub(super) fn propagate(text: &str, spans: &[Span]) -> Vec<Span> {
     out
 }
 
+/// The given-name dictionary (surrogates keep given names as given names).
+pub(super) fn first_names() -> &'static HashSet<&'static str> {
+    &FIRST
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::found;
@@ -321,9 +326,4 @@ mod tests {
         assert_eq!(cities("Lives in Marblehead with family"), vec!["Marblehead"]);
         assert_eq!(cities("Address: Quincy, MA 02169"), vec!["Quincy"]);
     }
-}
-
-/// The given-name dictionary (surrogates keep given names as given names).
-pub(super) fn first_names() -> &'static HashSet<&'static str> {
-    &FIRST
 }

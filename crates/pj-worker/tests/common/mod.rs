@@ -6,7 +6,6 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use pj_worker::db::Db;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,9 +15,7 @@ use vigil_tests::{free_port, Moto};
 
 pub const BUCKET: &str = "pj-documents";
 
-pub fn admin_url() -> String {
-    std::env::var("PJ_TEST_PG_ADMIN").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+pub use vigil_tests::platform_db::admin_url;
 
 pub fn corpus(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sandbox-corpus").join(name);
@@ -52,8 +49,7 @@ impl Platform {
         let db_name = format!("pj_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url()).await.expect("PostgreSQL is running (scripts/test starts it)");
         sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut admin).await.unwrap();
-        let base: PgConnectOptions = admin_url().parse().unwrap();
-        let db_url = format!("postgres://{}@{}:{}/{db_name}", base.get_username(), base.get_host(), base.get_port());
+        let db_url = vigil_tests::platform_db::url_for(&db_name);
         let db = Db::new(db_url.parse().unwrap(), 4);
         let sdk = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());

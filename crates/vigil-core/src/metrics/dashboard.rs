@@ -3,8 +3,9 @@
 
 use super::catalog::Catalog;
 use super::{lttb, period, query};
-use crate::aws::cloudwatch;
 use std::collections::HashMap;
+use vigil_aws::cloudwatch::{self, CloudWatch};
+use vigil_aws::AwsError;
 use vigil_dto::{ChartData, DashboardData, SeriesData, ThresholdLine, TimeRange};
 
 /// Parses `1h`, `3h`, `12h`, `1d`, `1w` (any number with m, h, d or w) or a custom range
@@ -47,15 +48,18 @@ pub fn bounds(range: TimeRange, now: i64) -> (i64, i64) {
 }
 
 /// Fetches every chart of `catalog` (already resolved) named by `selection` (component ids or
-/// chart ids; all when empty) for `range`, `width` pixels wide.
+/// chart ids; all when empty) for `range`, `width` pixels wide. A call refused for something in
+/// the request stays on the charts it was for (the batch is split to find them); a failure of
+/// the way to AWS, of the credentials or of the rate ends the refresh with that error, since
+/// every other chart would fail the same way.
 pub async fn fetch(
-    client: &aws_sdk_cloudwatch::Client,
+    client: &CloudWatch,
     catalog: &Catalog,
     selection: &[String],
     range: TimeRange,
     width: u32,
     now: i64,
-) -> DashboardData {
+) -> Result<DashboardData, AwsError> {
     let (start, end) = bounds(range, now);
     let mut charts = Vec::new();
     for comp in &catalog.components {
@@ -82,7 +86,7 @@ pub async fn fetch(
             // until the failing charts are found; the others still show.
             let mut pending: Vec<Vec<(usize, Vec<&query::Query>)>> = vec![plan.groups(batch)];
             while let Some(groups) = pending.pop() {
-                let queries: Vec<query::Query> = groups.iter().flat_map(|(_, qs)| qs.iter().map(|q| (*q).clone())).collect();
+                let queries: Vec<cloudwatch::DataQuery> = groups.iter().flat_map(|(_, qs)| qs.iter().map(|q| q.to_data())).collect();
                 match cloudwatch::get_metric_data(client, &queries, from, to).await {
                     Ok((r, calls)) => {
                         api_calls += calls;
@@ -92,9 +96,10 @@ pub async fn fetch(
                             }
                         }
                     }
+                    Err(e) if !e.kind.is_about_the_request() => return Err(e),
                     Err(e) if groups.len() == 1 => {
                         api_calls += 1;
-                        failed_calls.insert(members[groups[0].0], e);
+                        failed_calls.insert(members[groups[0].0], e.message);
                     }
                     Err(_) => {
                         api_calls += 1;
@@ -135,7 +140,7 @@ pub async fn fetch(
             error: (!errors.is_empty()).then(|| errors.join("; ")),
         });
     }
-    DashboardData { start, end, charts: out, api_calls, unavailable: Vec::new() }
+    Ok(DashboardData { start, end, charts: out, api_calls, unavailable: Vec::new() })
 }
 
 #[cfg(test)]

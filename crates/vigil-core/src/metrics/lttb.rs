@@ -12,7 +12,7 @@ pub fn lttb(data: &[(f64, f64)], threshold: usize) -> Vec<(f64, f64)> {
         return data.to_vec();
     }
     if threshold < 3 {
-        return vec![data[0], data[n - 1]][..threshold.max(1).min(2)].to_vec();
+        return vec![data[0], data[n - 1]][..threshold.clamp(1, 2)].to_vec();
     }
     let every = (n - 2) as f64 / (threshold - 2) as f64;
     let mut out = Vec::with_capacity(threshold);

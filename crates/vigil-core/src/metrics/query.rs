@@ -24,6 +24,23 @@ pub enum QueryBody {
     Expression(String),
 }
 
+impl Query {
+    /// The query as the CloudWatch module sends it.
+    pub fn to_data(&self) -> vigil_aws::cloudwatch::DataQuery {
+        use vigil_aws::cloudwatch::{DataQuery, DataSource};
+        let source = match &self.body {
+            QueryBody::Metric(m) => DataSource::Metric {
+                namespace: m.namespace.clone(),
+                metric: m.metric.clone(),
+                dimensions: m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                stat: m.stat.clone(),
+            },
+            QueryBody::Expression(e) => DataSource::Expression(e.clone()),
+        };
+        DataQuery { id: self.id.clone(), label: self.label.clone(), period: self.period, return_data: self.return_data, source }
+    }
+}
+
 impl Plan {
     /// The charts whose queries are in `batch`, in order, each with its queries.
     pub fn groups<'q>(&self, batch: &'q [Query]) -> Vec<(usize, Vec<&'q Query>)> {

@@ -1,0 +1,62 @@
+//! Vigil's AWS layer. Everything that talks to AWS goes through here:
+//!
+//! - [`context`]: one SDK configuration per environment, built once and reused by every call
+//!   until the environment's AWS settings change ([`AwsContexts`]), with its credentials
+//!   resolved once and cached until they near expiry (a role chain or an SSO profile signs in
+//!   once, not on every refresh). Credentials come only from aws-config's providers; Vigil
+//!   never stores them.
+//! - [`error`]: one classified error ([`AwsError`]) for every page and command: unreachable,
+//!   timeout, no credentials, SSO session expired (with the exact login command), expired or
+//!   invalid keys, access denied (naming the IAM action), throttled, not found, validation,
+//!   service error.
+//! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
+//!   database tokens); and the AWS files
+//!   ([`profiles`]) and region names ([`regions`]).
+//!
+//! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
+//! CloudTrail entries can be matched to operator-log records.
+
+pub mod cloudwatch;
+pub mod context;
+pub mod error;
+pub mod logs;
+pub mod profiles;
+pub mod rds;
+pub mod regions;
+pub mod sqs;
+pub mod sts;
+mod user_agent;
+
+pub use context::{AwsContext, AwsContexts, AwsSettings, Target};
+pub use error::{AwsError, Kind};
+pub use user_agent::VigilUserAgent;
+
+/// A new operation id (also written to the operator log for mutating actions).
+pub fn new_op_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Whether a URL points at this machine (the only place emulator credentials may be sent).
+pub fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// An error and its sources as one line: "could not parse profile file: error parsing … line 3: …".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! RDS IAM authentication: a token (a SigV4-presigned `connect` request, valid 15 minutes) used
+//! as the platform database's password, signed with the environment's cached credentials for the
+//! region in the database's endpoint name.
+//!
+//! aws-sdk-rds has its own generator; until that crate is a dependency (the DR runbooks bring
+//! it), tokens are signed here with aws-sigv4, checked against the token the AWS SDK for
+//! JavaScript documents for fixed inputs.
+
+use crate::context::AwsContext;
+use crate::error::{AwsError, Kind};
+use std::time::{Duration, SystemTime};
+
+/// How long a token is accepted for new connections.
+pub const TOKEN_LIFE: Duration = Duration::from_secs(900);
+
+/// A token for `user` at `host:port`, signed now with the environment's credentials, for the
+/// region in `host` (the environment's region when `host` is not an RDS endpoint: a tunnel).
+pub async fn connect_token(ctx: &AwsContext, host: &str, port: u16, user: &str) -> Result<String, AwsError> {
+    let creds = ctx.credentials().await.map_err(|e| e.during("no AWS credentials to sign the IAM token"))?;
+    let region = region_of(host).unwrap_or_else(|| ctx.target().region.clone());
+    sign_token(host, port, user, &region, &creds, SystemTime::now()).map_err(|e| {
+        AwsError::new(Kind::CredentialsError, format!("the IAM token could not be made: {e}"), "check the environment's AWS credentials")
+    })
+}
+
+/// The AWS region in an RDS or Aurora endpoint name (`….<region>.rds.amazonaws.com[.cn]`).
+pub fn region_of(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let rest = host.strip_suffix(".rds.amazonaws.com").or_else(|| host.strip_suffix(".rds.amazonaws.com.cn"))?;
+    let region = rest.rsplit('.').next()?;
+    let looks_like_region = region.split('-').count() >= 3 && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    looks_like_region.then(|| region.to_string())
+}
+
+/// The token for fixed inputs.
+pub fn sign_token(
+    host: &str,
+    port: u16,
+    user: &str,
+    region: &str,
+    creds: &aws_credential_types::Credentials,
+    time: SystemTime,
+) -> Result<String, String> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity = creds.clone().into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(TOKEN_LIFE);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("rds-db")
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let user: String = url::form_urlencoded::byte_serialize(user.as_bytes()).collect();
+    let url = format!("https://{host}:{port}/?Action=connect&DBUser={user}");
+    let request = SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[])).map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
+    let (_, query) = instructions.into_parts();
+    let mut token = format!("{host}:{port}/?Action=connect&DBUser={user}");
+    for (k, v) in query {
+        let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        token.push_str(&format!("&{k}={v}"));
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The token the AWS SDK for JavaScript (v2) documents for these inputs in its tests.
+    #[test]
+    fn tokens_match_the_reference_signer() {
+        let creds = aws_credential_types::Credentials::new("akid", "secret", None, None, "test");
+        let token = sign_token("db.us-east-1.amazonaws.com", 8000, "test", "us-east-1", &creds, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(token.starts_with("db.us-east-1.amazonaws.com:8000/?Action=connect&DBUser=test&"), "{token}");
+        assert!(token.contains("X-Amz-Credential=akid%2F19700101%2Fus-east-1%2Frds-db%2Faws4_request"), "{token}");
+        assert!(token.contains("X-Amz-Expires=900"));
+        assert!(token.contains("X-Amz-Signature=6f2b4daa29668c1c264d7af7927d9d2a706768e35d92d76b461aedbaca14b6ad"), "{token}");
+    }
+
+    #[test]
+    fn the_region_of_an_rds_endpoint() {
+        assert_eq!(region_of("pj-prod.cluster-abc123.eu-west-1.rds.amazonaws.com").as_deref(), Some("eu-west-1"));
+        assert_eq!(region_of("pj-prod.cluster-ro-abc123.US-GOV-WEST-1.rds.amazonaws.com.").as_deref(), Some("us-gov-west-1"));
+        assert_eq!(region_of("db.cluster-x.cn-north-1.rds.amazonaws.com.cn").as_deref(), Some("cn-north-1"));
+        assert_eq!(region_of("localhost"), None);
+        assert_eq!(region_of("db.example.com"), None);
+        assert_eq!(region_of("rds.amazonaws.com"), None);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_signed_for_the_databases_region() {
+        let all = crate::AwsContexts::new(crate::profiles::ProfileSource::from_contents("", ""), Default::default());
+        let ctx = all
+            .get(&crate::Target {
+                environment: "prod".into(),
+                region: "us-east-1".into(),
+                endpoint_url: Some("http://127.0.0.1:1".into()),
+                credentials: vigil_dto::Credentials::Emulator,
+            })
+            .await;
+        let token = connect_token(&ctx, "pj.cluster-x.eu-west-1.rds.amazonaws.com", 5432, "auditor").await.unwrap();
+        assert!(token.contains("%2Feu-west-1%2Frds-db%2F"), "{token}");
+        let tunnel = connect_token(&ctx, "localhost", 5433, "auditor").await.unwrap();
+        assert!(tunnel.contains("%2Fus-east-1%2Frds-db%2F"), "{tunnel}");
+    }
+}

@@ -1,0 +1,51 @@
+//! Progress of long work (audit verification, exports, reports), shared with whoever shows it:
+//! the stage, the records done of the total, and the switch to stop.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+
+/// Long work on the audit log (verify, export, report), shared with whoever shows its
+/// progress: the stage, records done of the total, and the switch to stop.
+#[derive(Debug, Default)]
+pub struct Progress {
+    stage: AtomicU8,
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stage {
+    Verifying = 0,
+    Exporting = 1,
+    Summarising = 2,
+}
+
+impl Progress {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Moves to `stage` with `total` records to go.
+    pub fn start(&self, stage: Stage, total: u64) {
+        self.stage.store(stage as u8, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    /// What the work is doing now, for a progress line.
+    pub fn view(&self) -> vigil_dto::WorkProgress {
+        let stage = match self.stage.load(Ordering::Relaxed) {
+            0 => "verifying",
+            1 => "exporting",
+            _ => "summarising",
+        };
+        vigil_dto::WorkProgress {
+            task: 0,
+            kind: String::new(),
+            stage: stage.into(),
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The ui's commands, one module per area (each a few lines forwarding to `vigil_core::App`,
+//! errors mapped to `ErrorInfo`): the ui page → this command → the core's area.
+
+pub mod alarms;
+pub mod audit;
+pub mod environments;
+pub mod jobs;
+pub mod metrics;
+pub mod settings;
+
+use tauri::State;
+use vigil_core::App;
+use vigil_dto::{AppInfo, ErrorInfo};
+
+pub type Res<T> = Result<T, ErrorInfo>;
+
+/// Chart height in the ui, in CSS pixels.
+pub const CHART_HEIGHT: u32 = 210;
+
+#[tauri::command]
+pub fn app_info(c: State<'_, App>, sandbox: State<'_, crate::Sandbox>) -> AppInfo {
+    AppInfo {
+        read_only: c.is_read_only(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        data_dir: vigil_core::paths::data_dir().display().to_string(),
+        log_dir: vigil_core::paths::log_dir().display().to_string(),
+        sandbox: sandbox.0,
+    }
+}
+
+/// The ui calls this once it is interactive; scripts/run waits for the log line.
+#[tauri::command]
+pub fn ui_ready() {
+    tracing::info!("ui ready");
+}
+
+/// Errors from the webview (load failures, panics) go to the log: one line, control characters
+/// escaped, capped.
+#[tauri::command]
+pub fn report_ui_error(message: String) {
+    tracing::error!(target: "vigil_ui", "{}", vigil_core::logging::one_line(&message, 2000));
+}
+
+/// Asks a running task (verify, export, report) to stop; false when it is no longer running.
+#[tauri::command]
+pub fn cancel_task(c: State<'_, App>, task: u64) -> bool {
+    c.tasks().cancel(task)
+}
