@@ -100,7 +100,7 @@ fn the_operator_log_is_appended_only_by_the_commit_helper() {
         .filter(|f| !f.ends_with("oplog.rs") && !f.ends_with("environments/tests.rs"))
         .filter(|f| code_part(f).contains("oplog::append("))
         .collect();
-    assert_eq!(writers, vec![src.join("core.rs")], "only Core::logged appends: a change and its record commit together");
+    assert_eq!(writers, vec![src.join("core.rs")], "only Core::commit appends: a change and its record commit together");
     let core = code_part(&src.join("core.rs"));
     assert_eq!(core.matches("oplog::append(").count(), 1);
 }

@@ -5,7 +5,7 @@
 //! `app.audit()` · `app.jobs()` · `app.oplog()` · `app.settings()`
 //!
 //! Every change goes through the policy first ([`crate::policy`]) and commits with its
-//! operator-log record ([`Core::logged`]).
+//! operator-log record ([`Core::commit`]).
 
 use crate::alarms::Alarms;
 use crate::audit::Audit;
@@ -116,7 +116,7 @@ impl App {
 }
 
 /// Every area is a view of the shared [`Core`]: `area!(Name)` declares it, with `Name::new`
-/// and `Deref` to the core (so an area reads `self.store()`, `self.logged(…)`).
+/// and `Deref` to the core (so an area reads `self.store()`, `self.commit(…)`).
 macro_rules! area {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
