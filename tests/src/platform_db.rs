@@ -53,6 +53,19 @@ impl TestDb {
         TestDb { name, pool, options }
     }
 
+    /// Vigil's settings for this database: its superuser on loopback, no password (the tests'
+    /// cluster trusts only that user).
+    pub fn trust_settings(&self) -> vigil_dto::PlatformDb {
+        vigil_dto::PlatformDb {
+            host: "127.0.0.1".into(),
+            port: self.options.get_port(),
+            database: self.name.clone(),
+            user: self.options.get_username().into(),
+            auth: vigil_dto::DbAuth::Trust,
+            ca_file: None,
+        }
+    }
+
     pub async fn drop_db(self) {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&admin_url()).await.unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use vigil_core::aws::profiles::ProfileSource;
 use vigil_core::aws::AwsSettings;
 use vigil_core::App;
-use vigil_dto::{Credentials, DbAuth, EnvironmentInput, PlatformDb, TimeRange};
+use vigil_dto::{Credentials, EnvironmentInput, TimeRange};
 use vigil_tests::faults::{Fault, FaultProxy};
 use vigil_tests::Moto;
 
@@ -155,14 +155,7 @@ async fn a_retry_stopped_by_throttling_logs_what_was_sent_and_the_next_one_finis
     let dir = tempfile::tempdir().unwrap();
     let mut input = env("sandbox", Credentials::Emulator, proxy.endpoint());
     input.deployment = [("queue_url".to_string(), queue.clone()), ("log_group".to_string(), "/pj/worker".to_string())].into_iter().collect();
-    input.platform_db = Some(PlatformDb {
-        host: "127.0.0.1".into(),
-        port: db.options.get_port(),
-        database: db.name.clone(),
-        user: db.options.get_username().into(),
-        auth: DbAuth::Trust,
-        ca_file: None,
-    });
+    input.platform_db = Some(db.trust_settings());
     let c = console(&dir, ProfileSource::from_contents("", ""), input).await;
 
     // The first job goes out; then SQS throttles every attempt.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use vigil_core::App;
-use vigil_dto::{DbAuth, EnvironmentInput, JobFilter, PlatformDb};
+use vigil_dto::{EnvironmentInput, JobFilter};
 use vigil_tests::platform_db::{insert_job, TestDb};
 use vigil_tests::Moto;
 
@@ -28,14 +28,7 @@ async fn console(dir: &tempfile::TempDir, moto: &Moto, db: &TestDb, deployment: 
             region: "us-east-1".into(),
             endpoint_url: Some(moto.endpoint()),
             deployment: deployment.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            platform_db: Some(PlatformDb {
-                host: "127.0.0.1".into(),
-                port: db.options.get_port(),
-                database: db.name.clone(),
-                user: db.options.get_username().into(),
-                auth: DbAuth::Trust,
-                ca_file: None,
-            }),
+            platform_db: Some(db.trust_settings()),
         })
         .await
         .unwrap();
