@@ -99,7 +99,7 @@ async fn main() {
     // CSV export vs COPY … CSV.
     let (te, w) = {
         let t = Instant::now();
-        let w = export::csv(pool, &q, std::io::sink(), &Progress::default()).await.unwrap();
+        let (w, _) = export::csv(pool, &q, std::io::sink(), &Progress::default()).await.unwrap();
         (t.elapsed().as_secs_f64(), w)
     };
     assert_eq!(w.rows, total);

@@ -600,3 +600,67 @@ async fn failed_job() {
     s.close().await;
     db.drop_db().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app; run scripts/test"]
+async fn an_aws_fault_shows_its_classified_message_and_the_next_refresh_recovers() {
+    tokio::time::timeout(TEST_LIMIT, aws_fault_in_the_window()).await.expect("the test did not finish in time");
+}
+
+/// The fault injector between the app and the emulator: what the operator sees of an AWS
+/// failure on a page (the classified message and what to do), and that the next refresh works.
+async fn aws_fault_in_the_window() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    use vigil_tests::faults::{Fault, FaultProxy};
+    const ENV: &str = "faulty";
+    let moto = Moto::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let alarm = format!("pj-{ENV}-worker-failed-jobs");
+    cw.put_metric_alarm()
+        .alarm_name(&alarm)
+        .namespace("PatientJourney")
+        .metric_name("FailedJobs")
+        .statistic(Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(0.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let s = launch().await;
+    s.add_environment(ENV, "emulator", "us-east-1", &proxy.endpoint()).await;
+    s.click(&format!("tr[data-env='{ENV}'] .select-env")).await;
+    s.find(&format!("tr[data-env='{ENV}'].is-current")).await;
+
+    // Expired credentials on the Alarms page: the classified message, what to do, no table.
+    proxy.inject("monitoring", Some("DescribeAlarms"), Fault::ExpiredToken, 100);
+    s.click("#nav-alarms").await;
+    let error = "#alarms-state[data-state='error'] .async-error[data-kind='expired_credentials']";
+    let text = s.text(error).await;
+    assert!(text.contains("cloudwatch:DescribeAlarms"), "the message names the call: {text}");
+    assert!(text.contains("What to do:"), "the message says what to do: {text}");
+    s.assert_absent("#alarms-table", "nothing half-shown after a failed listing").await;
+    s.screenshot("e2e-fault-alarms.png").await;
+    // The fault gone, Refresh lists the alarm.
+    proxy.clear();
+    s.click("#alarms-refresh").await;
+    s.find(&format!("#alarms-state[data-state='ready'] tr[data-alarm='{alarm}']")).await;
+
+    // Throttling on a dashboard refresh: the error, over the charts already shown (stale, and
+    // said so); the next refresh clears it.
+    s.click("#nav-metrics").await;
+    s.find("#dash-state[data-state='ready'] section[data-chart='documents']").await;
+    let before = proxy.count("monitoring", Some("GetMetricData"));
+    proxy.inject("monitoring", Some("GetMetricData"), Fault::Throttle { retry_after: Some(1) }, 100);
+    s.click("#refresh").await;
+    let text = s.text("#dash-state[data-state='error'] .async-error[data-kind='throttled']").await;
+    assert!(text.contains("fetched before"), "the charts shown are said to be stale: {text}");
+    s.find("#dash-state section[data-chart='documents']").await;
+    assert_eq!(proxy.count("monitoring", Some("GetMetricData")) - before, 2, "the throttled call was tried twice (the app's attempts), no more");
+    proxy.clear();
+    s.click("#refresh").await;
+    s.find("#dash-state[data-state='ready'] section[data-chart='documents'][data-error='false']").await;
+    s.close().await;
+}

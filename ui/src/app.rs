@@ -29,6 +29,9 @@ pub struct Toast {
 pub struct Ctx {
     pub page: RwSignal<Page>,
     pub envs: RwSignal<Vec<Environment>>,
+    /// Whether the environments were listed once, and why the last listing failed.
+    pub envs_loaded: RwSignal<bool>,
+    pub envs_error: RwSignal<Option<ErrorInfo>>,
     pub theme: RwSignal<Theme>,
     pub info: RwSignal<Option<AppInfo>>,
     /// The latest connection check per environment name.
@@ -44,9 +47,13 @@ impl Ctx {
 
     pub async fn reload_envs(&self) {
         match ipc::call0::<Vec<Environment>>("list_environments").await {
-            Ok(v) => self.envs.set(v),
-            Err(e) => self.error.set(Some(e)),
+            Ok(v) => {
+                self.envs_error.set(None);
+                self.envs.set(v);
+            }
+            Err(e) => self.envs_error.set(Some(e)),
         }
+        self.envs_loaded.set(true);
     }
 
     pub fn check_of(&self, name: &str) -> Option<CheckReport> {
@@ -102,6 +109,8 @@ pub fn App() -> impl IntoView {
     let ctx = Ctx {
         page: RwSignal::new(Page::Environments),
         envs: RwSignal::new(vec![]),
+        envs_loaded: RwSignal::new(false),
+        envs_error: RwSignal::new(None),
         theme: RwSignal::new(Theme::System),
         info: RwSignal::new(None),
         checks: RwSignal::new(vec![]),

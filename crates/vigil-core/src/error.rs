@@ -116,3 +116,9 @@ impl From<Error> for ErrorInfo {
         e.info()
     }
 }
+
+/// Runs blocking work (file writes, drawing, keychain calls) on a blocking thread, so no async
+/// thread waits on it; a panic there becomes an error, not a crash. It starts when awaited.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Io(std::io::Error::other(format!("blocking work failed: {e}"))))?
+}

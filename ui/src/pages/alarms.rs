@@ -25,7 +25,8 @@ pub fn AlarmsPage() -> impl IntoView {
     let alarms = RwSignal::new(None::<Vec<AlarmInfo>>);
     let loading = RwSignal::new(false);
     let selected = RwSignal::new(None::<String>);
-    let history = RwSignal::new(None::<Result<Vec<AlarmHistoryEntry>, String>>);
+    let history = RwSignal::new(None::<Vec<AlarmHistoryEntry>>);
+    let history_error = RwSignal::new(None::<ErrorInfo>);
     let error = RwSignal::new(None::<ErrorInfo>);
 
     let load = move || {
@@ -49,9 +50,12 @@ pub fn AlarmsPage() -> impl IntoView {
     let open = move |name: String| {
         selected.set(Some(name.clone()));
         history.set(None);
+        history_error.set(None);
         spawn_local(async move {
-            let r = ipc::call::<Vec<AlarmHistoryEntry>>("alarm_history", json!({ "name": name })).await;
-            history.set(Some(r.map_err(|e| e.message)));
+            match ipc::call::<Vec<AlarmHistoryEntry>>("alarm_history", json!({ "name": name })).await {
+                Ok(v) => history.set(Some(v)),
+                Err(e) => history_error.set(Some(e)),
+            }
         });
     };
 
@@ -127,19 +131,18 @@ pub fn AlarmsPage() -> impl IntoView {
                     <span class="spacer"></span>
                     <button on:click=move |_| selected.set(None)>"Close"</button>
                 </div>
-                {move || match history.get() {
-                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <div class="result bad" role="alert">{e}</div> }.into_any(),
-                    Some(Ok(v)) if v.is_empty() => view! { <p class="muted">"No history recorded for this alarm."</p> }.into_any(),
-                    Some(Ok(v)) => view! {
+                <AsyncState id="history-state" loading=Signal::derive(move || history.with(Option::is_none)) error=history_error.into()
+                    empty=Signal::derive(move || history.with(|h| h.as_ref().is_none_or(|v| v.is_empty())))
+                    empty_text="No history recorded for this alarm.">
+                    {move || history.get().map(|v| view! {
                         <table>
                             <thead><tr><th>"When"</th><th>"Kind"</th><th>"What happened"</th></tr></thead>
                             <tbody>{v.into_iter().map(|h| view! {
                                 <tr><td class="nowrap">{when(&h.at)}</td><td>{h.kind}</td><td class="prose">{h.summary}</td></tr>
                             }).collect_view()}</tbody>
                         </table>
-                    }.into_any(),
-                }}
+                    })}
+                </AsyncState>
             </div>
         })}
     }

@@ -6,7 +6,7 @@
 //! cancelled (cancel_task).
 
 use crate::app::Ctx;
-use crate::components::{activates, Dialog};
+use crate::components::{activates, AsyncState, Dialog};
 use crate::ipc;
 use crate::pages::metrics::{is_dark, when};
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use serde_json::json;
 use vigil_dto::units::counted;
 use vigil_dto::{
     AuditCursor, AuditFilter, AuditPage, AuditRecordDetail, AuditRow, AuditSummary, AuditVerification, ChartView, DbAuth, DbCheck, Environment,
-    PlatformDb, ReportSummary, WorkProgress,
+    ErrorInfo, PlatformDb, ReportSummary, WorkProgress,
 };
 
 const PAGE: u32 = 100;
@@ -192,7 +192,7 @@ fn Inspector() -> impl IntoView {
     let loading = RwSignal::new(false);
     let summary = RwSignal::new(None::<(AuditSummary, ChartView)>);
     let detail = RwSignal::new(None::<AuditRecordDetail>);
-    let form_error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ErrorInfo>);
     let verification = RwSignal::new(None::<AuditVerification>);
     // Long work under way (verify, export, report); its progress once the core reports it
     // (an export's save dialog comes first).
@@ -235,7 +235,7 @@ fn Inspector() -> impl IntoView {
         spawn_local(async move {
             match ipc::call::<AuditPage>("audit_search", json!({ "filter": f, "cursor": cursor, "limit": PAGE })).await {
                 Ok(page) => {
-                    form_error.set(None);
+                    error.set(None);
                     if first_page {
                         rows.set(page.rows);
                     } else {
@@ -244,7 +244,7 @@ fn Inspector() -> impl IntoView {
                     next.set(page.next);
                     searched.update(|n| *n += 1);
                 }
-                Err(e) => form_error.set(Some(ipc::describe(&e))),
+                Err(e) => error.set(Some(e)),
             }
             loading.set(false);
         });
@@ -371,7 +371,6 @@ fn Inspector() -> impl IntoView {
                         title="A report of the last search: filters, totals, chart, a fresh verification and the data's SHA-256">"Export PDF report"</button>
                 </div>
             </form>
-            {move || form_error.get().map(|e| view! { <div class="field-error" id="audit-error" role="alert">{e}</div> })}
         </div>
         {move || working.get().map(|w| {
             let what = match w.stage.as_str() {
@@ -456,26 +455,29 @@ fn Inspector() -> impl IntoView {
             })}
         </div>
         <div class="panel">
-            <table id="audit-table" data-searches=move || searched.get()>
-                <thead><tr><th>"Time"</th><th>"Record"</th><th>"Actor"</th><th>"Action"</th><th>"PHI found"</th></tr></thead>
-                <tbody>
-                    {move || rows.get().into_iter().map(|r| {
-                        let (st, seq) = (r.stream_id.clone(), r.seq);
-                        let st2 = st.clone();
-                        view! {
-                            <tr class="clickable" tabindex="0" data-stream=r.stream_id.clone() data-seq=r.seq on:click=move |_| open(st.clone(), seq)
-                                on:keydown=activates(move || open(st2.clone(), seq))>
-                                <td class="nowrap">{when(&r.at)}</td>
-                                <td class="mono nowrap">{format!("{}#{}", r.stream_id, r.seq)}</td>
-                                <td>{r.actor.clone()}</td>
-                                <td>{r.action.clone()}</td>
-                                <td>{r.category_counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {move || (rows.with(|r| r.is_empty()) && searched.get() > 0).then(|| view! { <p class="muted" id="audit-empty">"No record matches these filters."</p> })}
+            <AsyncState id="audit-state" empty_id="audit-empty" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || rows.with(Vec::is_empty))
+                empty_text="No record matches these filters.">
+                <table id="audit-table" data-searches=move || searched.get()>
+                    <thead><tr><th>"Time"</th><th>"Record"</th><th>"Actor"</th><th>"Action"</th><th>"PHI found"</th></tr></thead>
+                    <tbody>
+                        {move || rows.get().into_iter().map(|r| {
+                            let (st, seq) = (r.stream_id.clone(), r.seq);
+                            let st2 = st.clone();
+                            view! {
+                                <tr class="clickable" tabindex="0" data-stream=r.stream_id.clone() data-seq=r.seq on:click=move |_| open(st.clone(), seq)
+                                    on:keydown=activates(move || open(st2.clone(), seq))>
+                                    <td class="nowrap">{when(&r.at)}</td>
+                                    <td class="mono nowrap">{format!("{}#{}", r.stream_id, r.seq)}</td>
+                                    <td>{r.actor.clone()}</td>
+                                    <td>{r.action.clone()}</td>
+                                    <td>{r.category_counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </AsyncState>
             {move || next.get().map(|c| view! {
                 <button id="audit-more" on:click=move |_| load(Some(c.clone()), false) disabled=move || loading.get()>"Load more"</button>
             })}

@@ -2,7 +2,7 @@
 //! "Check connection" (commands: list/add/update/remove/select/check_environment, list_profiles).
 
 use crate::app::{Ctx, Toast};
-use crate::components::Dialog;
+use crate::components::{AsyncState, Dialog};
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -78,58 +78,57 @@ pub fn EnvironmentsPage() -> impl IntoView {
         </div>
         {move || (mode.get() != FormMode::Closed).then(|| view! { <EnvForm mode=mode/> })}
         <div class="panel">
-            {move || {
-                let envs = ctx.envs.get();
-                if envs.is_empty() {
-                    return view! {
-                        <p class="muted" id="no-envs">"No environments yet. Add one to point Vigil at an AWS account: pick a profile from your AWS config, a region, and optionally an endpoint."</p>
-                    }.into_any();
-                }
-                view! {
-                    <table id="env-table">
-                        <thead><tr>
-                            <th>"Name"</th><th>"Region"</th><th>"Credentials"</th><th>"Endpoint"</th><th>"Status"</th><th></th>
-                        </tr></thead>
-                        <tbody>
-                            {envs.into_iter().map(|env| {
-                                let name = env.name.clone();
-                                let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
-                                let env_for_remove = env.clone();
-                                view! {
-                                    <tr data-env=name.clone() class:is-current=env.current>
-                                        <td>
-                                            <strong>{name.clone()}</strong>" "
-                                            {env.current.then(|| view! { <span class="badge current">"current"</span> })}
-                                        </td>
-                                        <td class="nowrap">{env.region.clone()}</td>
-                                        <td>{env.credentials.label()}</td>
-                                        <td class="mono breakable">{env.endpoint_url.clone().unwrap_or_else(|| "AWS default".into())}</td>
-                                        <td>{move || {
-                                            if busy.get().as_deref() == Some(n1.as_str()) {
-                                                return view! { <span class="badge">"checking…"</span> }.into_any();
-                                            }
-                                            match ctx.check_of(&n1) {
-                                                Some(CheckReport { identity: Some(_), .. }) => view! { <span class="badge ok">"connected"</span> }.into_any(),
-                                                Some(_) => view! { <span class="badge bad">"failed"</span> }.into_any(),
-                                                None => view! { <span class="muted">"not checked"</span> }.into_any(),
-                                            }
-                                        }}</td>
-                                        <td class="actions"><div class="actions-box">
-                                            <button class="check-env" on:click=move |_| check(n2.clone())
-                                                disabled=move || busy.get().is_some()>"Check connection"</button>
-                                            <button class="select-env" disabled=env.current on:click=move |_| select(n3.clone())>"Use"</button>
-                                            {(!ctx.read_only()).then(|| view! {
-                                                <button class="edit-env" on:click=move |_| mode.set(FormMode::Edit(n4.clone()))>"Edit"</button>
-                                                <button class="remove-env danger" on:click=move |_| confirm_remove.set(Some(env_for_remove.clone()))>"Remove"</button>
-                                            })}
-                                        </div></td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            <AsyncState id="envs-state" empty_id="no-envs" loading=Signal::derive(move || !ctx.envs_loaded.get()) error=ctx.envs_error.into()
+                empty=Signal::derive(move || ctx.envs.with(Vec::is_empty))
+                empty_text="No environments yet. Add one to point Vigil at an AWS account: pick a profile from your AWS config, a region, and optionally an endpoint.">
+                {move || {
+                    let envs = ctx.envs.get();
+                    view! {
+                        <table id="env-table">
+                            <thead><tr>
+                                <th>"Name"</th><th>"Region"</th><th>"Credentials"</th><th>"Endpoint"</th><th>"Status"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {envs.into_iter().map(|env| {
+                                    let name = env.name.clone();
+                                    let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name.clone());
+                                    let env_for_remove = env.clone();
+                                    view! {
+                                        <tr data-env=name.clone() class:is-current=env.current>
+                                            <td>
+                                                <strong>{name.clone()}</strong>" "
+                                                {env.current.then(|| view! { <span class="badge current">"current"</span> })}
+                                            </td>
+                                            <td class="nowrap">{env.region.clone()}</td>
+                                            <td>{env.credentials.label()}</td>
+                                            <td class="mono breakable">{env.endpoint_url.clone().unwrap_or_else(|| "AWS default".into())}</td>
+                                            <td>{move || {
+                                                if busy.get().as_deref() == Some(n1.as_str()) {
+                                                    return view! { <span class="badge">"checking…"</span> }.into_any();
+                                                }
+                                                match ctx.check_of(&n1) {
+                                                    Some(CheckReport { identity: Some(_), .. }) => view! { <span class="badge ok">"connected"</span> }.into_any(),
+                                                    Some(_) => view! { <span class="badge bad">"failed"</span> }.into_any(),
+                                                    None => view! { <span class="muted">"not checked"</span> }.into_any(),
+                                                }
+                                            }}</td>
+                                            <td class="actions"><div class="actions-box">
+                                                <button class="check-env" on:click=move |_| check(n2.clone())
+                                                    disabled=move || busy.get().is_some()>"Check connection"</button>
+                                                <button class="select-env" disabled=env.current on:click=move |_| select(n3.clone())>"Use"</button>
+                                                {(!ctx.read_only()).then(|| view! {
+                                                    <button class="edit-env" on:click=move |_| mode.set(FormMode::Edit(n4.clone()))>"Edit"</button>
+                                                    <button class="remove-env danger" on:click=move |_| confirm_remove.set(Some(env_for_remove.clone()))>"Remove"</button>
+                                                })}
+                                            </div></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                }}
+            </AsyncState>
             {move || {
                 // The last one checked here, else the current environment's check from start-up.
                 let name = shown_check.get().or_else(|| ctx.current().map(|e| e.name))?;

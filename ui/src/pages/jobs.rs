@@ -3,13 +3,13 @@
 //! timeline, error and log lines (job_detail), and retries after a confirmation (retry_jobs).
 
 use crate::app::Ctx;
-use crate::components::{activates, Dialog};
+use crate::components::{activates, AsyncState, Dialog};
 use crate::ipc;
 use crate::pages::metrics::when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use vigil_dto::{FailureGroup, JobDetail, JobFilter, JobPage, JobRow, RetryReport};
+use vigil_dto::{ErrorInfo, FailureGroup, JobDetail, JobFilter, JobPage, JobRow, RetryReport};
 
 const PAGE: u32 = 100;
 
@@ -30,7 +30,8 @@ pub fn JobsPage() -> impl IntoView {
     let groups = RwSignal::new(None::<Vec<FailureGroup>>);
     let detail = RwSignal::new(None::<JobDetail>);
     let confirm = RwSignal::new(None::<Retry>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let loading = RwSignal::new(false);
     let loads = RwSignal::new(0u32);
 
     let filter = move || JobFilter {
@@ -41,6 +42,7 @@ pub fn JobsPage() -> impl IntoView {
     let load = move |cursor: Option<(String, String)>| {
         let first = cursor.is_none();
         let f = filter();
+        loading.set(true);
         spawn_local(async move {
             match ipc::call::<JobPage>("jobs_list", json!({ "filter": f, "cursor": cursor, "limit": PAGE })).await {
                 Ok(p) => {
@@ -53,8 +55,9 @@ pub fn JobsPage() -> impl IntoView {
                     next.set(p.next);
                     loads.update(|n| *n += 1);
                 }
-                Err(e) => error.set(Some(ipc::describe(&e))),
+                Err(e) => error.set(Some(e)),
             }
+            loading.set(false);
             if first {
                 if let Ok(g) = ipc::call::<Vec<FailureGroup>>("job_failures", json!({ "filter": JobFilter::default() })).await {
                     groups.set(Some(g));
@@ -136,27 +139,33 @@ pub fn JobsPage() -> impl IntoView {
                     on:change=move |_| load(None)/>
                 <button id="jobs-refresh" on:click=move |_| load(None)>"Refresh"</button>
             </div>
-            {move || error.get().map(|e| view! { <div class="result bad" id="jobs-error" role="alert">{e}</div> })}
-            <table id="jobs-table" data-loads=move || loads.get()>
-                <thead><tr><th>"Created"</th><th>"Job"</th><th>"Status"</th><th>"Attempts"</th><th>"Error"</th><th>"Source"</th></tr></thead>
-                <tbody>
-                    {move || rows.get().into_iter().map(|j| {
-                        let id = j.id.clone();
-                        let id2 = id.clone();
-                        view! {
-                            <tr class="clickable" tabindex="0" data-job=j.id.clone() data-status=j.status.clone() on:click=move |_| open(id.clone())
-                                on:keydown=activates(move || open(id2.clone()))>
-                                <td class="nowrap">{when(&j.created_at)}</td>
-                                <td class="mono">{j.id.chars().take(8).collect::<String>()}</td>
-                                <td>{j.status.clone()}</td>
-                                <td>{format!("{}/{}", j.attempts, j.max_attempts)}</td>
-                                <td>{j.error_class.clone().unwrap_or_default()}</td>
-                                <td class="mono breakable">{j.source_uri.clone()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <AsyncState id="jobs-state" empty_id="no-jobs" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || rows.with(Vec::is_empty))
+                empty_text=Signal::derive(move || match status.get().as_str() {
+                    "" => "The job ledger has no job matching these filters.".to_string(),
+                    s => format!("No {s} job matches these filters."),
+                })>
+                <table id="jobs-table" data-loads=move || loads.get()>
+                    <thead><tr><th>"Created"</th><th>"Job"</th><th>"Status"</th><th>"Attempts"</th><th>"Error"</th><th>"Source"</th></tr></thead>
+                    <tbody>
+                        {move || rows.get().into_iter().map(|j| {
+                            let id = j.id.clone();
+                            let id2 = id.clone();
+                            view! {
+                                <tr class="clickable" tabindex="0" data-job=j.id.clone() data-status=j.status.clone() on:click=move |_| open(id.clone())
+                                    on:keydown=activates(move || open(id2.clone()))>
+                                    <td class="nowrap">{when(&j.created_at)}</td>
+                                    <td class="mono">{j.id.chars().take(8).collect::<String>()}</td>
+                                    <td>{j.status.clone()}</td>
+                                    <td>{format!("{}/{}", j.attempts, j.max_attempts)}</td>
+                                    <td>{j.error_class.clone().unwrap_or_default()}</td>
+                                    <td class="mono breakable">{j.source_uri.clone()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </AsyncState>
             {move || next.get().map(|c| view! { <button id="jobs-more" on:click=move |_| load(Some(c.clone()))>"Load more"</button> })}
         </div>
         {move || detail.get().map(|d| {

@@ -3,14 +3,14 @@
 //! read-out of the nearest values, and exports as PNG, SVG or CSV (command: export_chart).
 
 use crate::app::{Ctx, Toast};
-use crate::components::Tabs;
+use crate::components::{AsyncState, Tabs};
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use std::time::Duration;
 use vigil_dto::units::format_value;
-use vigil_dto::{ChartView, DashboardView, ExportFormat, Theme, TimeRange};
+use vigil_dto::{ChartView, DashboardView, ErrorInfo, ExportFormat, Theme, TimeRange};
 use wasm_bindgen::JsCast;
 
 const RANGES: [(&str, &str, i64); 5] =
@@ -68,6 +68,7 @@ pub fn MetricsPage() -> impl IntoView {
     let every = RwSignal::new(0u32);
     let data = RwSignal::new(None::<DashboardView>);
     let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<ErrorInfo>);
     let refreshes = RwSignal::new(0u32);
     let generation = StoredValue::new(0u32);
     let grid = NodeRef::<leptos::html::Div>::new();
@@ -97,10 +98,11 @@ pub fn MetricsPage() -> impl IntoView {
             loading.set(false);
             match r {
                 Ok(v) => {
+                    error.set(None);
                     data.set(Some(v));
                     refreshes.update(|n| *n += 1);
                 }
-                Err(e) => ctx.error.set(Some(e)),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -206,8 +208,11 @@ pub fn MetricsPage() -> impl IntoView {
                 </div>
             })}
             <div class="charts" node_ref=grid>
-                {move || data.get().map(|d| d.charts.into_iter().map(|c| view! { <ChartCard chart=c on_export=export/> }).collect_view())}
-                {move || (data.with(|d| d.is_none()) && loading.get()).then(|| view! { <div class="muted">"Loading metrics…"</div> })}
+                <AsyncState id="dash-state" empty_id="no-charts" loading=loading.into() error=error.into()
+                    empty=Signal::derive(move || data.with(|d| d.as_ref().is_none_or(|d| d.charts.is_empty())))
+                    empty_text="No chart of this component can be drawn for this environment (see above).">
+                    {move || data.get().map(|d| d.charts.into_iter().map(|c| view! { <ChartCard chart=c on_export=export/> }).collect_view())}
+                </AsyncState>
             </div>
         </Tabs>
     }

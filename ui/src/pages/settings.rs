@@ -2,12 +2,12 @@
 //! (commands: get_theme/set_theme, list_oplog, verify_oplog, app_info).
 
 use crate::app::Ctx;
-use crate::components::Tabs;
+use crate::components::{AsyncState, Tabs};
 use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use vigil_dto::{OplogEntry, Theme, VerifyReport};
+use vigil_dto::{ErrorInfo, OplogEntry, Theme, VerifyReport};
 
 const PAGE: u32 = 100;
 
@@ -62,13 +62,17 @@ fn Appearance() -> impl IntoView {
 fn Activity() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let entries = RwSignal::new(Vec::<OplogEntry>::new());
+    let loading = RwSignal::new(true);
+    let error = RwSignal::new(None::<ErrorInfo>);
     let more = RwSignal::new(false);
     let report = RwSignal::new(None::<VerifyReport>);
     let verifying = RwSignal::new(false);
     let load = move |before: Option<i64>| {
+        loading.set(true);
         spawn_local(async move {
             match ipc::call::<Vec<OplogEntry>>("list_oplog", json!({ "limit": PAGE, "before": before })).await {
                 Ok(page) => {
+                    error.set(None);
                     more.set(page.len() as u32 == PAGE);
                     entries.update(|v| {
                         if before.is_none() {
@@ -77,8 +81,9 @@ fn Activity() -> impl IntoView {
                         v.extend(page);
                     });
                 }
-                Err(e) => ctx.error.set(Some(e)),
+                Err(e) => error.set(Some(e)),
             }
+            loading.set(false);
         })
     };
     load(None);
@@ -118,23 +123,26 @@ fn Activity() -> impl IntoView {
                     </div>
                 }.into_any(),
             })}
-            <table id="oplog-table">
-                <thead><tr><th>"#"</th><th>"Time (UTC)"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Details"</th><th>"Hash"</th></tr></thead>
-                <tbody>
-                    {move || entries.get().into_iter().map(|e| view! {
-                        <tr data-seq=e.seq>
-                            <td>{e.seq}</td>
-                            <td class="mono">{e.at}</td>
-                            <td>{e.actor}</td>
-                            <td class="mono">{e.action}</td>
-                            <td>{e.target}</td>
-                            <td class="mono details">{e.details}</td>
-                            <td class="mono"><span class="hash" title=e.hash.clone()>{e.hash.clone()}</span></td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {move || entries.with(|v| v.is_empty()).then(|| view! { <p class="muted">"Nothing recorded yet."</p> })}
+            <AsyncState id="oplog-state" empty_id="oplog-empty" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || entries.with(Vec::is_empty))
+                empty_text="Nothing recorded yet: changes made through Vigil (environments, settings, retries, exports) appear here.">
+                <table id="oplog-table">
+                    <thead><tr><th>"#"</th><th>"Time (UTC)"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Details"</th><th>"Hash"</th></tr></thead>
+                    <tbody>
+                        {move || entries.get().into_iter().map(|e| view! {
+                            <tr data-seq=e.seq>
+                                <td>{e.seq}</td>
+                                <td class="mono">{e.at}</td>
+                                <td>{e.actor}</td>
+                                <td class="mono">{e.action}</td>
+                                <td>{e.target}</td>
+                                <td class="mono details">{e.details}</td>
+                                <td class="mono"><span class="hash" title=e.hash.clone()>{e.hash.clone()}</span></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </AsyncState>
             {move || more.get().then(|| view! {
                 <button id="oplog-more" on:click=move |_| load(entries.with_untracked(|v| v.last().map(|e| e.seq)))>"Load older"</button>
             })}

@@ -75,13 +75,22 @@ impl Audit<'_> {
     pub async fn export_csv(&self, filter: &vigil_dto::AuditFilter, path: &std::path::Path, progress: &Progress) -> Result<export::Written> {
         let q = query::parse(filter)?;
         with_db(self.core, |env, pool| async move {
-            let tmp = vigil_evidence::files::temp_beside(path)?;
-            let written = export::csv(&pool, &q, tmp.as_file(), progress).await?;
+            let target = path.to_path_buf();
+            let tmp = crate::error::blocking(move || Ok(vigil_evidence::files::temp_beside(&target)?)).await?;
+            let (written, tmp) = export::csv(&pool, &q, tmp, progress).await?;
+            let (keep, target) = (!written.cancelled, path.to_path_buf());
+            // Syncing, renaming and removing block too.
+            crate::error::blocking(move || {
+                if keep {
+                    tmp.as_file().sync_all()?;
+                    tmp.persist(&target).map_err(|e| e.error)?;
+                }
+                Ok(())
+            })
+            .await?;
             if written.cancelled {
                 return Ok(written);
             }
-            tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| e.error)?;
             let details = json!({
                 "format": "csv", "path": path.display().to_string(), "rows": written.rows, "bytes": written.bytes,
                 "sha256": written.sha256, "filter": filter,
@@ -140,7 +149,7 @@ impl Audit<'_> {
                 }
             };
             progress.start(Stage::Exporting, summary.records.max(0) as u64);
-            let data = export::csv(&pool, &q, std::io::sink(), &progress).await?;
+            let (data, _) = export::csv(&pool, &q, std::io::sink(), &progress).await?;
             if data.cancelled {
                 return Ok(cancelled());
             }
@@ -184,13 +193,12 @@ impl Audit<'_> {
             let records = r.summary.records as u64;
             // Drawing and writing block: off the async threads.
             let target = path.to_path_buf();
-            let (bytes, pages) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, usize)> {
+            let (bytes, pages) = crate::error::blocking(move || {
                 let (bytes, pages) = report::pdf(&r).map_err(|e| Error::Io(std::io::Error::other(e)))?;
                 vigil_evidence::files::write_atomically(&target, &bytes)?;
                 Ok((bytes, pages))
             })
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))??;
+            .await?;
             let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
             let summary = vigil_dto::ReportSummary {
                 records,

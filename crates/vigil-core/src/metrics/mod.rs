@@ -148,13 +148,12 @@ impl Metrics<'_> {
     ) -> Result<()> {
         // Drawing and writing block: off the async threads.
         let (owned, target) = (chart.clone(), path.to_path_buf());
-        let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+        let bytes = crate::error::blocking(move || {
             let bytes = export::bytes(&owned, start, end, format, dark, &chrono::Local).map_err(|e| Error::validation("chart", e))?;
             vigil_evidence::files::write_atomically(&target, &bytes)?;
             Ok(bytes)
         })
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))??;
+        .await?;
         let details = json!({
             "format": format.extension(), "path": path.display().to_string(), "bytes": bytes.len(),
             "start": start, "end": end, "period": chart.period,
