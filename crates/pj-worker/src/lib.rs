@@ -6,7 +6,8 @@ pub mod app;
 pub mod aws;
 pub mod config;
 pub mod db;
-pub mod deid;
+/// De-identification lives in its own crate (pj-deid): no AWS or database in its build.
+pub use pj_deid as deid;
 pub mod extract;
 pub mod health;
 pub mod keys;

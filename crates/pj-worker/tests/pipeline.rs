@@ -224,6 +224,11 @@ async fn a_poison_file_lands_in_the_dead_letter_queue_after_the_attempt_limit() 
     // An OCR engine that always fails: a transient error class, retried until the limit.
     let w = p.start_worker("worker-a", &[("PJ_OCR_COMMAND", "/bin/false")]);
     wait_for("the poison message in the dead-letter queue", LONG, || async { p.queue_depth(&p.dlq_url).await.0 == 1 }).await;
+    // The good document is processed beside it, finishing before or after.
+    wait_for("the text document done", LONG, || async {
+        p.jobs().await.iter().any(|j| j.0.ends_with(".txt") && j.1 != "running" && j.1 != "queued")
+    })
+    .await;
     let jobs = p.jobs().await;
     let png = jobs.iter().find(|j| j.0.ends_with(".png")).unwrap();
     assert_eq!((png.1.as_str(), png.2.as_deref(), png.3), ("failed", Some("ocr_failed"), 3), "{jobs:?}");

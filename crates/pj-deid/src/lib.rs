@@ -1,13 +1,19 @@
 //! De-identification of the HIPAA Safe Harbor identifiers in clinical text.
 //!
-//! Detection combines patterns (`patterns.rs`), dictionaries and context (`names.rs`); overlapping
-//! candidates are resolved to one span each, and names found by a strong rule are propagated
-//! to their other mentions. Replacement (`replace.rs`) is by category tag or by consistent
-//! surrogates per document, with dates shifted by a per-patient offset.
+//! Detection follows how identifiers are written: shapes and labels (`patterns.rs`), dates and
+//! ages (`dates.rs`), addresses and places (`places.rs`), names by context and by the census
+//! dictionaries (`names.rs`, `lexicon.rs`). Overlapping candidates are resolved to one span
+//! each, and names and cities found once are taken at their other mentions. Replacement
+//! (`replace.rs`) is by category tag or by consistent surrogates per document, with dates
+//! shifted by a per-patient offset. `eval` scores any detector on a labelled corpus.
 
 pub mod corpus;
+mod dates;
+pub mod eval;
+mod lexicon;
 mod names;
 mod patterns;
+mod places;
 mod replace;
 
 pub use replace::{deidentify, DateMode, Deidentified, Options, ReplaceMode};
@@ -16,7 +22,7 @@ use serde::Serialize;
 
 /// Version of the detectors and replacement rules. Part of the idempotency key and of every
 /// audit record: changing detection or replacement must change it.
-pub const DETECTOR_VERSION: &str = "pj-deid/1.0";
+pub const DETECTOR_VERSION: &str = "pj-deid/2.0";
 
 /// The Safe Harbor identifier categories the detectors report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -122,12 +128,74 @@ pub struct Span {
 
 /// Detects every identifier in `text`; spans are sorted and do not overlap.
 pub fn detect(text: &str) -> Vec<Span> {
+    // Detection reads OCR's letter-for-digit confusions as letters ("Passp0rt", "J0hn"); the
+    // reading has the same length, so its offsets are the text's.
+    let read = ocr_reading(text);
+    detect_in(&read)
+}
+
+/// `text` with the digits OCR puts for letters inside words read back as letters (0→o,
+/// 1→l, 5→s, 8→b, in the word's case). Only in words mostly of letters, and not in ordinals
+/// ("21st"), so numbers and identifiers ("MD434024", "A1c") keep their digits.
+fn ocr_reading(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let word = &b[start..i];
+        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let digits = word.len() - letters;
+        let ordinal = digits > 0 && word.iter().take_while(|c| c.is_ascii_digit()).count() == digits && letters == 2;
+        // Hexadecimal groups and clock or address parts ("bc1b", "f3f8:…") keep their digits.
+        let hex = word.iter().all(u8::is_ascii_hexdigit);
+        let by_colon = b.get(i) == Some(&b':') || (start > 0 && b[start - 1] == b':');
+        let lettered = word.iter().all(|c| c.is_ascii_alphabetic() || b"0158".contains(c));
+        if digits == 0 || letters < 2 || letters <= 2 * digits || ordinal || hex || by_colon || !lettered {
+            continue;
+        }
+        let upper = word.iter().filter(|c| c.is_ascii_uppercase()).count() * 2 > letters;
+        let out = out.get_or_insert_with(|| b.to_vec());
+        for (k, c) in word.iter().enumerate() {
+            let first = k == 0;
+            // A capital before lowercase letters ("5haron"), except 1, which is most often an l.
+            let up = upper || (first && *c != b'1' && word.get(1).is_some_and(|n| n.is_ascii_lowercase()));
+            out[start + k] = match (c, up) {
+                (b'0', true) => b'O',
+                (b'0', false) => b'o',
+                (b'1', true) => b'I',
+                (b'1', false) => b'l',
+                (b'5', true) => b'S',
+                (b'5', false) => b's',
+                (b'8', true) => b'B',
+                (b'8', false) => b'b',
+                _ => *c,
+            };
+        }
+    }
+    match out {
+        // Only ASCII digits were replaced by ASCII letters: still UTF-8.
+        Some(v) => std::borrow::Cow::Owned(String::from_utf8(v).expect("ASCII for ASCII")),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+fn detect_in(text: &str) -> Vec<Span> {
     let mut candidates = patterns::detect(text);
-    candidates.extend(names::detect_places(text));
-    let strong_names = names::detect_names(text);
-    candidates.extend(strong_names.iter().copied());
+    candidates.extend(dates::detect(text));
+    let places = [places::detect_addresses(text), places::detect_cities(text)].concat();
+    let cities: Vec<Span> = places.iter().filter(|s| s.category == Category::City).copied().collect();
+    candidates.extend(names::detect_names(text, &cities));
+    candidates.extend(places);
     let mut spans = resolve(candidates);
-    // Other mentions of a name found by a strong rule ("Mr. Alvarez" → later "Alvarez").
+    // Other mentions of a name or city found once ("Mr. Alvarez" → later "Alvarez").
     let more = names::propagate(text, &spans);
     if !more.is_empty() {
         spans.extend(more);
@@ -158,6 +226,11 @@ mod tests {
 
     pub(crate) fn found(text: &str) -> Vec<(String, Category)> {
         detect(text).into_iter().map(|s| (text[s.start..s.end].to_string(), s.category)).collect()
+    }
+
+    /// The texts found as `c`, in order.
+    pub(crate) fn only(text: &str, c: Category) -> Vec<String> {
+        found(text).into_iter().filter(|(_, k)| *k == c).map(|(s, _)| s).collect()
     }
 
     #[test]
@@ -193,6 +266,15 @@ mod tests {
     #[test]
     fn a_label_followed_by_a_word_does_not_hide_the_next_label() {
         assert_eq!(found("after the visit. Claim number CLM9543-6278 filed"), vec![("CLM9543-6278".to_string(), Category::OtherId)]);
+    }
+
+    #[test]
+    fn ocr_digits_in_words_are_read_as_letters_but_numbers_keep_theirs() {
+        assert_eq!(
+            ocr_reading("Passp0rt J793-2967 1icense MD434024 A1c 21st J0HN 5HARON x5636 1378:c546:bc1b Ho5e"),
+            "Passport J793-2967 license MD434024 A1c 21st JOHN SHARON x5636 1378:c546:bc1b Hose"
+        );
+        assert_eq!(found("Per Dr. J0hnson, continue."), vec![("J0hnson".to_string(), Category::Name)]);
     }
 
     #[test]

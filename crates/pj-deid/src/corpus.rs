@@ -3,7 +3,7 @@
 //! benchmarks. Deterministic for a seed. Its names, streets and cities are partly outside the
 //! detectors' dictionaries, so context rules are measured too.
 
-use super::Category;
+use crate::Category;
 
 /// A note and the identifiers in it (byte offsets).
 #[derive(Debug, Clone)]
@@ -227,53 +227,25 @@ pub fn note(r: &mut Rng, target: usize) -> LabelledNote {
 }
 
 /// Per-category counts of a detector run against the gold labels.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Score {
-    pub gold: u64,
-    /// Gold spans entirely covered by detected spans (of any category: the PHI is gone).
-    pub covered: u64,
-    pub detected: u64,
-    /// Detected spans that overlap a gold span.
-    pub true_detected: u64,
-}
-
-impl Score {
-    pub fn recall(&self) -> f64 {
-        if self.gold == 0 {
-            1.0
-        } else {
-            self.covered as f64 / self.gold as f64
-        }
-    }
-    pub fn precision(&self) -> f64 {
-        if self.detected == 0 {
-            1.0
-        } else {
-            self.true_detected as f64 / self.detected as f64
-        }
-    }
-}
+/// Counts per category, as for any corpus (`eval`).
+pub use crate::eval::Score;
 
 /// Scores `detect` on `notes`, per category.
 pub fn score(notes: &[LabelledNote]) -> std::collections::BTreeMap<Category, Score> {
     let mut out: std::collections::BTreeMap<Category, Score> = std::collections::BTreeMap::new();
     for n in notes {
-        let found = super::detect(&n.text);
+        let found = crate::detect(&n.text);
         for &(s, e, c) in &n.gold {
             let sc = out.entry(c).or_default();
             sc.gold += 1;
             // Covered when every non-space byte of the gold span is inside some detected span.
             let covered = (s..e).all(|i| n.text.as_bytes()[i] == b' ' || found.iter().any(|f| f.start <= i && i < f.end));
-            if covered {
-                sc.covered += 1;
-            }
+            sc.found += covered as u64;
         }
         for f in &found {
             let sc = out.entry(f.category).or_default();
-            sc.detected += 1;
-            if n.gold.iter().any(|&(s, e, _)| f.start < e && s < f.end) {
-                sc.true_detected += 1;
-            }
+            sc.predicted += 1;
+            sc.correct += n.gold.iter().any(|&(s, e, _)| f.start < e && s < f.end) as u64;
         }
     }
     out

@@ -2,8 +2,8 @@
 //! consistent within a document (the same name always becomes the same other name), and dates
 //! shifted by a per-patient offset (or reduced to the year, or tagged).
 
-use super::names::first_names;
-use super::{detect, Category, Span};
+use crate::lexicon;
+use crate::{detect, Category, Span};
 use chrono::{Datelike, Duration, NaiveDate};
 use hmac::{Hmac, Mac};
 use regex::Regex;
@@ -148,7 +148,7 @@ impl Replacer<'_> {
                     if w.len() == 1 {
                         return w.to_string();
                     }
-                    let list = if first_names().contains(w) { SURROGATE_FIRST } else { SURROGATE_LAST };
+                    let list = if lexicon::is_first(w) { SURROGATE_FIRST } else { SURROGATE_LAST };
                     self.pick(w.as_bytes(), list).to_string()
                 })
                 .into_owned()
@@ -319,7 +319,46 @@ fn parse_date(s: &str) -> Option<(NaiveDate, DateFormat)> {
         let d = NaiveDate::from_ymd_opt(n(&c[2])?, n(&c[1])? as u32, 15)?;
         return Some((d, DateFormat { kind: DateKind::NumMonthYear, has_year: true }));
     }
+    // Other spellings of the same forms: "07-Sep-2017", "14SEP2026", "the 9th of July, 2010",
+    // "Friday, July 9, 2010", "March of 2023".
+    let plain = plain_date(s);
+    if plain != s {
+        return parse_date(&plain);
+    }
     None
+}
+
+/// `s` without a leading "the" or weekday, with hyphens and glued parts spaced out and "of"
+/// dropped: "14 SEP 2026", "9th July, 2010", "July 9, 2010".
+fn plain_date(s: &str) -> String {
+    let mut words: Vec<String> = vec![];
+    let mut cur = String::new();
+    let flush = |cur: &mut String, words: &mut Vec<String>| {
+        if !cur.is_empty() {
+            words.push(std::mem::take(cur));
+        }
+    };
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        let boundary = prev.is_some_and(|p| {
+            p.is_ascii_digit() && c.is_ascii_alphabetic() && !matches!(c, 's' | 'n' | 'r' | 't' | 'h' | 'd')
+                || p.is_ascii_alphabetic() && c.is_ascii_digit()
+        });
+        if c == ' ' || (c == '-' && s.chars().any(|x| x.is_ascii_alphabetic())) || boundary {
+            flush(&mut cur, &mut words);
+        }
+        if c != ' ' && c != '-' {
+            cur.push(c);
+        }
+        prev = Some(c);
+    }
+    flush(&mut cur, &mut words);
+    const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let skip = |w: &str| {
+        let l = w.trim_end_matches([',', '.']).to_ascii_lowercase();
+        l == "the" || l == "of" || (l.len() >= 3 && WEEKDAYS.contains(&&l[..3]) && l.ends_with("day") || WEEKDAYS.contains(&l.as_str()))
+    };
+    words.into_iter().filter(|w| !skip(w)).collect::<Vec<_>>().join(" ")
 }
 
 impl DateFormat {
@@ -425,7 +464,20 @@ mod tests {
 
     #[test]
     fn date_parsing_handles_each_written_form() {
-        for s in ["3/4/21", "03-04-2021", "2021/03/04", "Mar. 4", "4th of March, 2021", "Sept 2021", "03/2021"] {
+        for s in [
+            "3/4/21",
+            "03-04-2021",
+            "2021/03/04",
+            "Mar. 4",
+            "4th of March, 2021",
+            "Sept 2021",
+            "03/2021",
+            "07-Sep-2017",
+            "14SEP2026",
+            "the 9th of July, 2010",
+            "Friday, July 9, 2010",
+            "March of 2023",
+        ] {
             assert!(parse_date(s).is_some(), "{s}");
         }
         assert!(parse_date("02/30/2021").is_none());

@@ -2,8 +2,8 @@
 //! recorded in BENCHMARKS.md; fails when recall drops below the targets (structured
 //! identifiers 0.99, names and places 0.95).
 
-use pj_worker::deid::corpus::{note, score, Rng};
-use pj_worker::deid::Category;
+use pj_deid::corpus::{note, score, Rng};
+use pj_deid::Category;
 
 #[test]
 fn recall_meets_the_targets_on_the_synthetic_corpus() {
@@ -27,7 +27,7 @@ fn recall_meets_the_targets_on_the_synthetic_corpus() {
     if !failures.is_empty() {
         // Show what was missed, with context, to make the failure actionable.
         for n in &notes {
-            let found = pj_worker::deid::detect(&n.text);
+            let found = pj_deid::detect(&n.text);
             for &(s, e, c) in &n.gold {
                 if !(s..e).all(|i| n.text.as_bytes()[i] == b' ' || found.iter().any(|f| f.start <= i && i < f.end)) {
                     let from = n.text[..s].char_indices().rev().nth(30).map(|x| x.0).unwrap_or(0);

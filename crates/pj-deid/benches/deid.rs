@@ -1,9 +1,9 @@
 //! De-identification throughput on one core: 2 KB synthetic notes, documents per second,
 //! against a baseline measured in the same run: SHA-256 of the same notes, the per-document
-//! work the pipeline does anyway (idempotency key). `cargo bench -p pj-worker --bench deid`
+//! work the pipeline does anyway (idempotency key). `cargo bench -p pj-deid --bench deid`
 
-use pj_worker::deid::corpus::{note, Rng};
-use pj_worker::deid::{deidentify, DateMode, Options, ReplaceMode};
+use pj_deid::corpus::{note, Rng};
+use pj_deid::{deidentify, DateMode, Options, ReplaceMode};
 use std::time::Instant;
 
 fn main() {
