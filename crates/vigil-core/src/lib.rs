@@ -14,6 +14,7 @@
 //! | `app.jobs()` | [`jobs`] | the job ledger: failures by class, log lines, retries |
 //! | `app.oplog()` | [`oplog`] | the operator log (a hash chain) |
 //! | `app.settings()` | [`settings`] | the theme |
+//! | (being built) | [`deploy`] | deploying the platform bundle: tiers and cost so far |
 //!
 //! Shared by all: [`core`] (the store, AWS contexts, keychain, policy; committing a change with
 //! its operator-log record), [`policy`] (who may change what), [`store`], [`secrets`],
@@ -24,6 +25,7 @@ pub mod alarms;
 pub mod app;
 pub mod audit;
 pub mod core;
+pub mod deploy;
 pub mod environments;
 pub mod error;
 pub mod jobs;
