@@ -141,6 +141,26 @@ fn vigil_cli(data: &std::path::Path, args: &[&str]) {
     assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The platform's failed-jobs alarm of `env`, as the bundle's alarms.yaml defines it.
+async fn put_failed_jobs_alarm(cw: &aws_sdk_cloudwatch::Client, env: &str) -> String {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let alarm = format!("pj-{env}-worker-failed-jobs");
+    cw.put_metric_alarm()
+        .alarm_name(&alarm)
+        .namespace("PatientJourney")
+        .metric_name("FailedJobs")
+        .dimensions(Dimension::builder().name("Environment").value(env).build())
+        .statistic(Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(0.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    alarm
+}
+
 /// A hung driver must fail the test, not stall the run.
 const TEST_LIMIT: Duration = Duration::from_secs(240);
 
@@ -250,7 +270,7 @@ async fn the_dashboard_charts_emitted_data_refetches_on_range_change_exports_png
 
 async fn dashboard_and_alarms() {
     use aws_sdk_cloudwatch::primitives::DateTime;
-    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, StandardUnit, StateValue, Statistic};
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StateValue};
     const ENV: &str = "moto-dash";
     let moto = Moto::start();
     let cw = aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
@@ -274,20 +294,7 @@ async fn dashboard_and_alarms() {
         .collect();
     cw.put_metric_data().namespace("PatientJourney").set_metric_data(Some(data)).send().await.unwrap();
     // One alarm of the platform, firing.
-    let alarm = format!("pj-{ENV}-worker-failed-jobs");
-    cw.put_metric_alarm()
-        .alarm_name(&alarm)
-        .namespace("PatientJourney")
-        .metric_name("FailedJobs")
-        .dimensions(Dimension::builder().name("Environment").value(ENV).build())
-        .statistic(Statistic::Sum)
-        .period(300)
-        .evaluation_periods(1)
-        .threshold(0.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    let alarm = put_failed_jobs_alarm(&cw, ENV).await;
     cw.set_alarm_state().alarm_name(&alarm).state_value(StateValue::Alarm).state_reason("e2e: 3 failed jobs").send().await.unwrap();
 
     let s = launch().await;
@@ -610,24 +617,11 @@ async fn an_aws_fault_shows_its_classified_message_and_the_next_refresh_recovers
 /// The fault injector between the app and the emulator: what the operator sees of an AWS
 /// failure on a page (the classified message and what to do), and that the next refresh works.
 async fn aws_fault_in_the_window() {
-    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
     use vigil_tests::faults::{Fault, FaultProxy};
     const ENV: &str = "faulty";
     let moto = Moto::start();
     let cw = aws_sdk_cloudwatch::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
-    let alarm = format!("pj-{ENV}-worker-failed-jobs");
-    cw.put_metric_alarm()
-        .alarm_name(&alarm)
-        .namespace("PatientJourney")
-        .metric_name("FailedJobs")
-        .statistic(Statistic::Sum)
-        .period(300)
-        .evaluation_periods(1)
-        .threshold(0.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    let alarm = put_failed_jobs_alarm(&cw, ENV).await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let s = launch().await;
     s.add_environment(ENV, "emulator", "us-east-1", &proxy.endpoint()).await;
