@@ -192,11 +192,12 @@ fn detect_in(text: &str) -> Vec<Span> {
     candidates.extend(dates::detect(text));
     let places = [places::detect_addresses(text), places::detect_cities(text)].concat();
     let cities: Vec<Span> = places.iter().filter(|s| s.category == Category::City).copied().collect();
-    candidates.extend(names::detect_names(text, &cities));
+    let words = names::Words::new(text);
+    candidates.extend(names::detect_names(&words, &cities));
     candidates.extend(places);
     let mut spans = resolve(candidates);
     // Other mentions of a name or city found once ("Mr. Alvarez" → later "Alvarez").
-    let more = names::propagate(text, &spans);
+    let more = names::propagate(&words, &spans);
     if !more.is_empty() {
         spans.extend(more);
         spans = resolve(spans);

@@ -300,13 +300,14 @@ struct Tok {
     e: usize,
 }
 
-struct Words<'t> {
+/// The text's words, found once per document and shared by the name detectors.
+pub(crate) struct Words<'t> {
     text: &'t str,
     toks: Vec<Tok>,
 }
 
 impl<'t> Words<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(crate) fn new(text: &'t str) -> Self {
         Words { text, toks: WORDS.find_iter(text).map(|m| Tok { s: m.start(), e: m.end() }).collect() }
     }
     fn w(&self, i: usize) -> &'t str {
@@ -436,8 +437,8 @@ fn span(start: usize, end: usize) -> Span {
 
 /// Names found by context (cues, credentials) and by the dictionaries; a word the dictionaries
 /// alone would take is left to `places` when it was found as a place (`cities`).
-pub(crate) fn detect_names(text: &str, cities: &[Span]) -> Vec<Span> {
-    let words = Words::new(text);
+pub(crate) fn detect_names(words: &Words, cities: &[Span]) -> Vec<Span> {
+    let text = words.text;
     let mut out = Vec::new();
     for c in CUES.captures_iter(text) {
         let whole = c.get(0).expect("always");
@@ -518,9 +519,9 @@ pub(crate) fn detect_names(text: &str, cities: &[Span]) -> Vec<Span> {
         // "John Soto", "John V. Soto"
         let initial_then = i + 2 < words.toks.len() && words.w(i + 1).len() == 1 && words.gap(i + 1) == ". " && surname_at(i + 2);
         let next_is_surname = words.spaced(i) && (surname_at(i + 1) || initial_then);
-        if first && (next_is_surname || !common || acts(&words, i)) {
+        if first && (next_is_surname || !common || acts(words, i)) {
             if let Some((j, end)) = words.name_at(i, false) {
-                if j > i || !common || acts(&words, i) {
+                if j > i || !common || acts(words, i) {
                     out.push(span(words.toks[i].s, end));
                 }
                 i = j + 1;
@@ -528,7 +529,7 @@ pub(crate) fn detect_names(text: &str, cities: &[Span]) -> Vec<Span> {
             }
         }
         let frequent_surname = w.len() > 1 && lexicon::surname_rank(w).is_some_and(|r| r <= 20_000);
-        if frequent_surname && !common && !after_article(&words, i) {
+        if frequent_surname && !common && !after_article(words, i) {
             out.push(span(words.toks[i].s, words.toks[i].e));
         }
         i += 1;
@@ -584,8 +585,8 @@ fn after_article(words: &Words, i: usize) -> bool {
 }
 
 /// Other whole-word mentions of already detected names (word by word) and cities (whole).
-pub(crate) fn propagate(text: &str, spans: &[Span]) -> Vec<Span> {
-    let words = Words::new(text);
+pub(crate) fn propagate(words: &Words, spans: &[Span]) -> Vec<Span> {
+    let text = words.text;
     let mut names: HashSet<&str> = HashSet::new();
     let mut cities: HashSet<&str> = HashSet::new();
     for s in spans {
