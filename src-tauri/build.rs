@@ -33,6 +33,13 @@ const COMMANDS: &[&str] = &[
     "job_failures",
     "job_detail",
     "retry_jobs",
+    "deploy_bundle",
+    "deploy_publishers",
+    "trust_publisher",
+    "deploy_preflight",
+    "deploy_plan",
+    "deploy_apply",
+    "deploy_status",
 ];
 
 fn main() {

@@ -24,5 +24,34 @@ build_bins() {
   local profile="${1:-debug}" flag=()
   [ "$profile" = release ] && flag=(--release)
   log "building vigil-app, vigil and pj-worker ($profile)"
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle
+}
+
+# The console ships the platform bundle it was built with, signed. A release signs with the
+# publisher's key from PJ_BUNDLE_SIGNING_KEY; a development build signs with a key of this
+# machine's own, made once and kept in the cache (never in the clone), which the sandbox trusts.
+# Sets VIGIL_BUNDLE_DIR (the signed copy) and VIGIL_BUNDLE_PUBLIC_KEY. $1: "debug" or "release".
+sign_bundle() {
+  local profile="${1:-debug}" out="$VIGIL_CACHE/bundle" key_file="$VIGIL_CACHE/bundle-dev-key" signer
+  local tool="$CARGO_TARGET_DIR/$profile/pj-bundle"
+  if [ -z "${PJ_BUNDLE_SIGNING_KEY:-}" ]; then
+    if [ ! -s "$key_file" ]; then
+      (umask 077; "$tool" keygen | awk '/secret/ {print $NF}' > "$key_file")
+    fi
+    PJ_BUNDLE_SIGNING_KEY="$(cat "$key_file")"
+    signer="development build on $(uname -n)"
+  else
+    signer="${PJ_BUNDLE_SIGNER:?PJ_BUNDLE_SIGNER names who signs a release}"
+  fi
+  rm -rf "$out.tmp" && cp -r "$VIGIL_ROOT/deploy-bundles" "$out.tmp"
+  local version min_console
+  version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$out.tmp/release.json")"
+  min_console="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["min_console"])' "$out.tmp/release.json")"
+  PJ_BUNDLE_SIGNING_KEY="$PJ_BUNDLE_SIGNING_KEY" "$tool" sign "$out.tmp" --version "$version" --min-console "$min_console" \
+    --iam-actions "$out.tmp/iam-actions.txt" --signer "$signer" >/dev/null
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  export VIGIL_BUNDLE_DIR="$out"
+  VIGIL_BUNDLE_PUBLIC_KEY="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signer"]["public_key"])' "$out/bundle.json")"
+  export VIGIL_BUNDLE_PUBLIC_KEY
+  log "bundle $version signed by $signer"
 }

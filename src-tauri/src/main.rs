@@ -28,6 +28,16 @@ fn main() {
         }
     };
     tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", env!("CARGO_PKG_VERSION"));
+    if !read_only {
+        // A deploy that was running when Vigil stopped: follow it again (the Deploy page shows it).
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            match app.deploy().resume(&|_| {}).await {
+                Ok(done) => done.iter().for_each(|s| tracing::info!(plan = %s.id, state = %s.state, "re-attached deployment ended")),
+                Err(e) => tracing::warn!("re-attaching to an interrupted deployment failed: {}", e.info()),
+            }
+        });
+    }
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)
@@ -66,6 +76,13 @@ fn main() {
             commands::jobs::job_failures,
             commands::jobs::job_detail,
             commands::jobs::retry_jobs,
+            commands::deploy::deploy_bundle,
+            commands::deploy::deploy_publishers,
+            commands::deploy::trust_publisher,
+            commands::deploy::deploy_preflight,
+            commands::deploy::deploy_plan,
+            commands::deploy::deploy_apply,
+            commands::deploy::deploy_status,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

@@ -52,7 +52,9 @@ pub fn spawn(cmd: &mut Command, what: &str) -> Proc {
     Proc(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); run scripts/test, which installs it")))
 }
 
-/// moto_server on a free loopback port.
+/// The AWS emulator on a free loopback port: moto's server with Vigil's extensions
+/// (scripts/lib/emulator: the resource types moto's CloudFormation skips, and fixes to its
+/// template reading), started by the emulator venv's Python.
 pub struct Moto {
     pub port: u16,
     _proc: Proc,
@@ -60,11 +62,12 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let bin = std::env::var_os("VIGIL_MOTO").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("venv/bin/moto_server"));
+        let python = cache_dir().join("venv/bin/python");
+        let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/emulator/serve.py");
         let port = free_port();
         let proc = spawn(
-            Command::new(&bin).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()),
-            "the AWS emulator (moto_server)",
+            Command::new(&python).arg(&serve).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()),
+            "the AWS emulator (moto with Vigil's extensions)",
         );
         wait_until("moto_server", Duration::from_secs(60), || accepts(port));
         Moto { port, _proc: proc }
@@ -246,4 +249,49 @@ impl FakeHttp {
         });
         FakeHttp { port, requests }
     }
+}
+
+/// The test publisher's signing key (tests only; the console trusts it only when told to).
+pub const BUNDLE_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+
+/// The test publisher's public key, hex.
+pub fn bundle_public_key() -> String {
+    hex::encode(pj_bundle::signing_key(BUNDLE_KEY).expect("a key").verifying_key().as_bytes())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of the repository's bundle (deploy-bundles), unsigned.
+pub fn bundle_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy-bundles"), dir.path());
+    dir
+}
+
+/// Signs the bundle at `dir` as `version` for consoles from `min_console` on, with the test key.
+pub fn sign_bundle(dir: &Path, version: &str, min_console: &str) {
+    let key = pj_bundle::signing_key(BUNDLE_KEY).expect("a key");
+    let signer = pj_bundle::Signer { name: "Patient Journey test releases".into(), public_key: bundle_public_key() };
+    let manifest =
+        pj_bundle::build(dir, "patient-journey", version, min_console, vec!["cloudformation:CreateChangeSet".into()], signer).expect("a manifest");
+    pj_bundle::sign(dir, &manifest, &key).expect("signed");
+}
+
+/// The repository's bundle, edited by `edit`, signed as `version` with the test key.
+pub fn signed_bundle(version: &str, edit: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = bundle_copy();
+    edit(dir.path());
+    sign_bundle(dir.path(), version, "0.1.0");
+    dir
 }

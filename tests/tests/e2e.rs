@@ -658,3 +658,55 @@ async fn aws_fault_in_the_window() {
     s.find("#dash-state[data-state='ready'] section[data-chart='documents'][data-error='false']").await;
     s.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built app; run scripts/test"]
+async fn the_deploy_wizard_takes_a_fresh_sandbox_to_a_deployed_platform_whose_charts_all_resolve() {
+    tokio::time::timeout(TEST_LIMIT, deploy_wizard()).await.expect("the test did not finish in time");
+}
+
+async fn deploy_wizard() {
+    let moto = Moto::start();
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let data = tempfile::tempdir().unwrap();
+    // A fresh sandbox environment, and the test publisher trusted (as scripts/run trusts the
+    // machine's build key).
+    vigil_cli(data.path(), &["sandbox", "attach", &moto.endpoint()]);
+    vigil_cli(data.path(), &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
+    let s = launch_in(data, &[("VIGIL_BUNDLE_DIR", bundle.path().display().to_string())]).await;
+
+    s.click("#nav-deploy").await;
+    assert_eq!(s.text("#bundle-version").await, "patient-journey 1.0.0");
+    assert_eq!(s.text("#bundle-signer").await, "Patient Journey test releases");
+    s.click("#deploy-preflight").await;
+    s.find("#preflight-summary[data-ready='true']").await;
+    for check in ["identity", "zones", "cidr", "instance-type", "stacks"] {
+        s.find(&format!("#preflight-checks tr[data-check='{check}'][data-status='pass']")).await;
+    }
+    s.click("#deploy-plan").await;
+    let total: f64 = s.attr("#deploy-cost", "data-total").await.parse().unwrap();
+    assert!((2500.0..3500.0).contains(&total), "{total}");
+    s.find("#deploy-stacks tr[data-stack='alarms'][data-action='create']").await;
+    s.assert_absent("#deploy-gates", "a first deploy replaces nothing").await;
+    s.screenshot("deploy-plan.png").await;
+    s.click("#deploy-apply").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("#deploy-progress[data-state='succeeded']"))
+        .await
+        .expect("the deployment finished");
+    assert_eq!(s.attr("#deploy-progress", "data-done").await, s.attr("#deploy-progress", "data-total").await);
+    s.find("#deploy-progress-stacks tr[data-stack='cluster'][data-state='done']").await;
+    s.screenshot("deploy-done.png").await;
+
+    // Every chart of every component finds its metrics' names: none is left out for a missing
+    // deployment parameter.
+    s.click("#nav-metrics").await;
+    s.find("#dash-state[data-state='ready']").await;
+    s.find("section.chart-card[data-chart='documents']").await;
+    s.assert_absent("#unavailable", "the deploy filled every deployment parameter").await;
+    s.assert_absent("section.chart-card[data-error='true']", "every chart's query was accepted").await;
+    s.screenshot("deploy-metrics.png").await;
+    s.close().await;
+}

@@ -14,6 +14,7 @@ pub enum Page {
     Alarms,
     Audit,
     Jobs,
+    Deploy,
     Settings,
 }
 
@@ -155,6 +156,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Alarms, "nav-alarms", "Alarms")}
                 {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Jobs, "nav-jobs", "Jobs")}
+                {nav(Page::Deploy, "nav-deploy", "Deploy")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
                     <div>"Environment"</div>
@@ -184,6 +186,7 @@ pub fn App() -> impl IntoView {
                     Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
+                    Page::Deploy => view! { <pages::deploy::DeployPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}
             </main>

@@ -10,14 +10,16 @@
 //!   invalid keys, access denied (naming the IAM action), throttled, not found, validation,
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
-//!   database tokens); and the AWS files
+//!   database tokens), [`cloudformation`], [`ec2`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
 //! CloudTrail entries can be matched to operator-log records.
 
+pub mod cloudformation;
 pub mod cloudwatch;
 pub mod context;
+pub mod ec2;
 pub mod error;
 pub mod logs;
 pub mod profiles;

@@ -1,8 +1,10 @@
 //! `vigil`: the console's core for scripts. Human output by default, `--json` for machines.
 //!
 //! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
-//! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`).
+//! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`); 7 preflight
+//! found a failure; 8 a deployment failed.
 
+mod deploy;
 mod platform;
 
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +57,9 @@ enum Command {
     /// The platform's job ledger: failures by class, a job's logs, retries.
     #[command(subcommand)]
     Jobs(platform::JobsCommand),
+    /// Deploy the platform bundle: publishers, bundle, preflight, plan, apply, status, resume.
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -198,7 +203,11 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) | Error::ReadOnly(_) => 2,
-            Error::EnvironmentNotFound(_) | Error::NoCurrentEnvironment | Error::PlatformDb { kind: "not_found", .. } => 3,
+            Error::Deploy { kind: "confirmation_required", .. } | Error::Bundle(_) => 2,
+            Error::EnvironmentNotFound(_)
+            | Error::NoCurrentEnvironment
+            | Error::PlatformDb { kind: "not_found", .. }
+            | Error::Deploy { kind: "not_found", .. } => 3,
             _ => 1,
         };
         Failure { code, info: e.info() }
@@ -346,6 +355,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Db(c) => platform::db(&console, c, json).await,
+        Command::Deploy(c) => deploy::run(&console, c, json).await,
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {

@@ -2,7 +2,7 @@
 //! owns its validation, errors, operator-log actions and tests:
 //!
 //! `app.environments()` · `app.metrics()` · `app.alarms()` · `app.platform_db()` ·
-//! `app.audit()` · `app.jobs()` · `app.oplog()` · `app.settings()`
+//! `app.audit()` · `app.jobs()` · `app.oplog()` · `app.settings()` · `app.deploy()`
 //!
 //! Every change goes through the policy first ([`crate::policy`]) and commits with its
 //! operator-log record ([`Core::commit`]).
@@ -108,6 +108,16 @@ impl App {
 
     pub fn oplog(&self) -> Activity<'_> {
         Activity::new(&self.core)
+    }
+
+    pub fn deploy(&self) -> crate::deploy::Deploy<'_> {
+        crate::deploy::Deploy::new(&self.core)
+    }
+
+    /// This app asking CloudFormation every `poll` while a deploy works (tests shorten it).
+    pub fn deploy_poll(mut self, poll: std::time::Duration) -> Self {
+        self.core.deploy_poll = poll;
+        self
     }
 
     pub fn settings(&self) -> Settings<'_> {

@@ -52,6 +52,8 @@ pub struct Core {
     pub(crate) pools: crate::platform_db::Pools,
     /// Long work under way (see `tasks`).
     pub(crate) tasks: crate::tasks::Tasks,
+    /// How often a deploy asks CloudFormation while it works.
+    pub(crate) deploy_poll: std::time::Duration,
 }
 
 /// The OS user running Vigil, recorded as the actor of operator-log records.
@@ -70,6 +72,7 @@ impl Core {
             policy: Policy::default(),
             pools: Default::default(),
             tasks: Default::default(),
+            deploy_poll: std::time::Duration::from_secs(5),
         }
     }
 

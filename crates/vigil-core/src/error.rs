@@ -48,6 +48,15 @@ pub enum Error {
     /// db_missing, db_permission, ...
     #[error("{message}")]
     PlatformDb { kind: &'static str, message: String, hint: String },
+
+    /// A refused or failed deploy step: `kind` is confirmation_required, deploy_busy,
+    /// plan_stale, stack_not_ready, change_set_failed, …
+    #[error("{message}")]
+    Deploy { kind: &'static str, message: String, hint: String },
+
+    /// The platform bundle is not one to deploy (untrusted, tampered, too new…).
+    #[error("{0}")]
+    Bundle(#[from] pj_bundle::BundleError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -78,7 +87,8 @@ impl Error {
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
             Error::Aws(e) => e.kind.as_str(),
-            Error::PlatformDb { kind, .. } => kind,
+            Error::PlatformDb { kind, .. } | Error::Deploy { kind, .. } => kind,
+            Error::Bundle(_) => "bundle",
             Error::ReadOnly(_) => "read_only",
             Error::StoredEnvironment { .. } => "store_corrupt",
             Error::TaskFailed { .. } => "task_failed",
@@ -95,7 +105,11 @@ impl Error {
             Error::UnknownProfile { available, .. } => Some(format!("profiles found: {}", available.join(", "))),
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
-            Error::PlatformDb { hint, .. } => Some(hint.clone()),
+            Error::PlatformDb { hint, .. } | Error::Deploy { hint, .. } => Some(hint.clone()),
+            Error::Bundle(pj_bundle::BundleError::UntrustedSigner { .. }) => {
+                Some("if you know this publisher, trust its key (`vigil deploy trust`, or Deploy → Publishers); otherwise do not deploy it".into())
+            }
+            Error::Bundle(_) => Some("nothing was deployed; use the bundle exactly as its publisher signed it".into()),
             Error::Aws(e) => e.hint.clone(),
             Error::StoredEnvironment { name, .. } => Some(format!(
                 "it was written by a newer Vigil or changed outside Vigil; nothing is assumed for it. Use that Vigil again, or remove it with `vigil env remove {name}` and add it anew"

@@ -14,7 +14,7 @@
 //! | `app.jobs()` | [`jobs`] | the job ledger: failures by class, log lines, retries |
 //! | `app.oplog()` | [`oplog`] | the operator log (a hash chain) |
 //! | `app.settings()` | [`settings`] | the theme |
-//! | (being built) | [`deploy`] | deploying the platform bundle: tiers and cost so far |
+//! | `app.deploy()` | [`deploy`] | the platform bundle: publishers, preflight, tier and cost, plan, apply, status |
 //!
 //! Shared by all: [`core`] (the store, AWS contexts, keychain, policy; committing a change with
 //! its operator-log record), [`policy`] (who may change what), [`store`], [`secrets`],

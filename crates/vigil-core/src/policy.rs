@@ -25,6 +25,8 @@ pub enum Change {
     StorePassword,
     ForgetPassword,
     RetryJobs,
+    TrustPublisher,
+    Deploy,
 }
 
 impl Change {
@@ -39,6 +41,8 @@ impl Change {
             Change::StorePassword => "storing a database password",
             Change::ForgetPassword => "removing a database password",
             Change::RetryJobs => "retrying jobs",
+            Change::TrustPublisher => "changing the trusted bundle publishers",
+            Change::Deploy => "deploying the platform",
         }
     }
 }

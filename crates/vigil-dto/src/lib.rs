@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod deploy;
 pub mod units;
 
 /// Where an environment's AWS credentials come from. Vigil never stores credentials itself.

@@ -3,6 +3,7 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod deploy;
 pub mod environments;
 pub mod jobs;
 pub mod metrics;

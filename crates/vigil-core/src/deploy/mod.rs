@@ -1,5 +1,400 @@
-//! Deploying the platform bundle into the operator's AWS account (issue 13, being built): the
-//! sizing tiers and the monthly cost estimate so far; preflight, plan, apply, validation,
-//! upgrade and teardown come next, each with its own module, errors and operator-log actions.
+//! Deploying the platform bundle into the operator's AWS account: `app.deploy()`.
+//!
+//! The bundle is verified against the console's trusted publishers before anything is read
+//! from it ([`bundle`]); preflight asks AWS whether the account and region can take the
+//! platform ([`preflight`]); the plan ([`plan`]) prices the tier ([`cost`]) and makes a change
+//! set per existing stack, gating any replacement or removal of data; apply ([`apply`]) executes
+//! exactly the reviewed change sets (a new stack: a create that may only add), follows every
+//! stack's events, protects new stacks, and journals each step ([`journal`]) so a restarted
+//! Vigil re-attaches; once every stack is in place their outputs become the environment's
+//! deployment parameters, so every other page works with no typing.
+//!
+//! Operator-log actions: `publisher.trust`, `publisher.distrust`, `deploy.plan`,
+//! `deploy.apply`, `deploy.applied`, `deploy.failed`.
 
+pub mod apply;
+pub mod bundle;
 pub mod cost;
+pub mod journal;
+pub mod plan;
+pub mod preflight;
+pub mod templates;
+
+use crate::app::area;
+use crate::core::Record;
+use crate::error::{Error, Result};
+use crate::policy::Change;
+use bundle::Bundle;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use templates::{check_platform_environment, platform_environment_of};
+use vigil_aws::cloudformation::CloudFormation;
+use vigil_aws::ec2::Ec2;
+use vigil_dto::deploy::{BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, PreflightCheck, PreflightReport, Publisher};
+use vigil_dto::Environment;
+
+area!(
+    /// Deploying the platform bundle: publishers, preflight, plan, apply, status.
+    Deploy
+);
+
+/// Stack outputs → the environment's deployment parameters (the metric catalog's names).
+pub const OUTPUT_PARAMETERS: [(&str, &str); 6] = [
+    ("cluster_name", "ClusterName"),
+    ("db_cluster_id", "ClusterIdentifier"),
+    ("bucket", "DocumentsBucket"),
+    ("backup_vault", "VaultName"),
+    ("queue_url", "WorkQueueUrl"),
+    ("log_group", "WorkerLogGroup"),
+];
+
+/// The Kubernetes namespace of the platform's workloads (deploy-bundles/k8s/worker/base).
+pub const NAMESPACE: &str = "patient-journey";
+
+/// The deployment parameters a finished deploy gives its environment.
+pub fn deployment_parameters(platform_env: &str, outputs: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    out.insert("environment".to_string(), platform_env.to_string());
+    out.insert("namespace".to_string(), NAMESPACE.to_string());
+    for (param, output) in OUTPUT_PARAMETERS {
+        if let Some(v) = outputs.get(output) {
+            out.insert(param.to_string(), v.clone());
+        }
+    }
+    // CloudWatch names a replication group's nodes <group>-001, …; the primary is the first.
+    if let Some(group) = outputs.get("ReplicationGroupId") {
+        out.insert("cache_cluster_id".to_string(), format!("{group}-001"));
+    }
+    out
+}
+
+fn platform_env(env: &Environment, request: &DeployRequest) -> Result<String> {
+    let name = if request.platform_environment.trim().is_empty() {
+        platform_environment_of(&env.name)
+    } else {
+        request.platform_environment.trim().to_string()
+    };
+    check_platform_environment(&name)?;
+    Ok(name)
+}
+
+impl Deploy<'_> {
+    /// Polling interval while CloudFormation works (tests shorten it).
+    fn poll(&self) -> Duration {
+        self.deploy_poll
+    }
+
+    pub async fn publishers(&self) -> Result<Vec<Publisher>> {
+        bundle::publishers(self.store().pool()).await
+    }
+
+    /// Trusts bundles signed with `public_key`, shown as `name`.
+    pub async fn trust(&self, name: &str, public_key: &str) -> Result<Publisher> {
+        self.policy().require(Change::TrustPublisher)?;
+        let (name, key) = (bundle::check_name(name)?, bundle::check_key(public_key)?);
+        let mut tx = self.begin().await?;
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM trusted_publishers WHERE public_key = ?").bind(&key).fetch_optional(&mut *tx).await?;
+        if let Some((existing,)) = exists {
+            return Err(Error::Deploy {
+                kind: "conflict",
+                message: format!("this key is already trusted, as {existing:?}"),
+                hint: "nothing to do".into(),
+            });
+        }
+        let added_at = journal::now();
+        sqlx::query("INSERT INTO trusted_publishers (public_key, name, added_at) VALUES (?, ?, ?)")
+            .bind(&key)
+            .bind(&name)
+            .bind(&added_at)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, Record::new("publisher.trust", &name, json!({ "public_key": key }))).await?;
+        Ok(Publisher { name, public_key: key, added_at })
+    }
+
+    /// Stops trusting bundles signed with `public_key`.
+    pub async fn distrust(&self, public_key: &str) -> Result<()> {
+        self.policy().require(Change::TrustPublisher)?;
+        let key = bundle::check_key(public_key)?;
+        let mut tx = self.begin().await?;
+        let removed: Option<(String,)> =
+            sqlx::query_as("DELETE FROM trusted_publishers WHERE public_key = ? RETURNING name").bind(&key).fetch_optional(&mut *tx).await?;
+        let Some((name,)) = removed else {
+            return Err(Error::Deploy {
+                kind: "not_found",
+                message: "no trusted publisher has this key".into(),
+                hint: "`vigil deploy publishers` lists them".into(),
+            });
+        };
+        self.commit(tx, Record::new("publisher.distrust", &name, json!({ "public_key": key }))).await
+    }
+
+    /// Opens and verifies the bundle at `dir` (this console's own when None).
+    pub async fn open_bundle(&self, dir: Option<&Path>) -> Result<Bundle> {
+        let dir: PathBuf = match dir {
+            Some(d) => d.to_path_buf(),
+            None => bundle::default_dir().ok_or_else(|| Error::Deploy {
+                kind: "no_bundle",
+                message: "this console has no platform bundle of its own".into(),
+                hint: "open a bundle directory (`--bundle DIR`), or set VIGIL_BUNDLE_DIR".into(),
+            })?,
+        };
+        let trusted = self.publishers().await?;
+        crate::error::blocking(move || Bundle::open(&dir, &trusted)).await
+    }
+
+    pub async fn bundle_summary(&self, dir: Option<&Path>) -> Result<BundleSummary> {
+        Ok(self.open_bundle(dir).await?.summary())
+    }
+
+    /// Preflight for `request`: nothing is changed.
+    pub async fn preflight(&self, request: &DeployRequest, dir: Option<&Path>) -> Result<PreflightReport> {
+        let env = self.environment(&request.environment).await?;
+        let platform = platform_env(&env, request)?;
+        let bundle = self.open_bundle(dir).await?;
+        let tier = plan::edited_tier(&bundle, &request.tier, &request.overrides)?;
+        let ctx = self.aws_context(&env).await;
+        let op = vigil_aws::new_op_id();
+        let mut checks = vec![];
+        let identity = vigil_aws::sts::check_connection(&ctx, &op).await;
+        let account = identity.as_ref().ok().map(|i| i.account.clone());
+        checks.push(match identity {
+            Ok(id) => PreflightCheck {
+                id: "identity".into(),
+                title: "Credentials and account".into(),
+                status: CheckStatus::Pass,
+                detail: format!("account {} as {}", id.account, id.arn),
+                fix: None,
+                api: "sts:GetCallerIdentity".into(),
+            },
+            Err(e) => PreflightCheck {
+                id: "identity".into(),
+                title: "Credentials and account".into(),
+                status: CheckStatus::Fail,
+                detail: e.message.clone(),
+                fix: e.hint.clone(),
+                api: "sts:GetCallerIdentity".into(),
+            },
+        });
+        if account.is_some() {
+            checks.extend(preflight::run(&Ec2::new(&ctx, &op), &CloudFormation::new(&ctx, &op), &bundle, &tier, &platform).await);
+        }
+        let ready = checks.iter().all(|c| c.status != CheckStatus::Fail) && account.is_some();
+        Ok(PreflightReport { environment: env.name, platform_environment: platform, account, region: env.region, checks, ready })
+    }
+
+    /// Plans `request`: change sets for the stacks that exist, creates for the rest, the cost,
+    /// the gates. The plan is journalled; nothing is applied.
+    pub async fn plan(&self, request: &DeployRequest, dir: Option<&Path>) -> Result<DeployPlan> {
+        self.policy().require(Change::Deploy)?;
+        let env = self.environment(&request.environment).await?;
+        let platform = platform_env(&env, request)?;
+        let bundle = self.open_bundle(dir).await?;
+        let tier = plan::edited_tier(&bundle, &request.tier, &request.overrides)?;
+        let cost = plan::cost_of(&bundle, &request.tier, &tier)?;
+        if let Some(busy) = journal::latest(self.store().pool(), &env.name).await?.filter(|e| e.state == "applying") {
+            return Err(Error::Deploy {
+                kind: "deploy_busy",
+                message: format!("deployment {} of {} is still being applied", busy.id, env.name),
+                hint: "wait for it (`vigil deploy status`), or re-attach with `vigil deploy resume`".into(),
+            });
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let op = vigil_aws::new_op_id();
+        let ctx = self.aws_context(&env).await;
+        let cf = CloudFormation::new(&ctx, &op);
+        let change_set_name = format!("vigil-{}", &id[..8]);
+        let mut outputs = BTreeMap::new();
+        let mut stacks = vec![];
+        let mut gates = vec![];
+        let mut made: Vec<(String, String)> = vec![];
+        for t in &bundle.templates {
+            let name = templates::stack_name(&platform, &t.stack);
+            let planned = async {
+                let existing = cf.stack(&name).await?;
+                let sp = plan::stack(&cf, t, &platform, &tier, existing.as_ref(), &outputs, &change_set_name, self.poll()).await?;
+                Ok::<_, Error>((existing, sp))
+            }
+            .await;
+            let (existing, sp) = match planned {
+                Ok(x) => x,
+                Err(e) => {
+                    // Nothing half-made is left behind: the change sets of this plan go.
+                    for (stack, cs) in &made {
+                        let _ = cf.delete_change_set(stack, cs).await;
+                    }
+                    return Err(e);
+                }
+            };
+            if let Some(s) = existing {
+                outputs.extend(s.outputs);
+            }
+            if let Some(cs) = &sp.change_set {
+                made.push((sp.name.clone(), cs.clone()));
+            }
+            gates.extend(plan::gates(&sp.stack, &sp.changes));
+            stacks.push(sp);
+        }
+        let plan = DeployPlan {
+            id,
+            environment: env.name.clone(),
+            platform_environment: platform,
+            bundle: bundle.summary(),
+            tier: request.tier.clone(),
+            stacks,
+            gates,
+            cost,
+            created_at: journal::now(),
+        };
+        let mut tx = self.begin().await?;
+        journal::insert(&mut tx, &plan, &bundle.root.to_string_lossy()).await?;
+        let details = json!({
+            "plan": plan.id,
+            "bundle": { "version": plan.bundle.version, "signer": plan.bundle.signer, "manifest_sha256": plan.bundle.manifest_sha256 },
+            "tier": plan.tier,
+            "stacks": plan.stacks.iter().map(|s| json!({ "stack": s.name, "action": s.action, "change_set": s.change_set })).collect::<Vec<_>>(),
+            "gates": plan.gates.len(),
+            "monthly_estimate": plan.cost.total,
+        });
+        self.commit(tx, Record::new("deploy.plan", &env.name, details).op(&op)).await?;
+        Ok(plan)
+    }
+
+    /// Applies the reviewed plan `plan_id`. A plan with gates needs the environment's name as
+    /// `confirmation`. `report` gets the status after every step.
+    pub async fn apply(
+        &self,
+        plan_id: &str,
+        confirmation: Option<&str>,
+        report: &(dyn Fn(&DeploymentStatus) + Send + Sync),
+    ) -> Result<DeploymentStatus> {
+        self.policy().require(Change::Deploy)?;
+        let entry = journal::get(self.store().pool(), plan_id).await?.ok_or_else(|| Error::Deploy {
+            kind: "not_found",
+            message: format!("no plan {plan_id}"),
+            hint: "make one with `vigil deploy plan` (or the Deploy page)".into(),
+        })?;
+        match entry.state.as_str() {
+            "planned" => {}
+            "applying" => {
+                return Err(Error::Deploy {
+                    kind: "deploy_busy",
+                    message: format!("plan {plan_id} is already being applied"),
+                    hint: "follow it with `vigil deploy status`, or re-attach with `vigil deploy resume`".into(),
+                })
+            }
+            s => {
+                return Err(Error::Deploy {
+                    kind: "plan_used",
+                    message: format!("plan {plan_id} is {s}; a plan is applied once"),
+                    hint: "make a new plan: it shows what the stacks are now".into(),
+                })
+            }
+        }
+        apply::check_confirmation(&entry, confirmation)?;
+        let bundle = self.open_bundle(Some(Path::new(&entry.bundle_dir))).await?;
+        if bundle.manifest_sha256 != entry.plan.bundle.manifest_sha256 {
+            return Err(Error::Deploy {
+                kind: "plan_stale",
+                message: "the bundle at the plan's directory is not the one the plan was made from".into(),
+                hint: "make a new plan from the bundle you mean to deploy".into(),
+            });
+        }
+        let op = vigil_aws::new_op_id();
+        let mut tx = self.begin().await?;
+        journal::set_state(&mut tx, &entry.id, "applying", &entry.progress).await?;
+        let details = json!({ "plan": entry.id, "bundle_sha256": bundle.manifest_sha256, "gates_confirmed": entry.plan.gates.len() });
+        self.commit(tx, Record::new("deploy.apply", &entry.environment, details).op(&op)).await?;
+        self.run(entry, bundle, &op, report).await
+    }
+
+    /// Re-attaches to every apply that was running when Vigil stopped.
+    pub async fn resume(&self, report: &(dyn Fn(&DeploymentStatus) + Send + Sync)) -> Result<Vec<DeploymentStatus>> {
+        self.policy().require(Change::Deploy)?;
+        let mut out = vec![];
+        for entry in journal::applying(self.store().pool()).await? {
+            let bundle = self.open_bundle(Some(Path::new(&entry.bundle_dir))).await?;
+            let op = vigil_aws::new_op_id();
+            tracing::info!(plan = %entry.id, environment = %entry.environment, "re-attaching to a deployment");
+            out.push(self.run(entry, bundle, &op, report).await?);
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        entry: journal::Entry,
+        bundle: Bundle,
+        op: &str,
+        report: &(dyn Fn(&DeploymentStatus) + Send + Sync),
+    ) -> Result<DeploymentStatus> {
+        let env = self.environment(&entry.environment).await?;
+        let ctx = self.aws_context(&env).await;
+        let mut run = apply::Run {
+            pool: self.store().pool(),
+            cf: CloudFormation::new(&ctx, op),
+            entry,
+            templates: &bundle.templates,
+            poll: self.poll(),
+            report,
+        };
+        let ended = run.run().await;
+        let mut entry = run.entry;
+        let ended = match ended {
+            Ok(x) => x,
+            Err(e) => {
+                // AWS could not be asked (the stacks were not): the journal keeps "applying", so
+                // `vigil deploy resume` continues from the stacks once AWS answers.
+                entry.progress.root_cause = Some(e.to_string());
+                entry.progress.next =
+                    Some("when AWS answers again, re-attach with `vigil deploy resume` (or reopen Vigil): the stacks say where it stands".into());
+                journal::save(self.store().pool(), &entry.id, "applying", &entry.progress).await?;
+                return Err(e);
+            }
+        };
+        match ended {
+            apply::Ended::Succeeded { outputs } => {
+                let params = deployment_parameters(&entry.plan.platform_environment, &outputs);
+                let mut input = env.to_input();
+                input.deployment.extend(params.clone());
+                if input != env.to_input() {
+                    crate::environments::Environments::new(self.core).update(&env.name, &input).await?;
+                }
+                entry.state = "succeeded".into();
+                entry.progress.next = None;
+                let mut tx = self.begin().await?;
+                journal::set_state(&mut tx, &entry.id, "succeeded", &entry.progress).await?;
+                let details = json!({ "plan": entry.id, "bundle": entry.plan.bundle.version, "deployment": params });
+                self.commit(tx, Record::new("deploy.applied", &entry.environment, details).op(op)).await?;
+            }
+            apply::Ended::Failed => {
+                let mut tx = self.begin().await?;
+                journal::set_state(&mut tx, &entry.id, "failed", &entry.progress).await?;
+                let details = json!({ "plan": entry.id, "root_cause": entry.progress.root_cause, "next": entry.progress.next });
+                self.commit(tx, Record::new("deploy.failed", &entry.environment, details).op(op)).await?;
+            }
+        }
+        entry.updated_at = journal::now();
+        let status = apply::status_of(&entry);
+        report(&status);
+        Ok(status)
+    }
+
+    /// The newest deployment of `environment` (planned, applying or ended).
+    pub async fn status(&self, environment: &str) -> Result<Option<DeploymentStatus>> {
+        let env = self.environment(environment).await?;
+        Ok(journal::latest(self.store().pool(), &env.name).await?.map(|e| apply::status_of(&e)))
+    }
+
+    /// The plan `plan_id`, as reviewed.
+    pub async fn plan_of(&self, plan_id: &str) -> Result<DeployPlan> {
+        journal::get(self.store().pool(), plan_id).await?.map(|e| e.plan).ok_or_else(|| Error::Deploy {
+            kind: "not_found",
+            message: format!("no plan {plan_id}"),
+            hint: "`vigil deploy status` shows the newest".into(),
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! EC2, for a deploy's preflight: the region's availability zones, the CIDR blocks of the
+//! account's VPCs there, and which instance types the zones offer.
+
+use crate::context::AwsContext;
+use crate::error::AwsError;
+use aws_sdk_ec2::types::{Filter, LocationType};
+use aws_sdk_ec2::Client;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A VPC already in the region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VpcInfo {
+    pub id: String,
+    pub name: Option<String>,
+    /// Its primary block and every associated one.
+    pub cidrs: Vec<String>,
+}
+
+/// EC2 for one operation of one environment.
+#[derive(Clone, Debug)]
+pub struct Ec2 {
+    client: Client,
+    ctx: AwsContext,
+}
+
+impl Ec2 {
+    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
+        let conf = aws_sdk_ec2::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
+        Ec2 { client: Client::from_conf(conf), ctx: ctx.clone() }
+    }
+
+    /// The zones (not Local Zones or Wavelength) available in the region.
+    pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
+        let out = self.client.describe_availability_zones().filters(Filter::builder().name("state").values("available").build()).send().await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return Err(crate::error::classify(&self.ctx, "ec2", "DescribeAvailabilityZones", &e).await),
+        };
+        let mut zones: Vec<String> = out
+            .availability_zones()
+            .iter()
+            .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+            .filter_map(|z| z.zone_name().map(str::to_string))
+            .collect();
+        zones.sort();
+        Ok(zones)
+    }
+
+    /// Every VPC in the region with its CIDR blocks.
+    pub async fn vpcs(&self) -> Result<Vec<VpcInfo>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.describe_vpcs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "ec2", "DescribeVpcs", &e).await),
+            };
+            for v in page.vpcs() {
+                let mut cidrs: Vec<String> = v.cidr_block().map(str::to_string).into_iter().collect();
+                for a in v.cidr_block_association_set() {
+                    if let Some(c) = a.cidr_block() {
+                        if !cidrs.iter().any(|x| x == c) {
+                            cidrs.push(c.to_string());
+                        }
+                    }
+                }
+                let name = v.tags().iter().find(|t| t.key() == Some("Name")).and_then(|t| t.value()).map(str::to_string);
+                out.push(VpcInfo { id: v.vpc_id().unwrap_or_default().to_string(), name, cidrs });
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each of `types`, the zones that offer it.
+    pub async fn instance_type_zones(&self, types: &[String]) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
+        let mut found: BTreeMap<String, BTreeSet<String>> = types.iter().map(|t| (t.clone(), BTreeSet::new())).collect();
+        let mut pages = self
+            .client
+            .describe_instance_type_offerings()
+            .location_type(LocationType::AvailabilityZone)
+            .filters(Filter::builder().name("instance-type").set_values(Some(types.to_vec())).build())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "ec2", "DescribeInstanceTypeOfferings", &e).await),
+            };
+            for o in page.instance_type_offerings() {
+                if let (Some(t), Some(zone)) = (o.instance_type(), o.location()) {
+                    if let Some(zones) = found.get_mut(t.as_str()) {
+                        zones.insert(zone.to_string());
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+}

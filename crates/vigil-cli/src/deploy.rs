@@ -1,0 +1,233 @@
+//! `vigil deploy …`: the platform bundle into an environment's AWS account, over the same
+//! `app.deploy()` as the Deploy page — publishers, bundle, preflight, plan, apply, status,
+//! resume.
+
+use crate::{print_json, usage, Failure};
+use clap::{Args, Subcommand};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use vigil_core::App;
+use vigil_dto::deploy::{CheckStatus, DeployPlan, DeployRequest, DeploymentStatus};
+
+#[derive(Subcommand)]
+pub enum DeployCommand {
+    /// The publishers whose bundles this console deploys.
+    Publishers,
+    /// Trust bundles signed with KEY (an Ed25519 public key, hex), shown as NAME.
+    Trust {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        key: String,
+    },
+    /// Stop trusting bundles signed with KEY.
+    Distrust { key: String },
+    /// Verify a bundle and show what it is and who signed it.
+    Bundle {
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    /// Check, changing nothing, whether the environment's account and region can take the platform.
+    Preflight(Target),
+    /// Plan: a change set per existing stack, creates for the rest, the cost, the gates.
+    Plan(Target),
+    /// Apply a reviewed plan. A plan that replaces or removes data needs --confirm <environment>.
+    Apply {
+        plan: String,
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// Where the newest deployment of an environment stands.
+    Status {
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Re-attach to applies that were running when Vigil stopped, and see them through.
+    Resume,
+}
+
+#[derive(Args)]
+pub struct Target {
+    /// The console environment (the current one by default).
+    #[arg(long)]
+    env: Option<String>,
+    /// small, medium or large.
+    #[arg(long, default_value = "small")]
+    tier: String,
+    /// The platform's environment name in stack and resource names (from the console
+    /// environment's name by default).
+    #[arg(long)]
+    platform_env: Option<String>,
+    /// Set a stack parameter over the tier's: STACK.Parameter=value (repeat).
+    #[arg(long = "set", value_name = "STACK.PARAM=VALUE")]
+    set: Vec<String>,
+    /// The bundle directory (this console's own by default).
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+}
+
+impl Target {
+    async fn request(&self, app: &App) -> Result<DeployRequest, Failure> {
+        let environment = match &self.env {
+            Some(e) => e.clone(),
+            None => app.core().current().await?.name,
+        };
+        let mut overrides: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for s in &self.set {
+            let parsed = s.split_once('=').and_then(|(k, v)| k.split_once('.').map(|(stack, p)| (stack, p, v)));
+            let Some((stack, param, value)) = parsed else {
+                return Err(usage(&format!("--set {s:?} is not STACK.Parameter=value"), "e.g. --set network.VpcCidr=10.50.0.0/16"));
+            };
+            overrides.entry(stack.to_string()).or_default().insert(param.to_string(), value.to_string());
+        }
+        Ok(DeployRequest { environment, tier: self.tier.clone(), platform_environment: self.platform_env.clone().unwrap_or_default(), overrides })
+    }
+}
+
+fn print_status(s: &DeploymentStatus) {
+    println!("deployment {} of {}: {} ({}/{} resources)", s.id, s.environment, s.state, s.done, s.total);
+    for st in &s.stacks {
+        println!("  {:<14} {:<10} {}", st.stack, st.state, st.status.as_deref().unwrap_or(""));
+    }
+    if let Some(c) = &s.root_cause {
+        println!("cause: {c}");
+    }
+    if let Some(n) = &s.next {
+        println!("next: {n}");
+    }
+}
+
+fn print_plan(p: &DeployPlan) {
+    println!(
+        "plan {} for {} (platform environment {}), bundle {} {} signed by {}",
+        p.id, p.environment, p.platform_environment, p.bundle.name, p.bundle.version, p.bundle.signer
+    );
+    for s in &p.stacks {
+        println!("  {:<14} {:<7} {} change(s)", s.stack, s.action, s.changes.len());
+        for c in s.changes.iter().filter(|c| s.action != "create" || c.stateful) {
+            println!("      {:<8} {} ({}){}", c.action, c.logical_id, c.resource_type, if c.stateful { " [holds data]" } else { "" });
+        }
+    }
+    println!(
+        "estimate: {:.0} {} per month ({} tier, prices {} of {})",
+        p.cost.total, p.cost.currency, p.cost.tier, p.cost.source, p.cost.prices_taken
+    );
+    for g in &p.gates {
+        println!("GATE {}: {}", g.stack, g.why);
+    }
+    if p.gates.is_empty() {
+        println!("apply with: vigil deploy apply {}", p.id);
+    } else {
+        println!("apply with: vigil deploy apply {} --confirm {}", p.id, p.environment);
+    }
+}
+
+pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failure> {
+    let deploy = app.deploy();
+    match cmd {
+        DeployCommand::Publishers => {
+            let list = deploy.publishers().await?;
+            if json {
+                print_json(&list);
+            } else if list.is_empty() {
+                println!("no trusted publishers: add one with `vigil deploy trust --name … --key …`");
+            } else {
+                for p in list {
+                    println!("{}  {}  (since {})", p.public_key, p.name, p.added_at);
+                }
+            }
+        }
+        DeployCommand::Trust { name, key } => {
+            let p = deploy.trust(&name, &key).await?;
+            if json {
+                print_json(&p);
+            } else {
+                println!("trusting {} ({})", p.name, p.public_key);
+            }
+        }
+        DeployCommand::Distrust { key } => {
+            deploy.distrust(&key).await?;
+            if json {
+                print_json(&serde_json::json!({ "distrusted": key }));
+            } else {
+                println!("no longer trusting {key}");
+            }
+        }
+        DeployCommand::Bundle { bundle } => {
+            let b = deploy.bundle_summary(bundle.as_deref()).await?;
+            if json {
+                print_json(&b);
+            } else {
+                println!("{} {} signed by {} ({} files, manifest SHA-256 {})", b.name, b.version, b.signer, b.files, b.manifest_sha256);
+                println!("needs Vigil {} or newer; tiers: {}", b.min_console, b.tiers.join(", "));
+            }
+        }
+        DeployCommand::Preflight(t) => {
+            let report = deploy.preflight(&t.request(app).await?, t.bundle.as_deref()).await?;
+            if json {
+                print_json(&report);
+            } else {
+                for c in &report.checks {
+                    let mark = match c.status {
+                        CheckStatus::Pass => "pass",
+                        CheckStatus::Warn => "WARN",
+                        CheckStatus::Fail => "FAIL",
+                    };
+                    println!("{mark}  {:<28} {}  [{}]", c.title, c.detail, c.api);
+                    if let Some(f) = &c.fix {
+                        println!("      fix: {f}");
+                    }
+                }
+                println!("{}", if report.ready { "ready to plan" } else { "not ready: fix the failures above" });
+            }
+            return Ok(if report.ready { 0 } else { 7 });
+        }
+        DeployCommand::Plan(t) => {
+            let plan = deploy.plan(&t.request(app).await?, t.bundle.as_deref()).await?;
+            if json {
+                print_json(&plan);
+            } else {
+                print_plan(&plan);
+            }
+        }
+        DeployCommand::Apply { plan, confirm } => {
+            let report = |s: &DeploymentStatus| {
+                if !json {
+                    let current = s.stacks.iter().find(|x| x.state == "applying").map(|x| x.stack.as_str()).unwrap_or("-");
+                    eprintln!("[{}/{}] {} {}", s.done, s.total, s.state, current);
+                }
+            };
+            let status = deploy.apply(&plan, confirm.as_deref(), &report).await?;
+            if json {
+                print_json(&status);
+            } else {
+                print_status(&status);
+            }
+            return Ok(if status.state == "succeeded" { 0 } else { 8 });
+        }
+        DeployCommand::Status { env } => {
+            let env = match env {
+                Some(e) => e,
+                None => app.core().current().await?.name,
+            };
+            match deploy.status(&env).await? {
+                Some(s) if json => print_json(&s),
+                Some(s) => print_status(&s),
+                None if json => print_json(&serde_json::Value::Null),
+                None => println!("{env} has no deployment yet"),
+            }
+        }
+        DeployCommand::Resume => {
+            let done = deploy.resume(&|_| {}).await?;
+            if json {
+                print_json(&done);
+            } else if done.is_empty() {
+                println!("no apply was interrupted");
+            } else {
+                done.iter().for_each(print_status);
+            }
+            return Ok(if done.iter().all(|s| s.state == "succeeded") { 0 } else { 8 });
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,199 @@
+//! Deploying the platform bundle: the bundle and who signed it, preflight, the plan, the
+//! progress of an apply and the deployment record.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A publisher this console trusts to sign bundles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publisher {
+    pub name: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    pub added_at: String,
+}
+
+/// A verified bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleSummary {
+    pub name: String,
+    pub version: String,
+    pub min_console: String,
+    pub signer: String,
+    pub signer_key: String,
+    /// SHA-256 of the signed manifest: the bundle's identity in records.
+    pub manifest_sha256: String,
+    pub files: usize,
+    pub iam_actions: Vec<String>,
+    pub stacks: Vec<String>,
+    pub tiers: Vec<String>,
+}
+
+/// What the operator asks for: an environment of the console, a tier and edits to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    pub environment: String,
+    pub tier: String,
+    /// The platform's own environment name (stack and resource names: `pj-<name>-…`);
+    /// empty means derived from the console environment's name.
+    #[serde(default)]
+    pub platform_environment: String,
+    /// Stack → parameter → value, over the tier's.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One preflight check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreflightCheck {
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    pub detail: String,
+    /// What to do when it did not pass.
+    pub fix: Option<String>,
+    /// The API it used ("ec2:DescribeVpcs").
+    pub api: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreflightReport {
+    pub environment: String,
+    pub platform_environment: String,
+    pub account: Option<String>,
+    pub region: String,
+    pub checks: Vec<PreflightCheck>,
+    /// False when any check failed.
+    pub ready: bool,
+}
+
+/// One property that changes, with before/after where CloudFormation gives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyChange {
+    pub attribute: String,
+    pub name: Option<String>,
+    pub requires_recreation: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    /// add, modify, replace, remove.
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+    /// Holds data (the database, buckets, keys, the vault, queues, log groups).
+    pub stateful: bool,
+    pub properties: Vec<PropertyChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackPlan {
+    /// security, network, … (the bundle's order).
+    pub stack: String,
+    /// The CloudFormation stack name, `pj-<environment>-<stack>`.
+    pub name: String,
+    /// create, update, none.
+    pub action: String,
+    /// The reviewed change set an update executes; a create makes its change set when the stacks
+    /// it imports from exist, and it may only add.
+    pub change_set: Option<String>,
+    pub changes: Vec<PlannedChange>,
+    /// Every parameter as it will be given (outputs of earlier stacks marked `<from …>` until
+    /// they exist).
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A stateful resource the plan would replace or remove: applying needs typed confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gate {
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub action: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub component: String,
+    pub item: String,
+    pub monthly: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostEstimate {
+    pub tier: String,
+    pub currency: String,
+    pub prices_taken: String,
+    pub source: String,
+    pub lines: Vec<CostLine>,
+    pub total: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployPlan {
+    pub id: String,
+    pub environment: String,
+    pub platform_environment: String,
+    pub bundle: BundleSummary,
+    pub tier: String,
+    pub stacks: Vec<StackPlan>,
+    pub gates: Vec<Gate>,
+    pub cost: CostEstimate,
+    pub created_at: String,
+}
+
+/// One resource as the stack's events last told it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceProgress {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+    /// Seconds since its first event.
+    pub elapsed_s: u64,
+    /// How long this kind of resource usually takes, in seconds.
+    pub typical_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackProgress {
+    pub stack: String,
+    pub name: String,
+    /// pending, applying, done, unchanged, failed.
+    pub state: String,
+    pub status: Option<String>,
+    pub resources: Vec<ResourceProgress>,
+}
+
+/// Where a deployment stands: what the journal holds, refreshed from the stacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentStatus {
+    pub id: String,
+    pub environment: String,
+    /// planned, applying, succeeded, failed.
+    pub state: String,
+    pub stacks: Vec<StackProgress>,
+    /// Resources done of those planned.
+    pub done: usize,
+    pub total: usize,
+    pub eta_s: Option<u64>,
+    /// The first failure's reason, not the cascade it caused.
+    pub root_cause: Option<String>,
+    /// What to do now (after a failure: the recovery).
+    pub next: Option<String>,
+    pub started_at: Option<String>,
+    pub updated_at: String,
+}

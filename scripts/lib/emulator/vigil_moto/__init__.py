@@ -1,0 +1,24 @@
+"""Vigil's extensions to the moto AWS emulator, all in this package.
+
+moto 5.2 creates nothing for several resource types the platform's stacks use (and answers
+HTTP 500 to Fn::GetAtt on them). Each module here registers those types through moto's own
+extension point, a `CloudFormationModel` subclass, and keeps the state in moto's own service
+backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a stack made:
+
+- eks: AWS::EKS::Cluster, AWS::EKS::Nodegroup; iam: AWS::IAM::OIDCProvider
+- ec2: deleting NAT gateways, VPC endpoints and route tables with their stack (moto leaves them)
+- rds: AWS::RDS::DBCluster (with its managed master secret), AWS::RDS::DBInstance in a cluster
+- elasticache: AWS::ElastiCache::ReplicationGroup
+- secretsmanager: AWS::SecretsManager::Secret
+- backup: AWS::Backup::BackupVault, BackupPlan, BackupSelection
+- cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm
+- kms: AWS::KMS::Key with its KeyPolicy as an object (moto takes only a JSON string)
+- cloudformation: YAML short forms read as CloudFormation reads them (GetAtt, functions over
+  mappings, Fn::Cidr, Fn::GetAZs); UpdateTerminationProtection, honoured by DeleteStack; the
+  outputs and exports of stacks made or changed by change sets
+
+Module names matter: moto takes the second dotted part of a model's module as its service.
+tests/emulator_ext.py checks every resource with boto3, which parses by AWS's service models.
+"""
+
+from . import backup, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, secretsmanager  # noqa: F401

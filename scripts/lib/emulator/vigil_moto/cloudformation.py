@@ -1,0 +1,114 @@
+"""Two fixes to moto's reading of YAML templates, as CloudFormation reads them:
+
+- `!GetAtt Cluster.Endpoint.Address` names resource `Cluster`, attribute `Endpoint.Address`
+  (moto split at every dot);
+- a short-form function over a mapping, `!ImportValue { "Fn::Sub": "…" }` (the form AWS
+  documents for ImportValue over Sub), is that mapping (moto returned YAML nodes);
+- `Fn::Cidr` (moto has none) and `Fn::GetAZs ""` in the stack's own region (moto: us-east-1).
+
+moto registers its constructor before each template load, by the name its modules import; the
+fixed one replaces that name in both."""
+
+import ipaddress
+import itertools
+
+import yaml
+
+import moto.cloudformation.models as models
+import moto.cloudformation.parsing as parsing
+import moto.cloudformation.responses as responses
+
+
+def yaml_tag_constructor(loader, tag, node):
+    key = "Ref" if tag == "!Ref" else f"Fn::{tag[1:]}"
+    if isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    elif tag == "!GetAtt":
+        value = node.value.split(".", 1)
+    else:
+        value = node.value
+    return {key: value}
+
+
+models.yaml_tag_constructor = yaml_tag_constructor
+responses.yaml_tag_constructor = yaml_tag_constructor
+
+
+moto_clean_json = parsing.clean_json
+
+
+def clean_json(resource_json, resources_map):
+    if isinstance(resource_json, dict) and "Fn::Cidr" in resource_json:
+        block, count, bits = (moto_clean_json(x, resources_map) for x in resource_json["Fn::Cidr"])
+        network = ipaddress.ip_network(block)
+        subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
+        return [str(s) for s in itertools.islice(subnets, int(count))]
+    if isinstance(resource_json, dict) and resource_json.get("Fn::GetAZs", None) == "":
+        region = resources_map._region_name
+        return [f"{region}{zone}" for zone in "abc"]
+    return moto_clean_json(resource_json, resources_map)
+
+
+# moto's clean_json recurses through this module-level name, so nested uses are handled too.
+parsing.clean_json = clean_json
+
+
+# UpdateTerminationProtection, which moto lacks (HTTP 500), on moto's own stacks; DeleteStack
+# then refuses a protected stack as CloudFormation does.
+from moto.cloudformation.exceptions import ValidationError  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+
+
+def update_termination_protection(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection", False)
+    return ActionResult({"StackId": stack.stack_id})
+
+
+moto_delete_stack = responses.CloudFormationResponse.delete_stack
+
+
+def delete_stack(self):
+    name = self._get_param("StackName")
+    stack = next((s for s in self.cloudformation_backend.stacks.values() if name in (s.name, s.stack_id)), None)
+    if stack is not None and stack.enable_termination_protection:
+        raise ValidationError(
+            message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled",
+        )
+    return moto_delete_stack(self)
+
+
+responses.CloudFormationResponse.update_termination_protection = update_termination_protection
+responses.CloudFormationResponse.delete_stack = delete_stack
+
+
+# A stack made or changed by a change set imports the region's exports and gets its own outputs
+# and exports, as one made by CreateStack does (moto gave it none of these).
+moto_execute_change_set = models.CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name and stack_name in (None, c.stack_name, c.stack_id)), None
+    )
+    before = set()
+    if change_set is not None:
+        before = {e.name for e in change_set.stack.exports}
+        # A stack made by CreateChangeSet was given no exports to import from.
+        change_set.stack.cross_stack_resources = self.exports
+        change_set.stack.resource_map.cross_stack_resources = self.exports
+    moto_execute_change_set(self, change_set_name, stack_name)
+    if change_set is None:
+        return
+    stack = self.stacks[change_set.stack_id]
+    stack._parse_template()
+    stack.output_map = stack._create_output_map()
+    after = {e.name: e for e in stack.exports}
+    for name in before - after.keys():
+        self.exports.pop(name, None)
+    self.exports.update(after)
+
+
+models.CloudFormationBackend.execute_change_set = execute_change_set

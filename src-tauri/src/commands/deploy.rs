@@ -1,0 +1,55 @@
+//! Deploy page: the bundle and its publishers, preflight, the plan, apply with its progress
+//! pushed over a channel, the deployment's status.
+
+use super::Res;
+use tauri::ipc::Channel;
+use tauri::State;
+use vigil_core::App;
+use vigil_dto::deploy::{BundleSummary, DeployPlan, DeployRequest, DeploymentStatus, PreflightReport, Publisher};
+
+/// This console's own bundle, verified.
+#[tauri::command]
+pub async fn deploy_bundle(c: State<'_, App>) -> Res<BundleSummary> {
+    Ok(c.deploy().bundle_summary(None).await?)
+}
+
+#[tauri::command]
+pub async fn deploy_publishers(c: State<'_, App>) -> Res<Vec<Publisher>> {
+    Ok(c.deploy().publishers().await?)
+}
+
+/// The ui asks for confirmation before calling this.
+#[tauri::command]
+pub async fn trust_publisher(c: State<'_, App>, name: String, key: String) -> Res<Publisher> {
+    Ok(c.deploy().trust(&name, &key).await?)
+}
+
+#[tauri::command]
+pub async fn deploy_preflight(c: State<'_, App>, request: DeployRequest) -> Res<PreflightReport> {
+    Ok(c.deploy().preflight(&request, None).await?)
+}
+
+#[tauri::command]
+pub async fn deploy_plan(c: State<'_, App>, request: DeployRequest) -> Res<DeployPlan> {
+    Ok(c.deploy().plan(&request, None).await?)
+}
+
+/// Applies a reviewed plan (a gated one with the environment's name typed), pushing where it
+/// stands after every step.
+#[tauri::command]
+pub async fn deploy_apply(
+    c: State<'_, App>,
+    plan: String,
+    confirmation: Option<String>,
+    on_progress: Channel<DeploymentStatus>,
+) -> Res<DeploymentStatus> {
+    let push = move |s: &DeploymentStatus| {
+        let _ = on_progress.send(s.clone());
+    };
+    Ok(c.deploy().apply(&plan, confirmation.as_deref(), &push).await?)
+}
+
+#[tauri::command]
+pub async fn deploy_status(c: State<'_, App>, environment: String) -> Res<Option<DeploymentStatus>> {
+    Ok(c.deploy().status(&environment).await?)
+}

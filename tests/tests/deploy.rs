@@ -1,0 +1,286 @@
+//! Deploying the platform bundle into the AWS emulator (moto with Vigil's extensions, so every
+//! stack of the bundle really deploys): preflight, the plan, apply with its progress and
+//! journal, the environment's deployment parameters after, a second plan, the gate on removing
+//! data, refusals of bad bundles and names, a Vigil killed mid-apply re-attaching, and the
+//! fault injector on the flow's AWS calls.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use vigil_aws::cloudformation::{ChangeKind, CloudFormation};
+use vigil_core::App;
+use vigil_dto::deploy::{CheckStatus, DeployRequest, DeploymentStatus};
+use vigil_dto::{Credentials, EnvironmentInput};
+use vigil_tests::faults::{Fault, FaultProxy};
+use vigil_tests::{bundle_copy, bundle_public_key as public_key, sign_bundle, signed_bundle, Moto};
+
+async fn console(dir: &Path, endpoint: &str) -> App {
+    let app = App::open_with_secrets(
+        &dir.join("vigil.db"),
+        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
+        "test",
+        Arc::new(vigil_core::secrets::MemoryStore::default()),
+    )
+    .await
+    .unwrap()
+    .deploy_poll(Duration::from_millis(20));
+    let env = EnvironmentInput {
+        name: "prod".into(),
+        credentials: Credentials::Emulator,
+        region: "us-east-1".into(),
+        endpoint_url: Some(endpoint.into()),
+        deployment: Default::default(),
+        platform_db: None,
+    };
+    app.environments().add(&env).await.unwrap();
+    app.environments().select("prod").await.unwrap();
+    app.deploy().trust("Patient Journey test releases", &public_key()).await.unwrap();
+    app
+}
+
+fn request() -> DeployRequest {
+    DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() }
+}
+
+/// The operator-log actions after the test's set-up (add, select, trust), oldest first.
+async fn actions(app: &App) -> Vec<String> {
+    let all: Vec<String> = app.oplog().list(200, None).await.unwrap().into_iter().map(|e| e.action).rev().collect();
+    all[3..].to_vec()
+}
+
+/// Applies `plan` and keeps every status it reported.
+async fn apply(app: &App, plan: &str, confirm: Option<&str>) -> (vigil_core::Result<DeploymentStatus>, Vec<DeploymentStatus>) {
+    let seen = Mutex::new(vec![]);
+    let report = |s: &DeploymentStatus| seen.lock().unwrap().push(s.clone());
+    let out = app.deploy().apply(plan, confirm, &report).await;
+    (out, seen.into_inner().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_parameters() {
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+
+    let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
+    let status: Vec<(&str, CheckStatus)> = pre.checks.iter().map(|c| (c.id.as_str(), c.status)).collect();
+    assert!(pre.ready, "{:#?}", pre.checks);
+    assert_eq!(status.iter().map(|s| s.0).collect::<Vec<_>>(), ["identity", "zones", "cidr", "instance-type", "stacks"]);
+    assert_eq!(pre.account.as_deref(), Some("123456789012"));
+
+    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    assert_eq!(plan.platform_environment, "prod");
+    assert!(plan.stacks.iter().all(|s| s.action == "create"), "{:?}", plan.stacks.iter().map(|s| &s.action).collect::<Vec<_>>());
+    assert!(plan.gates.is_empty());
+    assert!((2500.0..3500.0).contains(&plan.cost.total), "{}", plan.cost.total);
+    let network = &plan.stacks[1];
+    assert_eq!(network.parameters["LogsKeyArn"], "<from an earlier stack: LogsKeyArn>");
+    assert_eq!(network.parameters["NatGateways"], "1");
+
+    let (out, seen) = apply(&app, &plan.id, None).await;
+    let out = out.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?} / {:?}", out.root_cause, out.next);
+    assert!(out.stacks.iter().all(|s| s.state == "done"));
+    assert_eq!(out.eta_s, None);
+    // Progress came stack by stack, in the bundle's order.
+    let first_done: Vec<String> = vigil_core::deploy::templates::STACKS
+        .iter()
+        .map(|st| seen.iter().position(|s| s.stacks.iter().any(|x| x.stack == *st && x.state == "done")).unwrap().to_string())
+        .collect();
+    let mut sorted = first_done.iter().map(|s| s.parse::<usize>().unwrap()).collect::<Vec<_>>();
+    let copy = sorted.clone();
+    sorted.sort();
+    assert_eq!(sorted, copy, "stacks finished out of order");
+
+    // The environment now names what was deployed; every catalog parameter is set.
+    let env = app.environments().get("prod").await.unwrap();
+    assert_eq!(env.deployment["cluster_name"], "pj-prod");
+    assert_eq!(env.deployment["db_cluster_id"], "pj-prod");
+    assert_eq!(env.deployment["cache_cluster_id"], "pj-prod-001");
+    assert_eq!(env.deployment["backup_vault"], "pj-prod");
+    assert_eq!(env.deployment["environment"], "prod");
+    assert_eq!(env.deployment["namespace"], "patient-journey");
+    assert!(env.deployment["bucket"].starts_with("pj-prod-documents-"), "{:?}", env.deployment);
+    assert!(env.deployment["queue_url"].ends_with("/pj-prod-work"), "{:?}", env.deployment);
+    for p in app.environments().deployment_parameters().into_iter().filter(|p| p.name != "audit_public_keys") {
+        assert!(env.deployment.contains_key(&p.name), "{} is not set by the deploy", p.name);
+    }
+    // The Metrics page finds every component's charts with no parameter missing.
+    let dash = app.metrics().fetch(&[], vigil_dto::TimeRange::Last { seconds: 3600 }, 800, &Default::default()).await.unwrap();
+    assert!(dash.unavailable.is_empty(), "{:?}", dash.unavailable);
+    assert!(dash.charts.iter().all(|c| c.error.is_none()), "{:?}", dash.charts.iter().filter_map(|c| c.error.as_ref()).collect::<Vec<_>>());
+
+    // New stacks are protected.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    let db = cf.stack("pj-prod-database").await.unwrap().unwrap();
+    assert!(db.termination_protection);
+    assert_eq!(actions(&app).await, ["deploy.plan", "deploy.apply", "environment.edit", "deploy.applied"]);
+
+    // A plan is applied once.
+    let again = app.deploy().apply(&plan.id, None, &|_| {}).await.unwrap_err();
+    assert_eq!(again.kind(), "plan_used");
+
+    // Planning again over what exists: change sets for every stack, nothing replaced.
+    let second = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    assert!(
+        second.stacks.iter().all(|s| s.action == "update" || s.action == "none"),
+        "{:?}",
+        second.stacks.iter().map(|s| &s.action).collect::<Vec<_>>()
+    );
+    assert!(second.gates.is_empty(), "{:?}", second.gates);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_resource_that_holds_data_is_a_gate_that_only_the_typed_name_opens() {
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let v1 = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+    let plan = app.deploy().plan(&request(), Some(v1.path())).await.unwrap();
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+
+    // 1.1.0 drops the worker's log group (and its output).
+    let v2 = signed_bundle("1.1.0", |dir| {
+        let path = dir.join("cloudformation/observability.yaml");
+        let t = std::fs::read_to_string(&path).unwrap();
+        let start = t.find("  WorkerLogs:").unwrap();
+        let end = t.find("\nOutputs:").unwrap();
+        let out = t.find("  WorkerLogGroup:").unwrap();
+        let t = format!("{}{}", &t[..start], &t[end..out]);
+        std::fs::write(path, t).unwrap();
+    });
+    let plan = app.deploy().plan(&request(), Some(v2.path())).await.unwrap();
+    assert_eq!(plan.bundle.version, "1.1.0");
+    assert_eq!(plan.gates.len(), 1, "{:?}", plan.gates);
+    assert_eq!((plan.gates[0].logical_id.as_str(), plan.gates[0].action.as_str()), ("WorkerLogs", "remove"));
+    let before = actions(&app).await.len();
+    for wrong in [None, Some("prod "), Some("Prod"), Some("yes")] {
+        let e = apply(&app, &plan.id, wrong.filter(|w| w.trim() != "prod")).await.0.unwrap_err();
+        assert_eq!(e.kind(), "confirmation_required", "{wrong:?}");
+        assert!(e.hint().unwrap().contains("(prod)"));
+    }
+    // Refused means nothing happened: the log group is there, nothing was logged.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    let obs = cf.stack("pj-prod-observability").await.unwrap().unwrap();
+    assert!(obs.outputs.iter().any(|(k, _)| k == "WorkerLogGroup"));
+    assert_eq!(actions(&app).await.len(), before);
+
+    let out = apply(&app, &plan.id, Some("prod")).await.0.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?}", out.root_cause);
+    let obs = cf.stack("pj-prod-observability").await.unwrap().unwrap();
+    assert!(!obs.outputs.iter().any(|(k, _)| k == "WorkerLogGroup"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bundles_taken_names_and_overlapping_blocks_are_refused_and_change_nothing() {
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let app = console(data.path(), &moto.endpoint()).await;
+    let logged = actions(&app).await.len();
+
+    let tampered = signed_bundle("1.0.0", |_| {});
+    std::fs::write(tampered.path().join("tiers.json"), "{}").unwrap();
+    let e = app.deploy().plan(&request(), Some(tampered.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "bundle");
+    assert!(e.to_string().contains("tiers.json was changed after signing"), "{e}");
+
+    let newer = bundle_copy();
+    sign_bundle(newer.path(), "9.0.0", "99.0.0");
+    let e = app.deploy().bundle_summary(Some(newer.path())).await.unwrap_err();
+    assert!(e.to_string().contains("needs Vigil 99.0.0 or newer"), "{e}");
+
+    let good = signed_bundle("1.0.0", |_| {});
+    app.deploy().distrust(&public_key()).await.unwrap();
+    let e = app.deploy().plan(&request(), Some(good.path())).await.unwrap_err();
+    assert!(e.to_string().contains("whom this console does not trust") && e.hint().unwrap().contains("vigil deploy trust"), "{e}");
+    app.deploy().trust("Patient Journey test releases", &public_key()).await.unwrap();
+
+    let e = app.deploy().plan(&DeployRequest { platform_environment: "Prod!".into(), ..request() }, Some(good.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "validation");
+    let e = app.deploy().plan(&DeployRequest { tier: "huge".into(), ..request() }, Some(good.path())).await.unwrap_err();
+    assert!(e.to_string().contains("no tier \"huge\""), "{e}");
+    let mut bad_param = request();
+    bad_param.overrides.insert("network".into(), [("NoSuchThing".to_string(), "1".to_string())].into());
+    assert!(app.deploy().plan(&bad_param, Some(good.path())).await.unwrap_err().to_string().contains("no parameter \"NoSuchThing\""));
+
+    // A VPC already on the platform's block, and a stack of the platform's name someone else made.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    let vpc = "Resources:\n  Legacy:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: 10.40.0.0/20\n";
+    let id = cf.create_change_set("legacy-network", "c1", ChangeKind::Create, vpc, &[], &[]).await.unwrap();
+    cf.execute_change_set("legacy-network", &id).await.unwrap();
+    let topic = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n";
+    let id = cf.create_change_set("pj-prod-observability", "c1", ChangeKind::Create, topic, &[], &[]).await.unwrap();
+    cf.execute_change_set("pj-prod-observability", &id).await.unwrap();
+
+    let pre = app.deploy().preflight(&request(), Some(good.path())).await.unwrap();
+    assert!(!pre.ready);
+    let by_id = |id: &str| pre.checks.iter().find(|c| c.id == id).unwrap().clone();
+    assert_eq!(by_id("cidr").status, CheckStatus::Fail);
+    assert!(by_id("cidr").detail.contains("10.40.0.0/20"), "{}", by_id("cidr").detail);
+    assert_eq!(by_id("stacks").status, CheckStatus::Fail);
+    assert!(by_id("stacks").detail.contains("pj-prod-observability exists that Vigil did not make"), "{}", by_id("stacks").detail);
+    // Another block passes the CIDR check.
+    let mut other = request();
+    other.overrides.insert("network".into(), [("VpcCidr".to_string(), "10.50.0.0/16".to_string())].into());
+    assert_eq!(app.deploy().preflight(&other, Some(good.path())).await.unwrap().checks[2].status, CheckStatus::Pass);
+
+    let e = app.deploy().plan(&request(), Some(good.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "name_in_use", "{e}");
+    // None of it was logged (trust and distrust were), and no stack of the platform was made.
+    assert_eq!(actions(&app).await[logged..], ["publisher.distrust", "publisher.trust"]);
+    for stack in ["security", "network", "storage"] {
+        assert!(cf.stack(&format!("pj-prod-{stack}")).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_apply() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
+        connect_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(6),
+        max_attempts: 2,
+    });
+
+    // Preflight: expired credentials fail the identity check with what to do; nothing else is asked.
+    proxy.inject("sts", None, Fault::ExpiredToken, 2);
+    let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
+    assert!(!pre.ready);
+    assert_eq!(pre.checks.len(), 1);
+    assert!(pre.checks[0].fix.is_some(), "{:?}", pre.checks[0]);
+    proxy.clear();
+
+    // Plan: throttling on DescribeStacks past the retries is a classified error; no plan kept.
+    proxy.inject("cloudformation", Some("DescribeStacks"), Fault::Throttle { retry_after: None }, 2);
+    let e = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "throttled", "{e}");
+    assert!(app.deploy().status("prod").await.unwrap().is_none());
+    proxy.clear();
+
+    // Apply: the fourth stack's execution gets a 503 twice; the apply stops there, journalled
+    // as still applying, with the AWS error as the reason and what to do.
+    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    proxy.inject_after("cloudformation", Some("ExecuteChangeSet"), 3, Fault::Status(503), 2);
+    let e = apply(&app, &plan.id, None).await.0.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    let st = app.deploy().status("prod").await.unwrap().unwrap();
+    assert_eq!(st.state, "applying");
+    assert_eq!(st.stacks.iter().filter(|s| s.state == "done").count(), 3);
+    assert!(st.next.as_deref().unwrap().contains("vigil deploy resume"));
+    proxy.clear();
+
+    // Resume picks up the fourth stack's own change set and finishes.
+    let done = app.deploy().resume(&|_| {}).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].state, "succeeded", "{:?}", done[0].root_cause);
+    let executes = proxy.seen().iter().filter(|s| s.service == "cloudformation" && s.action == "ExecuteChangeSet" && s.fault.is_none()).count();
+    assert_eq!(executes, 9, "each stack executed once");
+}

@@ -1,0 +1,306 @@
+//! Deploy page: the platform bundle into the current environment's AWS account, as a wizard —
+//! the bundle and who signed it (deploy_bundle), preflight (deploy_preflight), tier, parameters
+//! and the monthly estimate with the plan and its gates (deploy_plan), apply with its progress
+//! pushed over a channel (deploy_apply), and where the newest deployment stands
+//! (deploy_status).
+
+use crate::app::Ctx;
+use crate::components::AsyncState;
+use crate::ipc;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::json;
+use std::collections::BTreeMap;
+use vigil_dto::deploy::{BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, PreflightReport};
+use vigil_dto::ErrorInfo;
+
+fn money(v: f64) -> String {
+    let whole = v.round() as i64;
+    let s = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("${out}")
+}
+
+fn duration(s: u64) -> String {
+    if s >= 60 {
+        format!("{} min", s.div_ceil(60))
+    } else {
+        format!("{s} s")
+    }
+}
+
+#[component]
+pub fn DeployPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let bundle = RwSignal::new(None::<BundleSummary>);
+    let bundle_error = RwSignal::new(None::<ErrorInfo>);
+    let tier = RwSignal::new(String::from("small"));
+    let platform_env = RwSignal::new(String::new());
+    let vpc_cidr = RwSignal::new(String::new());
+    let node_type = RwSignal::new(String::new());
+    let preflight = RwSignal::new(None::<PreflightReport>);
+    let plan = RwSignal::new(None::<DeployPlan>);
+    let status = RwSignal::new(None::<DeploymentStatus>);
+    let confirm = RwSignal::new(String::new());
+    let busy = RwSignal::new("");
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let env_name = move || ctx.current().map(|e| e.name).unwrap_or_default();
+
+    spawn_local(async move {
+        match ipc::call0::<BundleSummary>("deploy_bundle").await {
+            Ok(b) => bundle.set(Some(b)),
+            Err(e) => bundle_error.set(Some(e)),
+        }
+    });
+    let load_status = move || {
+        let env = env_name();
+        if env.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(s) = ipc::call::<Option<DeploymentStatus>>("deploy_status", json!({ "environment": env })).await {
+                status.set(s);
+            }
+        });
+    };
+    load_status();
+
+    let request = move || {
+        let mut overrides: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (stack, param, value) in [("network", "VpcCidr", vpc_cidr.get_untracked()), ("cluster", "NodeInstanceType", node_type.get_untracked())] {
+            if !value.trim().is_empty() {
+                overrides.entry(stack.into()).or_default().insert(param.into(), value.trim().into());
+            }
+        }
+        DeployRequest {
+            environment: env_name(),
+            tier: tier.get_untracked(),
+            platform_environment: platform_env.get_untracked().trim().into(),
+            overrides,
+        }
+    };
+    let run_preflight = move |_| {
+        busy.set("preflight");
+        error.set(None);
+        let r = request();
+        spawn_local(async move {
+            match ipc::call::<PreflightReport>("deploy_preflight", json!({ "request": r })).await {
+                Ok(p) => preflight.set(Some(p)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
+    let make_plan = move |_| {
+        busy.set("plan");
+        error.set(None);
+        confirm.set(String::new());
+        let r = request();
+        spawn_local(async move {
+            match ipc::call::<DeployPlan>("deploy_plan", json!({ "request": r })).await {
+                Ok(p) => plan.set(Some(p)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
+    let apply = move |_| {
+        let Some(p) = plan.get_untracked() else { return };
+        busy.set("apply");
+        error.set(None);
+        let typed = Some(confirm.get_untracked()).filter(|t| !t.is_empty());
+        spawn_local(async move {
+            let on = move |s: DeploymentStatus| status.set(Some(s));
+            let r = ipc::call_with_channel::<DeploymentStatus, DeploymentStatus>(
+                "deploy_apply",
+                json!({ "plan": p.id, "confirmation": typed }),
+                "onProgress",
+                on,
+            )
+            .await;
+            match r {
+                Ok(s) => {
+                    if s.state == "succeeded" {
+                        ctx.toast("The platform is deployed; every page now uses what was deployed.");
+                        ctx.reload_envs().await;
+                    }
+                    status.set(Some(s));
+                    plan.set(None);
+                }
+                Err(e) => {
+                    error.set(Some(e));
+                    load_status();
+                }
+            }
+            busy.set("");
+        });
+    };
+    let gated = move || plan.with(|p| p.as_ref().is_some_and(|p| !p.gates.is_empty()));
+    let may_apply = move || busy.get().is_empty() && (!gated() || confirm.get().trim() == env_name());
+
+    view! {
+        <div class="row">
+            <h1>"Deploy"</h1>
+            <span class="spacer"></span>
+            <span class="muted">{move || format!("The platform bundle into {}'s AWS account.", env_name())}</span>
+        </div>
+        {move || ctx.current().is_none().then(|| view! { <p class="muted" id="deploy-no-env">"Choose an environment first (Environments page)."</p> })}
+        <div class="panel" id="deploy-bundle">
+            <h2>"Bundle"</h2>
+            {move || match (bundle.get(), bundle_error.get()) {
+                (Some(b), _) => view! {
+                    <dl class="kv">
+                        <dt>"Bundle"</dt><dd id="bundle-version">{format!("{} {}", b.name, b.version)}</dd>
+                        <dt>"Signed by"</dt><dd id="bundle-signer">{b.signer.clone()}</dd>
+                        <dt>"Manifest SHA-256"</dt><dd class="mono breakable">{b.manifest_sha256.clone()}</dd>
+                        <dt>"Needs"</dt><dd>{format!("Vigil {} or newer; {} files, {} stacks", b.min_console, b.files, b.stacks.len())}</dd>
+                    </dl>
+                }.into_any(),
+                (None, Some(e)) => view! {
+                    <div class="result bad" role="alert" id="bundle-error" data-kind=e.kind.clone()>
+                        <div>{e.message.clone()}</div>
+                        {e.hint.clone().map(|h| view! { <div class="hint">"What to do: "{h}</div> })}
+                    </div>
+                }.into_any(),
+                _ => view! { <p class="muted">"Verifying the bundle…"</p> }.into_any(),
+            }}
+        </div>
+        <div class="panel" id="deploy-setup">
+            <h2>"1 · Preflight"</h2>
+            <div class="row toolbar">
+                <label class="inline" for="deploy-tier">"Tier"</label>
+                <select id="deploy-tier" class="narrow" on:change=move |ev| { tier.set(event_target_value(&ev)); plan.set(None); }>
+                    {move || bundle.get().map(|b| b.tiers).unwrap_or_else(|| vec!["small".into()]).into_iter().map(|t| {
+                        let t2 = t.clone();
+                        view! { <option value=t.clone() selected=move || tier.get() == t2>{t.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                <label class="inline" for="deploy-platform-env">"Platform name"</label>
+                <input id="deploy-platform-env" class="narrow" placeholder="from the environment's name" prop:value=move || platform_env.get()
+                    on:input=move |ev| { platform_env.set(event_target_value(&ev)); plan.set(None); }/>
+                <label class="inline" for="deploy-cidr">"VPC block"</label>
+                <input id="deploy-cidr" class="narrow" placeholder="10.40.0.0/16" prop:value=move || vpc_cidr.get()
+                    on:input=move |ev| { vpc_cidr.set(event_target_value(&ev)); plan.set(None); }/>
+                <label class="inline" for="deploy-node-type">"Node type"</label>
+                <input id="deploy-node-type" class="narrow" placeholder="the tier's" prop:value=move || node_type.get()
+                    on:input=move |ev| { node_type.set(event_target_value(&ev)); plan.set(None); }/>
+                <button id="deploy-preflight" disabled=move || !busy.get().is_empty() || ctx.current().is_none() on:click=run_preflight>
+                    {move || if busy.get() == "preflight" { "Checking…" } else { "Run preflight" }}
+                </button>
+            </div>
+            {move || preflight.get().map(|p| view! {
+                <p id="preflight-summary" data-ready=p.ready.to_string()>
+                    {format!("Account {} in {}: {}", p.account.clone().unwrap_or_else(|| "?".into()), p.region, if p.ready { "ready to plan." } else { "fix the failures below first." })}
+                </p>
+                <table id="preflight-checks">
+                    <thead><tr><th>"Check"</th><th>"Result"</th><th>"Detail"</th><th>"Asked"</th></tr></thead>
+                    <tbody>
+                        {p.checks.into_iter().map(|c| {
+                            let (label, class) = match c.status {
+                                CheckStatus::Pass => ("pass", "badge ok"),
+                                CheckStatus::Warn => ("warn", "badge warn"),
+                                CheckStatus::Fail => ("fail", "badge bad"),
+                            };
+                            view! {
+                                <tr data-check=c.id.clone() data-status=label>
+                                    <td>{c.title.clone()}</td>
+                                    <td><span class=class>{label}</span></td>
+                                    <td>{c.detail.clone()}{c.fix.clone().map(|f| view! { <div class="hint">"What to do: "{f}</div> })}</td>
+                                    <td class="mono small-text">{c.api.clone()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </div>
+        {move || (!ctx.read_only()).then(|| view! {
+            <div class="panel" id="deploy-plan-panel">
+                <h2>"2 · Plan and cost"</h2>
+                <p class="muted">"A change set for every stack that exists, creates for the rest; nothing is changed until you apply."</p>
+                <button id="deploy-plan" disabled=move || !busy.get().is_empty() || ctx.current().is_none() on:click=make_plan>
+                    {move || if busy.get() == "plan" { "Planning…" } else { "Plan" }}
+                </button>
+                {move || plan.get().map(|p| view! {
+                    <h3>"Monthly estimate"</h3>
+                    <table id="deploy-cost" data-total=format!("{:.0}", p.cost.total)>
+                        <thead><tr><th>"Component"</th><th>"Item"</th><th class="num">"Per month"</th></tr></thead>
+                        <tbody>
+                            {p.cost.lines.iter().map(|l| view! {
+                                <tr><td>{l.component.clone()}</td><td>{l.item.clone()}</td><td class="num">{money(l.monthly)}</td></tr>
+                            }).collect_view()}
+                            <tr class="total"><td>"Total"</td><td class="muted">{format!("{} prices of {}", p.cost.source, p.cost.prices_taken)}</td><td class="num" id="deploy-cost-total">{money(p.cost.total)}</td></tr>
+                        </tbody>
+                    </table>
+                    <h3>"Stacks"</h3>
+                    <table id="deploy-stacks">
+                        <thead><tr><th>"Stack"</th><th>"Action"</th><th>"Changes"</th></tr></thead>
+                        <tbody>
+                            {p.stacks.iter().map(|s| {
+                                let changes = s.changes.iter().map(|c| format!("{} {}{}", c.action, c.logical_id, if c.stateful { " (holds data)" } else { "" })).collect::<Vec<_>>();
+                                view! {
+                                    <tr data-stack=s.stack.clone() data-action=s.action.clone()>
+                                        <td class="mono">{s.name.clone()}</td>
+                                        <td>{s.action.clone()}</td>
+                                        <td class="small-text">{if changes.is_empty() { "no change".to_string() } else { changes.join(" · ") }}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {(!p.gates.is_empty()).then(|| {
+                        let env = p.environment.clone();
+                        view! {
+                            <div class="result bad" role="alert" id="deploy-gates">
+                                <b>"This plan would replace or remove data:"</b>
+                                <ul>{p.gates.iter().map(|g| view! { <li data-gate=g.logical_id.clone()>{format!("{}: {}", g.stack, g.why)}</li> }).collect_view()}</ul>
+                                <label for="deploy-confirm">{format!("To apply it anyway, type the environment's name ({env}):")}</label>
+                                <input id="deploy-confirm" prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                            </div>
+                        }
+                    })}
+                })}
+            </div>
+            <div class="panel" id="deploy-apply-panel">
+                <h2>"3 · Apply"</h2>
+                <button class="primary" id="deploy-apply" disabled=move || plan.with(Option::is_none) || !may_apply() on:click=apply>
+                    {move || if busy.get() == "apply" { "Applying…" } else { "Apply the plan" }}
+                </button>
+            </div>
+        })}
+        <AsyncState id="deploy-state" loading=Signal::derive(move || false) error=error.into() empty=Signal::derive(move || status.with(Option::is_none))
+            empty_text="No deployment of this environment yet.">
+            {move || status.get().map(|s| {
+                let pct = if s.total == 0 { 0 } else { s.done * 100 / s.total };
+                view! {
+                    <div class="panel" id="deploy-progress" data-state=s.state.clone() data-done=s.done data-total=s.total>
+                        <h2>{format!("Deployment: {}", s.state)}</h2>
+                        <div class="progress"><div class="bar" style=format!("width: {pct}%")></div></div>
+                        <p>{format!("{} of {} resources{}", s.done, s.total, s.eta_s.filter(|e| *e > 0).map(|e| format!(" · about {} to go", duration(e))).unwrap_or_default())}</p>
+                        {s.root_cause.clone().map(|c| view! { <div class="result bad" id="deploy-cause"><b>"Cause: "</b>{c}</div> })}
+                        {s.next.clone().map(|n| view! { <div class="hint" id="deploy-next">"What to do: "{n}</div> })}
+                        <table id="deploy-progress-stacks">
+                            <thead><tr><th>"Stack"</th><th>"State"</th><th>"Status"</th><th>"Resources"</th></tr></thead>
+                            <tbody>
+                                {s.stacks.iter().map(|st| view! {
+                                    <tr data-stack=st.stack.clone() data-state=st.state.clone()>
+                                        <td class="mono">{st.name.clone()}</td>
+                                        <td>{st.state.clone()}</td>
+                                        <td>{st.status.clone().unwrap_or_default()}</td>
+                                        <td class="small-text">{st.resources.iter().map(|r| format!("{} {} ({}/{})", r.logical_id, r.status, duration(r.elapsed_s), duration(r.typical_s))).collect::<Vec<_>>().join(" · ")}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+            })}
+        </AsyncState>
+    }
+}
