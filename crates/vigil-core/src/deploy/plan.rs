@@ -50,12 +50,12 @@ pub fn recovery(name: &str, status: &str) -> String {
     match status {
         s if s.ends_with("_IN_PROGRESS") => format!("{name} is busy ({s}); wait for it to finish (Vigil re-attaches to an apply it started), then plan again"),
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
-            format!("{name} failed to create ({status}) and can only be deleted: `vigil deploy destroy` removes the failed stack (its data resources are kept), then plan again")
+            format!("{name} failed to create ({status}) and can only be deleted: delete it in the CloudFormation console (its events name what failed), then plan again")
         }
         "UPDATE_ROLLBACK_FAILED" => format!(
-            "{name} could not roll back an update; continue the rollback (`vigil deploy recover`, skipping the resources named in its events), then plan again"
+            "{name} could not roll back an update; continue the rollback in the CloudFormation console, skipping the resources its events name, then plan again"
         ),
-        "DELETE_FAILED" => format!("{name} failed to delete; finish the teardown (`vigil deploy destroy`), then plan again"),
+        "DELETE_FAILED" => format!("{name} failed to delete; delete it in the CloudFormation console, keeping the resources its events name, then plan again"),
         s => format!("{name} is {s}; settle it in the CloudFormation console, then plan again"),
     }
 }
@@ -216,7 +216,7 @@ pub async fn stack(
     let parameters = t.fill(platform_env, tier_params, outputs).map_err(|missing| Error::Deploy {
         kind: "stack_order",
         message: format!("{name} exists, but its parameter {missing} comes from a stack before it that does not"),
-        hint: "an earlier teardown stopped half-way: finish it (`vigil deploy destroy`), then deploy again".into(),
+        hint: "an earlier teardown stopped half-way: delete the platform's remaining stacks in the CloudFormation console, then deploy again".into(),
     })?;
     let list: Vec<(String, String)> = parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let tags = [("pj:environment".to_string(), platform_env.to_string())];
