@@ -258,6 +258,18 @@ async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_app
     assert!(pre.checks[0].fix.is_some(), "{:?}", pre.checks[0]);
     proxy.clear();
 
+    // Preflight: EC2 answering 500 fails its three checks with the classified message and what
+    // to do; the checks that ask other services still run and pass.
+    proxy.inject("ec2", None, Fault::Status(500), 6);
+    let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
+    assert!(!pre.ready);
+    for c in &pre.checks {
+        let ec2 = ["zones", "cidr", "instance-type"].contains(&c.id.as_str());
+        assert_eq!(c.status, if ec2 { CheckStatus::Fail } else { CheckStatus::Pass }, "{c:?}");
+        assert!(!ec2 || (c.detail.contains("ec2:") && c.fix.is_some()), "{c:?}");
+    }
+    proxy.clear();
+
     // Plan: throttling on DescribeStacks past the retries is a classified error; no plan kept.
     proxy.inject("cloudformation", Some("DescribeStacks"), Fault::Throttle { retry_after: None }, 2);
     let e = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap_err();

@@ -102,27 +102,24 @@ pub async fn insert(tx: &mut crate::core::Tx, plan: &DeployPlan, bundle_dir: &st
     Ok(())
 }
 
-/// Saves where the apply stands (not an operator-log change: the apply's start and end are).
-pub async fn save(pool: &sqlx::SqlitePool, id: &str, state: &str, progress: &Progress) -> Result<()> {
+async fn update<'e>(db: impl sqlx::SqliteExecutor<'e>, id: &str, state: &str, progress: &Progress) -> Result<()> {
     let json = serde_json::to_string(progress).expect("progress serialises");
     sqlx::query("UPDATE deployments SET state = ?, progress = ?, updated_at = ? WHERE id = ?")
         .bind(state)
         .bind(json)
         .bind(now())
         .bind(id)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }
 
+/// Saves where the apply stands (not an operator-log change: the apply's start and end are).
+pub async fn save(pool: &sqlx::SqlitePool, id: &str, state: &str, progress: &Progress) -> Result<()> {
+    update(pool, id, state, progress).await
+}
+
+/// The same, inside a change that commits with its operator-log record.
 pub async fn set_state(tx: &mut crate::core::Tx, id: &str, state: &str, progress: &Progress) -> Result<()> {
-    let json = serde_json::to_string(progress).expect("progress serialises");
-    sqlx::query("UPDATE deployments SET state = ?, progress = ?, updated_at = ? WHERE id = ?")
-        .bind(state)
-        .bind(json)
-        .bind(now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    update(&mut **tx, id, state, progress).await
 }
