@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "deploy_plan",
     "deploy_apply",
     "deploy_status",
+    "deploy_teardown_plan",
 ];
 
 fn main() {

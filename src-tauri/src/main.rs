@@ -83,6 +83,7 @@ fn main() {
             commands::deploy::deploy_plan,
             commands::deploy::deploy_apply,
             commands::deploy::deploy_status,
+            commands::deploy::deploy_teardown_plan,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

@@ -38,6 +38,16 @@ async fn console(dir: &Path, endpoint: &str) -> App {
     app
 }
 
+/// The console with its AWS calls through the fault injector, giving up quickly.
+async fn console_through(dir: &Path, proxy: &FaultProxy) -> App {
+    console(dir, &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
+        connect_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(6),
+        max_attempts: 2,
+    })
+}
+
 fn request() -> DeployRequest {
     DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() }
 }
@@ -243,12 +253,7 @@ async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_app
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
-    let app = console(data.path(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    });
+    let app = console_through(data.path(), &proxy).await;
 
     // Preflight: expired credentials fail the identity check with what to do; nothing else is asked.
     proxy.inject("sts", None, Fault::ExpiredToken, 2);
@@ -295,4 +300,185 @@ async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_app
     assert_eq!(done[0].state, "succeeded", "{:?}", done[0].root_cause);
     let executes = proxy.seen().iter().filter(|s| s.service == "cloudformation" && s.action == "ExecuteChangeSet" && s.fault.is_none()).count();
     assert_eq!(executes, 9, "each stack executed once");
+}
+
+/// RDS and S3 clients on the emulator, as the tests look at what a teardown leaves.
+async fn rds_and_s3(endpoint: &str) -> (aws_sdk_rds::Client, aws_sdk_s3::Client, aws_sdk_ec2::Client) {
+    let ctx = vigil_tests::emulator_context(endpoint).await;
+    let s3 = aws_sdk_s3::config::Builder::from(ctx.sdk()).force_path_style(true).build();
+    (aws_sdk_rds::Client::new(ctx.sdk()), aws_sdk_s3::Client::from_conf(s3), aws_sdk_ec2::Client::new(ctx.sdk()))
+}
+
+const STACKS_NEWEST_FIRST: [&str; 9] = ["alarms", "backup", "observability", "cluster", "cache", "database", "storage", "network", "security"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teardown_takes_the_typed_name_deletes_every_stack_and_keeps_the_final_snapshot_buckets_keys_and_vault() {
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+    let (rds, s3, _) = rds_and_s3(&moto.endpoint()).await;
+    let cluster = rds.describe_db_clusters().db_cluster_identifier("pj-prod").send().await.unwrap();
+    assert_eq!(cluster.db_clusters()[0].deletion_protection(), Some(true));
+
+    let teardown = app.deploy().plan_teardown("prod").await.unwrap();
+    assert_eq!(teardown.kind, "teardown");
+    assert_eq!(teardown.stacks.iter().map(|s| s.stack.as_str()).collect::<Vec<_>>(), STACKS_NEWEST_FIRST);
+    assert!(teardown.stacks.iter().all(|s| s.action == "delete"));
+    let database = teardown.stacks.iter().find(|s| s.stack == "database").unwrap();
+    let snapshot = database.changes.iter().find(|c| c.logical_id == "Cluster").unwrap();
+    assert_eq!(snapshot.action, "snapshot");
+    let kept_types = |kept: &[vigil_dto::deploy::KeptResource], t: &str| kept.iter().filter(|k| k.resource_type == t).count();
+    assert_eq!(kept_types(&teardown.kept, "AWS::S3::Bucket"), 2, "{:#?}", teardown.kept);
+    assert_eq!(kept_types(&teardown.kept, "AWS::KMS::Key"), 3, "{:#?}", teardown.kept);
+    assert_eq!(kept_types(&teardown.kept, "AWS::Backup::BackupVault"), 1, "{:#?}", teardown.kept);
+    // What goes with its data (the queue, the log groups, the EKS cluster) is named.
+    assert!(teardown.gates.iter().any(|g| g.resource_type == "AWS::SQS::Queue"), "{:#?}", teardown.gates);
+
+    // Without the environment's name typed, nothing is deleted and nothing logged.
+    let before = actions(&app).await.len();
+    for wrong in [None, Some("yes"), Some("Prod")] {
+        let e = apply(&app, &teardown.id, wrong).await.0.unwrap_err();
+        assert_eq!(e.kind(), "confirmation_required", "{wrong:?}");
+        assert!(e.hint().unwrap().contains("(prod)"));
+    }
+    assert_eq!(actions(&app).await.len(), before);
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    for stack in STACKS_NEWEST_FIRST {
+        assert!(cf.stack(&format!("pj-prod-{stack}")).await.unwrap().is_some(), "{stack}");
+    }
+
+    let (out, seen) = apply(&app, &teardown.id, Some("prod")).await;
+    let out = out.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?}", out.root_cause);
+    assert!(seen.len() > 9, "progress after every step: {}", seen.len());
+    for stack in STACKS_NEWEST_FIRST {
+        assert!(cf.stack(&format!("pj-prod-{stack}")).await.unwrap().is_none(), "{stack} is still there");
+    }
+    // The final snapshot is listed and is really there; the cluster is gone.
+    let snap = out.kept.iter().find(|k| k.resource_type == "AWS::RDS::DBClusterSnapshot").unwrap();
+    let snap_id = snap.physical_id.clone().expect("the final snapshot is named");
+    let found = rds.describe_db_cluster_snapshots().db_cluster_snapshot_identifier(&snap_id).send().await.unwrap();
+    assert_eq!(found.db_cluster_snapshots()[0].db_cluster_identifier(), Some("pj-prod"));
+    assert!(rds.describe_db_clusters().send().await.unwrap().db_clusters().is_empty());
+    // The buckets are kept, and still answer.
+    for bucket in out.kept.iter().filter(|k| k.resource_type == "AWS::S3::Bucket") {
+        s3.head_bucket().bucket(bucket.physical_id.as_deref().unwrap()).send().await.unwrap();
+    }
+    // The environment no longer points at what was deleted; the record lists what was kept.
+    let env = app.environments().get("prod").await.unwrap();
+    assert!(!env.deployment.contains_key("cluster_name") && !env.deployment.contains_key("db_cluster_id"), "{:?}", env.deployment);
+    assert_eq!(actions(&app).await[before..], ["deploy.apply", "environment.edit", "deploy.destroyed"]);
+    let record = app.oplog().list(1, None).await.unwrap().remove(0);
+    assert!(record.details.to_string().contains(&snap_id), "{}", record.details);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teardown_that_fails_keeps_the_database_protected_names_the_cause_and_finishes_after_the_fix() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console_through(data.path(), &proxy).await;
+    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+    let (rds, _, ec2) = rds_and_s3(&moto.endpoint()).await;
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    let protected =
+        || async { rds.describe_db_clusters().db_cluster_identifier("pj-prod").send().await.unwrap().db_clusters()[0].deletion_protection() };
+
+    // RDS refusing to lift the protection (503 past the retries): the teardown stops before the
+    // database stack, which is still there and still protected; the journal says to resume.
+    let teardown = app.deploy().plan_teardown("prod").await.unwrap();
+    proxy.inject("rds", Some("ModifyDBCluster"), Fault::Status(503), 2);
+    let e = apply(&app, &teardown.id, Some("prod")).await.0.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    proxy.clear();
+    assert!(cf.stack("pj-prod-database").await.unwrap().is_some());
+    assert!(cf.stack("pj-prod-cache").await.unwrap().is_none(), "the stacks before it went");
+    assert_eq!(protected().await, Some(true));
+    let st = app.deploy().status("prod").await.unwrap().unwrap();
+    assert_eq!((st.kind.as_str(), st.state.as_str()), ("teardown", "applying"));
+    assert!(st.next.as_deref().unwrap().contains("vigil deploy resume"));
+
+    // Someone's own subnet in the platform's VPC: the network stack cannot be deleted. Resuming
+    // deletes the database (with its final snapshot), then stops at the network with the cause.
+    let vpc = cf.stack("pj-prod-network").await.unwrap().unwrap().outputs.iter().find(|(k, _)| k == "VpcId").unwrap().1.clone();
+    let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.40.250.0/24").send().await.unwrap();
+    let subnet_id = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+    let done = app.deploy().resume(&|_| {}).await.unwrap();
+    assert_eq!(done[0].state, "failed");
+    let cause = done[0].root_cause.as_deref().unwrap();
+    assert!(cause.starts_with("pj-prod-network") && cause.contains("has dependencies"), "{cause}");
+    assert!(done[0].next.as_deref().unwrap().contains("failed to delete"), "{:?}", done[0].next);
+    assert!(done[0].kept.iter().any(|k| k.resource_type == "AWS::RDS::DBClusterSnapshot" && k.physical_id.is_some()), "{:#?}", done[0].kept);
+    assert!(cf.stack("pj-prod-database").await.unwrap().is_none());
+    assert_eq!(cf.stack("pj-prod-network").await.unwrap().unwrap().status, "DELETE_FAILED");
+    // The stack not reached keeps its termination protection.
+    assert!(cf.stack("pj-prod-security").await.unwrap().unwrap().termination_protection);
+    assert_eq!(actions(&app).await.last().map(String::as_str), Some("deploy.failed"));
+
+    // After the fix, a new teardown plan has what is left, and finishes.
+    ec2.delete_subnet().subnet_id(&subnet_id).send().await.unwrap();
+    let rest = app.deploy().plan_teardown("prod").await.unwrap();
+    assert_eq!(rest.stacks.iter().map(|s| s.stack.as_str()).collect::<Vec<_>>(), ["network", "security"]);
+    let out = apply(&app, &rest.id, Some("prod")).await.0.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?}", out.root_cause);
+    assert!(cf.stack("pj-prod-security").await.unwrap().is_none());
+    let e = app.deploy().plan_teardown("prod").await.unwrap_err();
+    assert_eq!(e.kind(), "not_found", "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_change_set_call_leaves_no_change_sets_and_a_failing_protection_is_finished_by_resume() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console_through(data.path(), &proxy).await;
+
+    // Protecting the first new stack fails (503 past the retries): the apply stops, journalled
+    // as applying; resume protects it and goes on. Then, for a second platform environment,
+    // setting the third stack's policy fails the same way.
+    let stage = DeployRequest { platform_environment: "stage".into(), ..request() };
+    for (req, action, skip) in [(request(), "UpdateTerminationProtection", 0), (stage, "SetStackPolicy", 2)] {
+        let plan = app.deploy().plan(&req, Some(bundle.path())).await.unwrap();
+        proxy.inject_after("cloudformation", Some(action), skip, Fault::Status(503), 2);
+        let e = apply(&app, &plan.id, None).await.0.unwrap_err();
+        assert_eq!(e.kind(), "service_unavailable", "{action}: {e}");
+        assert_eq!(app.deploy().status("prod").await.unwrap().unwrap().state, "applying");
+        proxy.clear();
+        let done = app.deploy().resume(&|_| {}).await.unwrap();
+        assert_eq!(done[0].state, "succeeded", "{action}: {:?}", done[0].root_cause);
+    }
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    for env in ["prod", "stage"] {
+        for stack in STACKS_NEWEST_FIRST {
+            assert!(cf.stack(&format!("pj-{env}-{stack}")).await.unwrap().unwrap().termination_protection, "{env} {stack}");
+        }
+    }
+
+    // Planning updates: the fourth stack's change set cannot be made (503 past the retries), so
+    // the three made before it are deleted and no plan is kept.
+    let before = proxy.count("cloudformation", Some("DeleteChangeSet"));
+    proxy.inject_after("cloudformation", Some("CreateChangeSet"), 3, Fault::Status(503), 2);
+    let e = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    proxy.clear();
+    assert_eq!(proxy.count("cloudformation", Some("DeleteChangeSet")) - before, 3);
+    assert_eq!(app.deploy().status("prod").await.unwrap().unwrap().state, "succeeded", "no plan was kept");
+    // Throttled reading of a change set: the same.
+    let before = proxy.count("cloudformation", Some("DeleteChangeSet"));
+    proxy.inject_after("cloudformation", Some("DescribeChangeSet"), 2, Fault::Throttle { retry_after: None }, 2);
+    let e = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "throttled", "{e}");
+    proxy.clear();
+    assert!(proxy.count("cloudformation", Some("DeleteChangeSet")) - before >= 2);
+    // And the next plan works.
+    assert_eq!(app.deploy().plan(&request(), Some(bundle.path())).await.unwrap().stacks.len(), 9);
 }

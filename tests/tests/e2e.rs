@@ -661,7 +661,7 @@ async fn aws_fault_in_the_window() {
 
 #[tokio::test]
 #[ignore = "needs the built app; run scripts/test"]
-async fn the_deploy_wizard_takes_a_fresh_sandbox_to_a_deployed_platform_whose_charts_all_resolve() {
+async fn the_deploy_wizard_takes_a_fresh_sandbox_to_a_deployed_platform_whose_charts_all_resolve_then_tears_it_down() {
     tokio::time::timeout(TEST_LIMIT, deploy_wizard()).await.expect("the test did not finish in time");
 }
 
@@ -708,5 +708,25 @@ async fn deploy_wizard() {
     s.assert_absent("#unavailable", "the deploy filled every deployment parameter").await;
     s.assert_absent("section.chart-card[data-error='true']", "every chart's query was accepted").await;
     s.screenshot("deploy-metrics.png").await;
+
+    // Teardown: planned, held until the environment's name is typed, then every stack goes and
+    // what was kept is listed (the final snapshot among it).
+    s.click("#nav-deploy").await;
+    s.click("#deploy-teardown-plan").await;
+    s.find("#deploy-teardown-stacks tr[data-stack='database']").await;
+    s.find("#deploy-teardown-apply[disabled]").await;
+    s.type_into("#deploy-teardown-confirm", "Sandbox").await;
+    s.find("#deploy-teardown-apply[disabled]").await;
+    s.type_into("#deploy-teardown-confirm", "sandbox").await;
+    s.click("#deploy-teardown-apply:not([disabled])").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("#deploy-progress[data-kind='teardown'][data-state='succeeded']"))
+        .await
+        .expect("the teardown finished");
+    s.find("#deploy-kept li[data-kept='AWS::RDS::DBClusterSnapshot']").await;
+    s.find("#deploy-kept li[data-kept='AWS::S3::Bucket']").await;
+    s.screenshot("deploy-teardown.png").await;
     s.close().await;
 }

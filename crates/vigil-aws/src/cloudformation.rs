@@ -239,6 +239,8 @@ impl CloudFormation {
         'pages: loop {
             let out = match self.client.describe_stack_events().stack_name(stack).set_next_token(token).send().await {
                 Ok(out) => out,
+                // A stack deleted by name has no events any more (by its id it keeps them).
+                Err(e) if is_missing_stack(&e) => break,
                 Err(e) => return Err(self.fail("DescribeStackEvents", e).await),
             };
             for e in out.stack_events() {
@@ -271,6 +273,34 @@ impl CloudFormation {
             Ok(out) => Ok(out.stack_events().first().and_then(|e| e.event_id()).map(str::to_string)),
             Err(e) => Err(self.fail("DescribeStackEvents", e).await),
         }
+    }
+
+    /// The template the stack runs now, as it was given.
+    pub async fn template(&self, stack: &str) -> Result<String, AwsError> {
+        match self.client.get_template().stack_name(stack).template_stage(aws_sdk_cloudformation::types::TemplateStage::Original).send().await {
+            Ok(out) => Ok(out.template_body().unwrap_or_default().to_string()),
+            Err(e) => Err(self.fail("GetTemplate", e).await),
+        }
+    }
+
+    /// The stack's resources: (logical id, physical id, type).
+    pub async fn resources(&self, stack: &str) -> Result<Vec<(String, Option<String>, String)>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.list_stack_resources().stack_name(stack).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(self.fail("ListStackResources", e).await),
+            };
+            for r in page.stack_resource_summaries() {
+                out.push((
+                    r.logical_resource_id().unwrap_or_default().to_string(),
+                    r.physical_resource_id().map(str::to_string),
+                    r.resource_type().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// Termination protection on (or off, before a teardown).

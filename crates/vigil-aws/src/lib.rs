@@ -10,7 +10,7 @@
 //!   invalid keys, access denied (naming the IAM action), throttled, not found, validation,
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
-//!   database tokens), [`cloudformation`], [`ec2`]; and the AWS files
+//!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so

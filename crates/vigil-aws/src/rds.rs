@@ -1,14 +1,95 @@
-//! RDS IAM authentication: a token (a SigV4-presigned `connect` request, valid 15 minutes) used
-//! as the platform database's password, signed with the environment's cached credentials for the
-//! region in the database's endpoint name.
+//! RDS: the platform's Aurora cluster as a teardown needs it ([`Rds`]: its deletion
+//! protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
+//! `connect` request, valid 15 minutes) used as the platform database's password, signed with
+//! the environment's cached credentials for the region in the database's endpoint name.
 //!
-//! aws-sdk-rds has its own generator; until that crate is a dependency (the DR runbooks bring
-//! it), tokens are signed here with aws-sigv4, checked against the token the AWS SDK for
-//! JavaScript documents for fixed inputs.
+//! Tokens are signed here with aws-sigv4, checked against the token the AWS SDK for JavaScript
+//! documents for fixed inputs (aws-sdk-rds's own generator replaces this with the DR runbooks).
 
 use crate::context::AwsContext;
 use crate::error::{AwsError, Kind};
+use aws_sdk_rds::Client;
 use std::time::{Duration, SystemTime};
+
+/// An Aurora cluster, as far as a teardown asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterInfo {
+    pub id: String,
+    pub status: String,
+    pub deletion_protection: bool,
+}
+
+/// A manual snapshot of a cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotInfo {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    /// RFC 3339.
+    pub created_at: Option<String>,
+}
+
+/// RDS for one operation of one environment.
+#[derive(Clone, Debug)]
+pub struct Rds {
+    client: Client,
+    ctx: AwsContext,
+}
+
+fn is_missing_cluster<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(e: &aws_sdk_rds::error::SdkError<E>) -> bool {
+    e.as_service_error().is_some_and(|s| s.code() == Some("DBClusterNotFoundFault"))
+}
+
+impl Rds {
+    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
+        let conf = aws_sdk_rds::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
+        Rds { client: Client::from_conf(conf), ctx: ctx.clone() }
+    }
+
+    /// The cluster `id`, or None when there is none.
+    pub async fn cluster(&self, id: &str) -> Result<Option<ClusterInfo>, AwsError> {
+        let out = match self.client.describe_db_clusters().db_cluster_identifier(id).send().await {
+            Ok(out) => out,
+            Err(e) if is_missing_cluster(&e) => return Ok(None),
+            Err(e) => return Err(crate::error::classify(&self.ctx, "rds", "DescribeDBClusters", &e).await),
+        };
+        Ok(out.db_clusters().first().map(|c| ClusterInfo {
+            id: c.db_cluster_identifier().unwrap_or(id).to_string(),
+            status: c.status().unwrap_or_default().to_string(),
+            deletion_protection: c.deletion_protection().unwrap_or(false),
+        }))
+    }
+
+    /// Turns the cluster's deletion protection on or off (at once: it needs no maintenance window).
+    pub async fn set_deletion_protection(&self, id: &str, on: bool) -> Result<(), AwsError> {
+        match self.client.modify_db_cluster().db_cluster_identifier(id).deletion_protection(on).apply_immediately(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "ModifyDBCluster", &e).await),
+        }
+    }
+
+    /// The cluster's manual snapshots (those a deletion keeps), oldest first.
+    pub async fn manual_snapshots(&self, cluster: &str) -> Result<Vec<SnapshotInfo>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.describe_db_cluster_snapshots().db_cluster_identifier(cluster).snapshot_type("manual").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "rds", "DescribeDBClusterSnapshots", &e).await),
+            };
+            for s in page.db_cluster_snapshots() {
+                out.push(SnapshotInfo {
+                    id: s.db_cluster_snapshot_identifier().unwrap_or_default().to_string(),
+                    arn: s.db_cluster_snapshot_arn().unwrap_or_default().to_string(),
+                    status: s.status().unwrap_or_default().to_string(),
+                    created_at: s.snapshot_create_time().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(out)
+    }
+}
 
 /// How long a token is accepted for new connections.
 pub const TOKEN_LIFE: Duration = Duration::from_secs(900);

@@ -1,13 +1,13 @@
 //! `vigil deploy …`: the platform bundle into an environment's AWS account, over the same
 //! `app.deploy()` as the Deploy page — publishers, bundle, preflight, plan, apply, status,
-//! resume.
+//! resume, destroy.
 
 use crate::{print_json, usage, Failure};
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vigil_core::App;
-use vigil_dto::deploy::{CheckStatus, DeployPlan, DeployRequest, DeploymentStatus};
+use vigil_dto::deploy::{CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, KeptResource};
 
 #[derive(Subcommand)]
 pub enum DeployCommand {
@@ -44,6 +44,14 @@ pub enum DeployCommand {
     },
     /// Re-attach to applies that were running when Vigil stopped, and see them through.
     Resume,
+    /// Tear the platform down: every stack deleted; the final database snapshot, the buckets,
+    /// keys and vault kept and listed. Shows the plan; --confirm <environment> applies it.
+    Destroy {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long)]
+        confirm: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -95,9 +103,28 @@ fn print_status(s: &DeploymentStatus) {
     if let Some(n) = &s.next {
         println!("next: {n}");
     }
+    if s.kind == "teardown" && s.state == "succeeded" {
+        print_kept(&s.kept);
+    }
+}
+
+fn print_kept(kept: &[KeptResource]) {
+    for k in kept {
+        println!("  KEPT {:<28} {:<40} {}", k.resource_type, k.physical_id.as_deref().unwrap_or("?"), k.why);
+    }
 }
 
 fn print_plan(p: &DeployPlan) {
+    if p.kind == "teardown" {
+        println!("teardown plan {} for {} (platform environment {})", p.id, p.environment, p.platform_environment);
+        for s in &p.stacks {
+            let removed = s.changes.iter().filter(|c| c.action == "remove").count();
+            println!("  delete {:<24} {removed} resource(s) removed", s.name);
+        }
+        print_kept(&p.kept);
+        println!("apply with: vigil deploy apply {} --confirm {}", p.id, p.environment);
+        return;
+    }
     println!(
         "plan {} for {} (platform environment {}), bundle {} {} signed by {}",
         p.id, p.environment, p.platform_environment, p.bundle.name, p.bundle.version, p.bundle.signer
@@ -120,6 +147,22 @@ fn print_plan(p: &DeployPlan) {
     } else {
         println!("apply with: vigil deploy apply {} --confirm {}", p.id, p.environment);
     }
+}
+
+async fn apply(app: &App, plan: &str, confirm: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let report = |s: &DeploymentStatus| {
+        if !json {
+            let current = s.stacks.iter().find(|x| x.state == "applying").map(|x| x.stack.as_str()).unwrap_or("-");
+            eprintln!("[{}/{}] {} {}", s.done, s.total, s.state, current);
+        }
+    };
+    let status = app.deploy().apply(plan, confirm, &report).await?;
+    if json {
+        print_json(&status);
+    } else {
+        print_status(&status);
+    }
+    Ok(if status.state == "succeeded" { 0 } else { 8 })
 }
 
 pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failure> {
@@ -190,20 +233,22 @@ pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failur
                 print_plan(&plan);
             }
         }
-        DeployCommand::Apply { plan, confirm } => {
-            let report = |s: &DeploymentStatus| {
-                if !json {
-                    let current = s.stacks.iter().find(|x| x.state == "applying").map(|x| x.stack.as_str()).unwrap_or("-");
-                    eprintln!("[{}/{}] {} {}", s.done, s.total, s.state, current);
-                }
+        DeployCommand::Apply { plan, confirm } => return apply(app, &plan, confirm.as_deref(), json).await,
+        DeployCommand::Destroy { env, confirm } => {
+            let env = match env {
+                Some(e) => e,
+                None => app.core().current().await?.name,
             };
-            let status = deploy.apply(&plan, confirm.as_deref(), &report).await?;
-            if json {
-                print_json(&status);
-            } else {
-                print_status(&status);
+            let plan = deploy.plan_teardown(&env).await?;
+            if confirm.is_none() {
+                if json {
+                    print_json(&plan);
+                } else {
+                    print_plan(&plan);
+                }
+                return Ok(0);
             }
-            return Ok(if status.state == "succeeded" { 0 } else { 8 });
+            return apply(app, &plan.id, confirm.as_deref(), json).await;
         }
         DeployCommand::Status { env } => {
             let env = match env {

@@ -57,7 +57,8 @@ enum Command {
     /// The platform's job ledger: failures by class, a job's logs, retries.
     #[command(subcommand)]
     Jobs(platform::JobsCommand),
-    /// Deploy the platform bundle: publishers, bundle, preflight, plan, apply, status, resume.
+    /// Deploy the platform bundle: publishers, bundle, preflight, plan, apply, status, resume,
+    /// destroy.
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).

@@ -443,3 +443,101 @@ async fn an_aws_fault_is_a_classified_error_and_the_next_run_works() {
     assert_eq!(json(&out)["error"]["kind"], "expired_credentials");
     assert_eq!(code(&run(args(&["env", "check", "fx"])).await.unwrap()), 0);
 }
+
+#[test]
+fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().to_str().unwrap();
+    assert_eq!(code(&vigil(d, &["env", "add", "prod", "--region", "us-east-1", "--emulator", "--endpoint", &moto.endpoint()])), 0);
+    assert_eq!(code(&vigil(d, &["env", "select", "prod"])), 0);
+
+    // An untrusted bundle is refused (usage error), then trusted.
+    let untrusted = vigil(d, &["deploy", "preflight", "--bundle", b]);
+    assert_eq!(code(&untrusted), 2, "{}", String::from_utf8_lossy(&untrusted.stderr));
+    assert_eq!(code(&vigil(d, &["deploy", "trust", "--name", "test releases", "--key", &vigil_tests::bundle_public_key()])), 0);
+    let pre = vigil(d, &["deploy", "preflight", "--bundle", b]);
+    assert_eq!(code(&pre), 0, "{}", String::from_utf8_lossy(&pre.stdout));
+    let plan = json(&vigil(d, &["deploy", "plan", "--bundle", b, "--json"]));
+    let applied = vigil(d, &["deploy", "apply", plan["id"].as_str().unwrap(), "--json"]);
+    assert_eq!(code(&applied), 0, "{}", String::from_utf8_lossy(&applied.stderr));
+    assert_eq!(json(&applied)["state"], "succeeded");
+
+    // destroy shows the plan (what goes, what stays) and changes nothing.
+    let shown = vigil(d, &["deploy", "destroy"]);
+    assert_eq!(code(&shown), 0);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("delete pj-prod-alarms") && text.contains("KEPT AWS::S3::Bucket"), "{text}");
+    assert!(text.contains("--confirm prod"), "{text}");
+    let wrong = vigil(d, &["deploy", "destroy", "--confirm", "yes"]);
+    assert_eq!(code(&wrong), 2);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("(prod)"));
+    assert_eq!(json(&vigil(d, &["deploy", "status", "--json"]))["state"], "planned");
+
+    let destroyed = vigil(d, &["deploy", "destroy", "--confirm", "prod"]);
+    assert_eq!(code(&destroyed), 0, "{}", String::from_utf8_lossy(&destroyed.stderr));
+    let text = String::from_utf8_lossy(&destroyed.stdout);
+    assert!(text.contains("succeeded") && text.contains("KEPT AWS::RDS::DBClusterSnapshot"), "{text}");
+    let gone = vigil(d, &["deploy", "destroy", "--json"]);
+    assert_eq!(code(&gone), 3);
+    assert_eq!(json(&gone)["error"]["kind"], "not_found");
+}
+
+/// Vigil killed (SIGKILL) while CloudFormation works on the fourth stack: the journal still says
+/// "applying", and `vigil deploy resume` re-attaches to that stack and finishes, executing each
+/// stack's change set once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vigil_killed_mid_apply_re_attaches_and_finishes() {
+    use vigil_tests::faults::{Fault, FaultProxy};
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().to_str().unwrap().to_string();
+    let run = |args: Vec<String>| {
+        let d = d.clone();
+        tokio::task::spawn_blocking(move || vigil(&d, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    assert_eq!(code(&run(args(&["env", "add", "prod", "--region", "us-east-1", "--emulator", "--endpoint", &proxy.endpoint()])).await.unwrap()), 0);
+    assert_eq!(code(&run(args(&["env", "select", "prod"])).await.unwrap()), 0);
+    let key = vigil_tests::bundle_public_key();
+    assert_eq!(code(&run(args(&["deploy", "trust", "--name", "test releases", "--key", &key])).await.unwrap()), 0);
+    let plan = json(&run(args(&["deploy", "plan", "--bundle", &b, "--json"])).await.unwrap());
+    let plan_id = plan["id"].as_str().unwrap().to_string();
+
+    // The fourth stack's events never come back: its change set is executing when Vigil dies.
+    proxy.inject_after("cloudformation", Some("DescribeStackEvents"), 3, Fault::Hang, 1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["deploy", "apply", &plan_id])
+        .env("VIGIL_DATA_DIR", &d)
+        .env("HOME", &d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.seen().iter().filter(|s| s.action == "DescribeStackEvents" && s.fault.is_some()).count() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the apply never reached the fourth stack");
+        assert!(child.try_wait().unwrap().is_none(), "vigil ended before it was killed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    proxy.clear();
+
+    let status = json(&run(args(&["deploy", "status", "--json"])).await.unwrap());
+    assert_eq!(status["state"], "applying", "{status}");
+    let states: Vec<&str> = status["stacks"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states[..4], ["done", "done", "done", "applying"], "{status}");
+
+    let resumed = run(args(&["deploy", "resume", "--json"])).await.unwrap();
+    assert_eq!(code(&resumed), 0, "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(json(&resumed)[0]["state"], "succeeded");
+    let executes = proxy.seen().iter().filter(|s| s.action == "ExecuteChangeSet" && s.fault.is_none()).count();
+    assert_eq!(executes, 9, "each stack's change set executed once");
+}

@@ -14,7 +14,7 @@ pub struct Publisher {
 }
 
 /// A verified bundle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BundleSummary {
     pub name: String,
     pub version: String,
@@ -104,7 +104,7 @@ pub struct StackPlan {
     pub stack: String,
     /// The CloudFormation stack name, `pj-<environment>-<stack>`.
     pub name: String,
-    /// create, update, none.
+    /// create, update, none; delete in a teardown.
     pub action: String,
     /// The reviewed change set an update executes; a create makes its change set when the stacks
     /// it imports from exist, and it may only add.
@@ -132,7 +132,7 @@ pub struct CostLine {
     pub monthly: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CostEstimate {
     pub tier: String,
     pub currency: String,
@@ -145,6 +145,9 @@ pub struct CostEstimate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeployPlan {
     pub id: String,
+    /// deploy, or teardown (every stack deleted; what holds data kept, listed in `kept`).
+    #[serde(default = "deploy_kind")]
+    pub kind: String,
     pub environment: String,
     pub platform_environment: String,
     pub bundle: BundleSummary,
@@ -153,6 +156,24 @@ pub struct DeployPlan {
     pub gates: Vec<Gate>,
     pub cost: CostEstimate,
     pub created_at: String,
+    /// A teardown's resources that stay (retained, or a final snapshot).
+    #[serde(default)]
+    pub kept: Vec<KeptResource>,
+}
+
+fn deploy_kind() -> String {
+    "deploy".into()
+}
+
+/// Something a teardown leaves in the account, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptResource {
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// Bucket name, key ARN, vault name, snapshot id…
+    pub physical_id: Option<String>,
+    pub why: String,
 }
 
 /// One resource as the stack's events last told it.
@@ -196,4 +217,10 @@ pub struct DeploymentStatus {
     pub next: Option<String>,
     pub started_at: Option<String>,
     pub updated_at: String,
+    /// deploy or teardown.
+    #[serde(default = "deploy_kind")]
+    pub kind: String,
+    /// After a teardown: what it kept (the final database snapshot, buckets, keys, the vault).
+    #[serde(default)]
+    pub kept: Vec<KeptResource>,
 }

@@ -86,6 +86,14 @@ class Extensions(unittest.TestCase):
         self.assertEqual(group["scalingConfig"], {"minSize": 3, "desiredSize": 3, "maxSize": 5})
         providers = self.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
         self.assertEqual(len(providers), 1)
+        # A second cluster gets an issuer of its own.
+        cf = self.client("cloudformation")
+        body = json.dumps({"Resources": {"Other": {"Type": "AWS::EKS::Cluster", "Properties": {
+            "Name": "other", "RoleArn": cluster["roleArn"], "ResourcesVpcConfig": {"SubnetIds": cluster["resourcesVpcConfig"]["subnetIds"]}}}}})
+        cf.create_stack(StackName="second-cluster", TemplateBody=body)
+        other = eks.describe_cluster(name="other")["cluster"]["identity"]["oidc"]["issuer"]
+        self.assertNotEqual(other, cluster["identity"]["oidc"]["issuer"])
+        cf.delete_stack(StackName="second-cluster")
 
     def test_aurora_cluster_with_writer_and_reader_in_other_zones(self):
         rds = self.client("rds")
@@ -186,12 +194,34 @@ class Extensions(unittest.TestCase):
         eks = self.client("eks")
         group = eks.describe_nodegroup(clusterName=self.outputs["ClusterName"], nodegroupName=self.outputs["NodeGroupName"].split("/")[-1])["nodegroup"]
         self.assertEqual(group["scalingConfig"]["desiredSize"], 4)
+        rds = self.client("rds")
         for stack in reversed(ORDER):
             cf.delete_stack(StackName=f"pj-{ENV}-{stack}")
+        # The cluster's deletion protection holds: the stack stays, DELETE_FAILED with RDS's reason.
+        database = cf.describe_stacks(StackName=f"pj-{ENV}-database")["Stacks"][0]
+        self.assertEqual(database["StackStatus"], "DELETE_FAILED")
+        failed = [e for e in cf.describe_stack_events(StackName=f"pj-{ENV}-database")["StackEvents"] if e["ResourceStatus"] == "DELETE_FAILED"]
+        self.assertIn("disable deletion protection", failed[0]["ResourceStatusReason"])
+        self.assertEqual(len(rds.describe_db_clusters()["DBClusters"]), 1)
+        # It keeps its outputs and lists only what is left (the instances went first).
+        self.assertIn("ClusterIdentifier", [o["OutputKey"] for o in database["Outputs"]])
+        left = [r["LogicalResourceId"] for r in cf.list_stack_resources(StackName=f"pj-{ENV}-database")["StackResourceSummaries"]]
+        self.assertIn("Cluster", left)
+        self.assertNotIn("Writer", left)
+        self.assertEqual(len(rds.describe_db_instances()["DBInstances"]), 0)
+        rds.modify_db_cluster(DBClusterIdentifier=self.outputs["ClusterIdentifier"], DeletionProtection=False, ApplyImmediately=True)
+        cf.delete_stack(StackName=f"pj-{ENV}-database")
+        for stack in ["database", "storage", "network", "security"]:
+            cf.delete_stack(StackName=f"pj-{ENV}-{stack}")
+        # A deleted stack is found by its id (not its name), with its events.
+        gone = cf.describe_stacks(StackName=database["StackId"])["Stacks"][0]
+        self.assertEqual(gone["StackStatus"], "DELETE_COMPLETE")
+        self.assertEqual(cf.describe_stack_events(StackName=database["StackId"])["StackEvents"][0]["ResourceStatus"], "DELETE_COMPLETE")
         self.assertEqual(eks.list_clusters()["clusters"], [])
-        self.assertEqual(self.client("rds").describe_db_clusters()["DBClusters"], [])
-        snapshots = self.client("rds").describe_db_cluster_snapshots()["DBClusterSnapshots"]
-        self.assertEqual([s["DBClusterSnapshotIdentifier"] for s in snapshots if s["SnapshotType"] == "manual"], [f"pj-{ENV}-final"])
+        self.assertEqual(rds.describe_db_clusters()["DBClusters"], [])
+        snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier=self.outputs["ClusterIdentifier"], SnapshotType="manual")["DBClusterSnapshots"]
+        self.assertEqual(len(snapshots), 1)
+        self.assertTrue(snapshots[0]["DBClusterSnapshotIdentifier"].startswith(f"pj-{ENV}-final-"))
         self.assertEqual(self.client("elasticache").describe_replication_groups()["ReplicationGroups"][0]["Status"], "deleting")
         self.assertEqual(self.client("cloudwatch").describe_alarms()["MetricAlarms"], [])
         ec2 = self.client("ec2")

@@ -53,3 +53,10 @@ pub async fn deploy_apply(
 pub async fn deploy_status(c: State<'_, App>, environment: String) -> Res<Option<DeploymentStatus>> {
     Ok(c.deploy().status(&environment).await?)
 }
+
+/// The teardown plan: what would be deleted and what kept. Applied with `deploy_apply` and
+/// the environment's name typed.
+#[tauri::command]
+pub async fn deploy_teardown_plan(c: State<'_, App>, environment: String) -> Res<DeployPlan> {
+    Ok(c.deploy().plan_teardown(&environment).await?)
+}

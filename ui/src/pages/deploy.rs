@@ -48,6 +48,8 @@ pub fn DeployPage() -> impl IntoView {
     let plan = RwSignal::new(None::<DeployPlan>);
     let status = RwSignal::new(None::<DeploymentStatus>);
     let confirm = RwSignal::new(String::new());
+    let teardown = RwSignal::new(None::<DeployPlan>);
+    let teardown_confirm = RwSignal::new(String::new());
     let busy = RwSignal::new("");
     let error = RwSignal::new(None::<ErrorInfo>);
     let env_name = move || ctx.current().map(|e| e.name).unwrap_or_default();
@@ -110,11 +112,25 @@ pub fn DeployPage() -> impl IntoView {
             busy.set("");
         });
     };
-    let apply = move |_| {
-        let Some(p) = plan.get_untracked() else { return };
+    let plan_teardown = move |_| {
+        busy.set("teardown-plan");
+        error.set(None);
+        teardown_confirm.set(String::new());
+        let env = env_name();
+        spawn_local(async move {
+            match ipc::call::<DeployPlan>("deploy_teardown_plan", json!({ "environment": env })).await {
+                Ok(p) => teardown.set(Some(p)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
+    // Applies the reviewed plan, or the reviewed teardown.
+    let run_plan = move |chosen: RwSignal<Option<DeployPlan>>, typed: RwSignal<String>| {
+        let Some(p) = chosen.get_untracked() else { return };
         busy.set("apply");
         error.set(None);
-        let typed = Some(confirm.get_untracked()).filter(|t| !t.is_empty());
+        let typed = Some(typed.get_untracked()).filter(|t| !t.is_empty());
         spawn_local(async move {
             let on = move |s: DeploymentStatus| status.set(Some(s));
             let r = ipc::call_with_channel::<DeploymentStatus, DeploymentStatus>(
@@ -127,11 +143,15 @@ pub fn DeployPage() -> impl IntoView {
             match r {
                 Ok(s) => {
                     if s.state == "succeeded" {
-                        ctx.toast("The platform is deployed; every page now uses what was deployed.");
+                        ctx.toast(if s.kind == "teardown" {
+                            "The platform is torn down; what holds data was kept (listed below)."
+                        } else {
+                            "The platform is deployed; every page now uses what was deployed."
+                        });
                         ctx.reload_envs().await;
                     }
                     status.set(Some(s));
-                    plan.set(None);
+                    chosen.set(None);
                 }
                 Err(e) => {
                     error.set(Some(e));
@@ -141,6 +161,8 @@ pub fn DeployPage() -> impl IntoView {
             busy.set("");
         });
     };
+    let apply = move |_| run_plan(plan, confirm);
+    let tear_down = move |_| run_plan(teardown, teardown_confirm);
     let gated = move || plan.with(|p| p.as_ref().is_some_and(|p| !p.gates.is_empty()));
     let may_apply = move || busy.get().is_empty() && (!gated() || confirm.get().trim() == env_name());
 
@@ -273,14 +295,52 @@ pub fn DeployPage() -> impl IntoView {
                     {move || if busy.get() == "apply" { "Applying…" } else { "Apply the plan" }}
                 </button>
             </div>
+            <div class="panel" id="deploy-teardown-panel">
+                <h2>"Tear down"</h2>
+                <p class="muted">"Deletes every stack of the platform. The database leaves a final snapshot; buckets, keys and the backup vault are kept."</p>
+                <button id="deploy-teardown-plan" disabled=move || !busy.get().is_empty() || ctx.current().is_none() on:click=plan_teardown>
+                    {move || if busy.get() == "teardown-plan" { "Reading the stacks…" } else { "Plan the teardown" }}
+                </button>
+                {move || teardown.get().map(|p| {
+                    let env = p.environment.clone();
+                    view! {
+                        <table id="deploy-teardown-stacks">
+                            <thead><tr><th>"Stack"</th><th>"Deleted"</th><th>"Kept"</th></tr></thead>
+                            <tbody>
+                                {p.stacks.iter().map(|s| {
+                                    let removed = s.changes.iter().filter(|c| c.action == "remove").map(|c| c.logical_id.clone()).collect::<Vec<_>>();
+                                    let kept = s.changes.iter().filter(|c| c.action != "remove").map(|c| format!("{} ({})", c.logical_id, c.action)).collect::<Vec<_>>();
+                                    view! {
+                                        <tr data-stack=s.stack.clone()>
+                                            <td class="mono">{s.name.clone()}</td>
+                                            <td class="small-text">{removed.join(" · ")}</td>
+                                            <td class="small-text">{kept.join(" · ")}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <div class="result bad" role="alert" id="deploy-teardown-warning">
+                            <b>{format!("This deletes the platform of {env}: {} stacks.", p.stacks.len())}</b>
+                            <label for="deploy-teardown-confirm">{format!("To tear it down, type the environment's name ({env}):")}</label>
+                            <input id="deploy-teardown-confirm" prop:value=move || teardown_confirm.get() on:input=move |ev| teardown_confirm.set(event_target_value(&ev))/>
+                        </div>
+                        <button class="danger" id="deploy-teardown-apply"
+                            disabled=move || !busy.get().is_empty() || teardown_confirm.get().trim() != env_name()
+                            on:click=tear_down>
+                            {move || if busy.get() == "apply" { "Tearing down…" } else { "Tear down" }}
+                        </button>
+                    }
+                })}
+            </div>
         })}
         <AsyncState id="deploy-state" loading=Signal::derive(move || false) error=error.into() empty=Signal::derive(move || status.with(Option::is_none))
             empty_text="No deployment of this environment yet.">
             {move || status.get().map(|s| {
                 let pct = if s.total == 0 { 0 } else { s.done * 100 / s.total };
                 view! {
-                    <div class="panel" id="deploy-progress" data-state=s.state.clone() data-done=s.done data-total=s.total>
-                        <h2>{format!("Deployment: {}", s.state)}</h2>
+                    <div class="panel" id="deploy-progress" data-kind=s.kind.clone() data-state=s.state.clone() data-done=s.done data-total=s.total>
+                        <h2>{format!("{}: {}", if s.kind == "teardown" { "Teardown" } else { "Deployment" }, s.state)}</h2>
                         <div class="progress"><div class="bar" style=format!("width: {pct}%")></div></div>
                         <p>{format!("{} of {} resources{}", s.done, s.total, s.eta_s.filter(|e| *e > 0).map(|e| format!(" · about {} to go", duration(e))).unwrap_or_default())}</p>
                         {s.root_cause.clone().map(|c| view! { <div class="result bad" id="deploy-cause"><b>"Cause: "</b>{c}</div> })}
@@ -298,6 +358,17 @@ pub fn DeployPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        {(s.kind == "teardown" && !s.kept.is_empty()).then(|| view! {
+                            <h3>"Kept in the account"</h3>
+                            <ul id="deploy-kept">
+                                {s.kept.iter().map(|k| view! {
+                                    <li data-kept=k.resource_type.clone()>
+                                        <span class="mono">{k.physical_id.clone().unwrap_or_else(|| "?".into())}</span>
+                                        {format!(" {} — {}", k.resource_type, k.why)}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                     </div>
                 }
             })}

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use vigil_aws::cloudformation::{ChangeKind, CloudFormation, StackEvent};
+use vigil_aws::rds::Rds;
 use vigil_dto::deploy::{DeploymentStatus, ResourceProgress, StackPlan, StackProgress};
 
 /// How long a resource of this type usually takes to create, in seconds (for the ETA).
@@ -128,6 +129,8 @@ pub fn status_of(entry: &Entry) -> DeploymentStatus {
         next: entry.progress.next.clone(),
         started_at: entry.progress.started_at.clone(),
         updated_at: entry.updated_at.clone(),
+        kind: entry.plan.kind.clone(),
+        kept: entry.plan.kept.iter().chain(&entry.progress.kept).cloned().collect(),
     }
 }
 
@@ -135,10 +138,13 @@ pub fn status_of(entry: &Entry) -> DeploymentStatus {
 pub struct Run<'a> {
     pub pool: &'a sqlx::SqlitePool,
     pub cf: CloudFormation,
+    pub rds: Rds,
     pub entry: Entry,
     pub templates: &'a [Template],
     pub poll: Duration,
     pub report: &'a (dyn Fn(&DeploymentStatus) + Send + Sync),
+    /// The events followed so far (the root cause is the first failure among them).
+    pub seen: Vec<StackEvent>,
 }
 
 /// How an apply ended: every stack settled, or the failure (already journalled).
@@ -148,18 +154,18 @@ pub enum Ended {
 }
 
 impl Run<'_> {
-    async fn save(&mut self) -> Result<()> {
+    pub(super) async fn save(&mut self) -> Result<()> {
         self.entry.updated_at = journal::now();
         journal::save(self.pool, &self.entry.id, &self.entry.state, &self.entry.progress).await?;
         (self.report)(&status_of(&self.entry));
         Ok(())
     }
 
-    fn state(&mut self, stack: &str) -> &mut StackState {
+    pub(super) fn state(&mut self, stack: &str) -> &mut StackState {
         self.entry.progress.stacks.entry(stack.to_string()).or_default()
     }
 
-    async fn fail(&mut self, stack: &str, cause: String, next: String) -> Result<Ended> {
+    pub(super) async fn fail(&mut self, stack: &str, cause: String, next: String) -> Result<Ended> {
         self.state(stack).state = "failed".into();
         self.entry.state = "failed".into();
         self.entry.progress.root_cause = Some(cause);
@@ -180,8 +186,11 @@ impl Run<'_> {
         self.save().await?;
         for sp in self.entry.plan.stacks.clone() {
             let st = self.state(&sp.stack).clone();
+            let deleting = sp.action == "delete";
             if st.state == "done" || st.state == "unchanged" {
-                outputs.extend(self.outputs_of(&sp.name).await?);
+                if !deleting {
+                    outputs.extend(self.outputs_of(&sp.name).await?);
+                }
                 continue;
             }
             let ended = match sp.action.as_str() {
@@ -191,12 +200,15 @@ impl Run<'_> {
                     None
                 }
                 "update" => self.update(&sp).await?,
+                "delete" => self.delete(&sp).await?,
                 _ => self.create(&sp, &outputs).await?,
             };
             if let Some(ended) = ended {
                 return Ok(ended);
             }
-            outputs.extend(self.outputs_of(&sp.name).await?);
+            if !deleting {
+                outputs.extend(self.outputs_of(&sp.name).await?);
+            }
         }
         Ok(Ended::Succeeded { outputs })
     }
@@ -290,45 +302,49 @@ impl Run<'_> {
         self.follow(sp, true).await
     }
 
+    /// Notes `events` (oldest first) against the stack's resources, and the stack's status.
+    pub(super) fn record(&mut self, sp: &StackPlan, events: &[StackEvent], status: Option<String>) {
+        let name = sp.name.clone();
+        let st = self.state(&sp.stack);
+        for e in events {
+            st.last_event = Some(e.id.clone());
+            if e.logical_id == name {
+                continue;
+            }
+            let first = *st.first_seen_ms.entry(e.logical_id.clone()).or_insert(e.at_ms);
+            st.resources.insert(
+                e.logical_id.clone(),
+                ResourceProgress {
+                    logical_id: e.logical_id.clone(),
+                    resource_type: e.resource_type.clone(),
+                    status: e.status.clone(),
+                    reason: e.reason.clone(),
+                    elapsed_s: ((e.at_ms - first).max(0) / 1000) as u64,
+                    typical_s: typical_seconds(&e.resource_type),
+                },
+            );
+        }
+        if status.is_some() {
+            st.status = status;
+        }
+    }
+
     /// Follows the stack's events until it settles.
     async fn follow(&mut self, sp: &StackPlan, created: bool) -> Result<Option<Ended>> {
-        let mut seen: Vec<StackEvent> = vec![];
         loop {
             let Some(stack) = self.cf.stack(&sp.name).await? else {
                 return self.fail(&sp.stack, format!("{} disappeared while it was being applied", sp.name), "plan again".into()).await.map(Some);
             };
             let last = self.state(&sp.stack).last_event.clone();
             let events = self.cf.events_after(&sp.name, last.as_deref()).await?;
-            {
-                let name = sp.name.clone();
-                let st = self.state(&sp.stack);
-                for e in &events {
-                    st.last_event = Some(e.id.clone());
-                    if e.logical_id == name {
-                        continue;
-                    }
-                    let first = *st.first_seen_ms.entry(e.logical_id.clone()).or_insert(e.at_ms);
-                    st.resources.insert(
-                        e.logical_id.clone(),
-                        ResourceProgress {
-                            logical_id: e.logical_id.clone(),
-                            resource_type: e.resource_type.clone(),
-                            status: e.status.clone(),
-                            reason: e.reason.clone(),
-                            elapsed_s: ((e.at_ms - first).max(0) / 1000) as u64,
-                            typical_s: typical_seconds(&e.resource_type),
-                        },
-                    );
-                }
-                st.status = Some(stack.status.clone());
-            }
-            seen.extend(events);
+            self.record(sp, &events, Some(stack.status.clone()));
+            self.seen.extend(events);
             self.save().await?;
             if succeeded(&stack.status) {
                 break;
             }
             if failed(&stack.status) {
-                let cause = root_cause(&seen, &sp.name).or(stack.reason.clone()).unwrap_or_else(|| stack.status.clone());
+                let cause = root_cause(&self.seen, &sp.name).or(stack.reason.clone()).unwrap_or_else(|| stack.status.clone());
                 return self.fail(&sp.stack, format!("{}: {cause}", sp.name), recovery(&sp.name, &stack.status)).await.map(Some);
             }
             tokio::time::sleep(self.poll).await;
@@ -346,13 +362,23 @@ impl Run<'_> {
     }
 }
 
-/// Refuses to apply a plan whose gates were not confirmed by typing the environment's name.
+/// Refuses to apply a teardown, or a plan with gates, not confirmed by typing the environment's
+/// name.
 pub fn check_confirmation(entry: &Entry, typed: Option<&str>) -> Result<()> {
-    if entry.plan.gates.is_empty() {
+    let teardown = entry.plan.kind == "teardown";
+    if entry.plan.gates.is_empty() && !teardown {
         return Ok(());
     }
     if typed.map(str::trim) == Some(entry.plan.environment.as_str()) {
         return Ok(());
+    }
+    if teardown {
+        let stacks = entry.plan.stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(Error::Deploy {
+            kind: "confirmation_required",
+            message: format!("a teardown deletes {stacks}"),
+            hint: format!("to go ahead, type the environment's name ({}) as the confirmation", entry.plan.environment),
+        });
     }
     let list = entry.plan.gates.iter().map(|g| format!("{}/{}: {}", g.stack, g.logical_id, g.why)).collect::<Vec<_>>().join("; ");
     Err(Error::Deploy {

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use vigil_dto::deploy::{DeployPlan, ResourceProgress};
+use vigil_dto::deploy::{DeployPlan, KeptResource, ResourceProgress};
 
 /// Where one stack of an apply stands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,10 @@ pub struct StackState {
     pub resources: BTreeMap<String, ResourceProgress>,
     /// Unix milliseconds of each resource's first event.
     pub first_seen_ms: BTreeMap<String, i64>,
+    /// The stack's id (a deleted stack is found by its id, not its name).
+    pub stack_id: Option<String>,
+    /// Database clusters whose deletion protection a teardown turned off.
+    pub unprotected: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,8 @@ pub struct Progress {
     pub root_cause: Option<String>,
     pub next: Option<String>,
     pub started_at: Option<String>,
+    /// A teardown's kept resources, its final snapshots included.
+    pub kept: Vec<KeptResource>,
 }
 
 #[derive(Debug, Clone)]

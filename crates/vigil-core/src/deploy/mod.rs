@@ -7,10 +7,12 @@
 //! exactly the reviewed change sets (a new stack: a create that may only add), follows every
 //! stack's events, protects new stacks, and journals each step ([`journal`]) so a restarted
 //! Vigil re-attaches; once every stack is in place their outputs become the environment's
-//! deployment parameters, so every other page works with no typing.
+//! deployment parameters, so every other page works with no typing. A teardown ([`teardown`]) is
+//! planned and applied the same way: its plan deletes every stack and lists what stays.
 //!
 //! Operator-log actions: `publisher.trust`, `publisher.distrust`, `deploy.plan`,
-//! `deploy.apply`, `deploy.applied`, `deploy.failed`.
+//! `deploy.apply`, `deploy.applied`, `deploy.failed`, `deploy.teardown_plan`,
+//! `deploy.destroyed`.
 
 pub mod apply;
 pub mod bundle;
@@ -18,6 +20,7 @@ pub mod cost;
 pub mod journal;
 pub mod plan;
 pub mod preflight;
+pub mod teardown;
 pub mod templates;
 
 use crate::app::area;
@@ -32,6 +35,7 @@ use std::time::Duration;
 use templates::{check_platform_environment, platform_environment_of};
 use vigil_aws::cloudformation::CloudFormation;
 use vigil_aws::ec2::Ec2;
+use vigil_aws::rds::Rds;
 use vigil_dto::deploy::{BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, PreflightCheck, PreflightReport, Publisher};
 use vigil_dto::Environment;
 
@@ -240,6 +244,8 @@ impl Deploy<'_> {
         }
         let plan = DeployPlan {
             id,
+            kind: "deploy".into(),
+            kept: vec![],
             environment: env.name.clone(),
             platform_environment: platform,
             bundle: bundle.summary(),
@@ -260,6 +266,51 @@ impl Deploy<'_> {
             "monthly_estimate": plan.cost.total,
         });
         self.commit(tx, Record::new("deploy.plan", &env.name, details).op(&op)).await?;
+        Ok(plan)
+    }
+
+    /// Plans the teardown of `environment`'s platform: every stack deleted, newest first; what
+    /// holds data kept and listed. Applying it needs the environment's name typed.
+    pub async fn plan_teardown(&self, environment: &str) -> Result<DeployPlan> {
+        self.policy().require(Change::Deploy)?;
+        let env = self.environment(environment).await?;
+        let platform = match env.deployment.get("environment").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            Some(p) => p.to_string(),
+            None => platform_environment_of(&env.name),
+        };
+        check_platform_environment(&platform)?;
+        if let Some(busy) = journal::latest(self.store().pool(), &env.name).await?.filter(|e| e.state == "applying") {
+            return Err(Error::Deploy {
+                kind: "deploy_busy",
+                message: format!("deployment {} of {} is still being applied", busy.id, env.name),
+                hint: "wait for it (`vigil deploy status`), or re-attach with `vigil deploy resume`".into(),
+            });
+        }
+        let op = vigil_aws::new_op_id();
+        let ctx = self.aws_context(&env).await;
+        let (stacks, kept) = teardown::plan_stacks(&CloudFormation::new(&ctx, &op), &platform).await?;
+        let gates = stacks.iter().flat_map(|s| plan::gates(&s.stack, &s.changes)).collect();
+        let plan = DeployPlan {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: "teardown".into(),
+            environment: env.name.clone(),
+            platform_environment: platform,
+            bundle: Default::default(),
+            tier: String::new(),
+            stacks,
+            gates,
+            cost: Default::default(),
+            created_at: journal::now(),
+            kept,
+        };
+        let mut tx = self.begin().await?;
+        journal::insert(&mut tx, &plan, "").await?;
+        let details = json!({
+            "plan": plan.id,
+            "stacks": plan.stacks.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            "kept": teardown::describe(&plan.kept),
+        });
+        self.commit(tx, Record::new("deploy.teardown_plan", &env.name, details).op(&op)).await?;
         Ok(plan)
     }
 
@@ -295,8 +346,8 @@ impl Deploy<'_> {
             }
         }
         apply::check_confirmation(&entry, confirmation)?;
-        let bundle = self.open_bundle(Some(Path::new(&entry.bundle_dir))).await?;
-        if bundle.manifest_sha256 != entry.plan.bundle.manifest_sha256 {
+        let bundle = self.bundle_of(&entry).await?;
+        if bundle.as_ref().is_some_and(|b| b.manifest_sha256 != entry.plan.bundle.manifest_sha256) {
             return Err(Error::Deploy {
                 kind: "plan_stale",
                 message: "the bundle at the plan's directory is not the one the plan was made from".into(),
@@ -306,7 +357,12 @@ impl Deploy<'_> {
         let op = vigil_aws::new_op_id();
         let mut tx = self.begin().await?;
         journal::set_state(&mut tx, &entry.id, "applying", &entry.progress).await?;
-        let details = json!({ "plan": entry.id, "bundle_sha256": bundle.manifest_sha256, "gates_confirmed": entry.plan.gates.len() });
+        let details = json!({
+            "plan": entry.id,
+            "kind": entry.plan.kind,
+            "bundle_sha256": bundle.as_ref().map(|b| &b.manifest_sha256),
+            "gates_confirmed": entry.plan.gates.len(),
+        });
         self.commit(tx, Record::new("deploy.apply", &entry.environment, details).op(&op)).await?;
         self.run(entry, bundle, &op, report).await
     }
@@ -316,7 +372,7 @@ impl Deploy<'_> {
         self.policy().require(Change::Deploy)?;
         let mut out = vec![];
         for entry in journal::applying(self.store().pool()).await? {
-            let bundle = self.open_bundle(Some(Path::new(&entry.bundle_dir))).await?;
+            let bundle = self.bundle_of(&entry).await?;
             let op = vigil_aws::new_op_id();
             tracing::info!(plan = %entry.id, environment = %entry.environment, "re-attaching to a deployment");
             out.push(self.run(entry, bundle, &op, report).await?);
@@ -324,10 +380,18 @@ impl Deploy<'_> {
         Ok(out)
     }
 
+    /// The bundle a plan deploys (verified again); a teardown needs none.
+    async fn bundle_of(&self, entry: &journal::Entry) -> Result<Option<Bundle>> {
+        if entry.plan.kind == "teardown" {
+            return Ok(None);
+        }
+        self.open_bundle(Some(Path::new(&entry.bundle_dir))).await.map(Some)
+    }
+
     async fn run(
         &self,
         entry: journal::Entry,
-        bundle: Bundle,
+        bundle: Option<Bundle>,
         op: &str,
         report: &(dyn Fn(&DeploymentStatus) + Send + Sync),
     ) -> Result<DeploymentStatus> {
@@ -336,10 +400,12 @@ impl Deploy<'_> {
         let mut run = apply::Run {
             pool: self.store().pool(),
             cf: CloudFormation::new(&ctx, op),
+            rds: Rds::new(&ctx, op),
             entry,
-            templates: &bundle.templates,
+            templates: bundle.as_ref().map(|b| b.templates.as_slice()).unwrap_or_default(),
             poll: self.poll(),
             report,
+            seen: vec![],
         };
         let ended = run.run().await;
         let mut entry = run.entry;
@@ -357,9 +423,20 @@ impl Deploy<'_> {
         };
         match ended {
             apply::Ended::Succeeded { outputs } => {
-                let params = deployment_parameters(&entry.plan.platform_environment, &outputs);
                 let mut input = env.to_input();
-                input.deployment.extend(params.clone());
+                let (action, details) = if entry.plan.kind == "teardown" {
+                    // The environment no longer points at what was deleted.
+                    let set_by_deploy = ["environment", "namespace", "cache_cluster_id"].into_iter().chain(OUTPUT_PARAMETERS.iter().map(|(p, _)| *p));
+                    for key in set_by_deploy {
+                        input.deployment.remove(key);
+                    }
+                    let kept: Vec<_> = entry.plan.kept.iter().chain(&entry.progress.kept).cloned().collect();
+                    ("deploy.destroyed", json!({ "plan": entry.id, "stacks": entry.plan.stacks.len(), "kept": teardown::describe(&kept) }))
+                } else {
+                    let params = deployment_parameters(&entry.plan.platform_environment, &outputs);
+                    input.deployment.extend(params.clone());
+                    ("deploy.applied", json!({ "plan": entry.id, "bundle": entry.plan.bundle.version, "deployment": params }))
+                };
                 if input != env.to_input() {
                     crate::environments::Environments::new(self.core).update(&env.name, &input).await?;
                 }
@@ -367,8 +444,7 @@ impl Deploy<'_> {
                 entry.progress.next = None;
                 let mut tx = self.begin().await?;
                 journal::set_state(&mut tx, &entry.id, "succeeded", &entry.progress).await?;
-                let details = json!({ "plan": entry.id, "bundle": entry.plan.bundle.version, "deployment": params });
-                self.commit(tx, Record::new("deploy.applied", &entry.environment, details).op(op)).await?;
+                self.commit(tx, Record::new(action, &entry.environment, details).op(op)).await?;
             }
             apply::Ended::Failed => {
                 let mut tx = self.begin().await?;

@@ -40,6 +40,8 @@ pub struct Resource {
     pub resource_type: String,
     /// Created only when this condition holds.
     pub condition: Option<String>,
+    /// Retain or Snapshot: what deleting the stack leaves (Delete when None).
+    pub deletion_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +84,7 @@ impl Template {
                 logical_id,
                 resource_type: v.get("Type").and_then(Value::as_str).unwrap_or_default().to_string(),
                 condition: v.get("Condition").and_then(Value::as_str).map(str::to_string),
+                deletion_policy: v.get("DeletionPolicy").and_then(Value::as_str).filter(|p| *p != "Delete").map(str::to_string),
             })
             .collect::<Vec<_>>();
         if resources.is_empty() || resources.iter().any(|r| !r.resource_type.starts_with("AWS::")) {

@@ -84,6 +84,43 @@ responses.CloudFormationResponse.update_termination_protection = update_terminat
 responses.CloudFormationResponse.delete_stack = delete_stack
 
 
+# A resource that cannot be deleted leaves the stack DELETE_FAILED with the reason, still there
+# (moto answered DeleteStack with HTTP 500 and dropped the stack). A deleted stack, described by
+# its id, has no outputs (moto evaluated them again, making the deleted resources anew).
+moto_backend_delete_stack = models.CloudFormationBackend.delete_stack
+
+
+class FixedOutputs(dict):
+    """Outputs as they were before a deletion (moto's are evaluated on every read)."""
+
+    def __init__(self, outputs=(), exports=()):
+        super().__init__(outputs)
+        self.exports = list(exports)
+
+
+def backend_delete_stack(self, name_or_stack_id):
+    stack = self.stacks.get(name_or_stack_id) or next((s for s in self.stacks.values() if s.name == name_or_stack_id), None)
+    if stack is None:
+        return moto_backend_delete_stack(self, name_or_stack_id)
+    before = FixedOutputs({k: stack.output_map[k] for k in stack.output_map}, stack.output_map.exports)
+    try:
+        moto_backend_delete_stack(self, stack.stack_id)
+        stack.output_map = FixedOutputs()
+    except Exception as e:  # noqa: BLE001 - any resource's refusal is the stack's failure
+        self.stacks[stack.stack_id] = stack
+        self.deleted_stacks.pop(stack.stack_id, None)
+        # The stack keeps its outputs and only the resources still there.
+        stack.output_map = before
+        resources = stack.resource_map
+        resources._resource_json_map = {k: v for k, v in resources._resource_json_map.items() if k in resources._parsed_resources}
+        reason = getattr(e, "message", None) or str(e)
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=f"The following resource(s) failed to delete: {reason}")
+        stack.status = "DELETE_FAILED"
+
+
+models.CloudFormationBackend.delete_stack = backend_delete_stack
+
+
 # A stack made or changed by a change set imports the region's exports and gets its own outputs
 # and exports, as one made by CreateStack does (moto gave it none of these).
 moto_execute_change_set = models.CloudFormationBackend.execute_change_set

@@ -1,5 +1,7 @@
 """AWS::EKS::Cluster and AWS::EKS::Nodegroup on moto's EKS backend."""
 
+import uuid
+
 from moto.core.common_models import CloudFormationModel
 from moto.eks.models import eks_backends
 
@@ -33,6 +35,9 @@ class EksCluster(Emulated, CloudFormationModel):
             tags={t["Key"]: t["Value"] for t in p.get("Tags", [])},
             encryption_config=camel(p.get("EncryptionConfig", [])),
         )
+        # Each cluster its own issuer, as EKS gives (moto's is one per process, so a second
+        # cluster's OIDC provider would collide with the first's).
+        cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{region_name}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"}}
         keys = [c.get("Provider", {}).get("KeyArn") for c in p.get("EncryptionConfig", [])]
         attributes = {
             "Arn": cluster.arn,

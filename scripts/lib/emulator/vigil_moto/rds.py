@@ -2,6 +2,8 @@
 AWS::RDS::DBInstance, also inside a cluster (moto's own drops the cluster and answers 500),
 on moto's RDS backend."""
 
+import uuid
+
 from moto.core.common_models import CloudFormationModel
 from moto.rds.models import rds_backends
 
@@ -65,11 +67,13 @@ class DBCluster(Emulated, CloudFormationModel):
             attributes["MasterUserSecret.SecretArn"] = cluster.master_user_secret.secret.arn
 
         def remove():
-            # As CloudFormation does with DeletionPolicy Snapshot: the final snapshot is kept.
-            cluster.deletion_protection = False
+            # As CloudFormation does with DeletionPolicy Snapshot: the final snapshot is kept. A
+            # protected cluster is refused (moto's own error), as RDS refuses it.
+            if cluster.deletion_protection:
+                backend.delete_db_cluster(cluster.db_cluster_identifier)
             for member in list(cluster._members):
                 backend.delete_db_instance(member.db_instance_identifier, skip_final_snapshot=True)
-            backend.delete_db_cluster(cluster.db_cluster_identifier, snapshot_name=f"{cluster.db_cluster_identifier}-final")
+            backend.delete_db_cluster(cluster.db_cluster_identifier, snapshot_name=f"{cluster.db_cluster_identifier}-final-{uuid.uuid4().hex[:8]}")
 
         return cls(cluster.db_cluster_identifier, attributes, remove=remove)
 
