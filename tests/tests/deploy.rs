@@ -76,7 +76,21 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
     let status: Vec<(&str, CheckStatus)> = pre.checks.iter().map(|c| (c.id.as_str(), c.status)).collect();
     assert!(pre.ready, "{:#?}", pre.checks);
-    assert_eq!(status.iter().map(|s| s.0).collect::<Vec<_>>(), ["identity", "zones", "cidr", "instance-type", "stacks"]);
+    assert_eq!(
+        status,
+        [
+            ("identity", CheckStatus::Pass),
+            ("zones", CheckStatus::Pass),
+            ("cidr", CheckStatus::Pass),
+            ("instance-type", CheckStatus::Pass),
+            ("database-class", CheckStatus::Pass),
+            ("stacks", CheckStatus::Pass),
+            // A fresh emulator account has no trail and no Config recorder: warnings, not blockers.
+            ("cloudtrail", CheckStatus::Warn),
+            ("config", CheckStatus::Warn),
+        ]
+    );
+    assert!(pre.checks.iter().filter(|c| c.status == CheckStatus::Warn).all(|c| c.fix.is_some()));
     assert_eq!(pre.account.as_deref(), Some("123456789012"));
 
     let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
@@ -263,17 +277,29 @@ async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_app
     assert!(pre.checks[0].fix.is_some(), "{:?}", pre.checks[0]);
     proxy.clear();
 
-    // Preflight: EC2 answering 500 fails its three checks with the classified message and what
-    // to do; the checks that ask other services still run and pass.
-    proxy.inject("ec2", None, Fault::Status(500), 6);
-    let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
-    assert!(!pre.ready);
-    for c in &pre.checks {
-        let ec2 = ["zones", "cidr", "instance-type"].contains(&c.id.as_str());
-        assert_eq!(c.status, if ec2 { CheckStatus::Fail } else { CheckStatus::Pass }, "{c:?}");
-        assert!(!ec2 || (c.detail.contains("ec2:") && c.fix.is_some()), "{c:?}");
+    // Preflight: a service answering 500 (or throttling past the retries) fails its checks with
+    // the classified message and what to do; the checks that ask other services still run.
+    let baseline = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
+    let status_of = |pre: &vigil_dto::deploy::PreflightReport, id: &str| pre.checks.iter().find(|c| c.id == id).unwrap().status;
+    for (service, fault, failing) in [
+        ("ec2", Fault::Status(500), &["zones", "cidr", "instance-type"][..]),
+        ("rds", Fault::Status(503), &["database-class"][..]),
+        ("cloudtrail", Fault::Status(500), &["cloudtrail"][..]),
+        ("config", Fault::Throttle { retry_after: None }, &["config"][..]),
+    ] {
+        proxy.inject(service, None, fault, 6);
+        let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
+        assert!(!pre.ready, "{service}");
+        for c in &pre.checks {
+            if failing.contains(&c.id.as_str()) {
+                assert_eq!(c.status, CheckStatus::Fail, "{service}: {c:?}");
+                assert!(c.detail.contains(&format!("{service}:")) && c.fix.is_some(), "{c:?}");
+            } else {
+                assert_eq!(c.status, status_of(&baseline, &c.id), "{service}: {c:?}");
+            }
+        }
+        proxy.clear();
     }
-    proxy.clear();
 
     // Plan: throttling on DescribeStacks past the retries is a classified error; no plan kept.
     proxy.inject("cloudformation", Some("DescribeStacks"), Fault::Throttle { retry_after: None }, 2);
@@ -481,4 +507,44 @@ async fn a_failing_change_set_call_leaves_no_change_sets_and_a_failing_protectio
     assert!(proxy.count("cloudformation", Some("DeleteChangeSet")) - before >= 2);
     // And the next plan works.
     assert_eq!(app.deploy().plan(&request(), Some(bundle.path())).await.unwrap().stacks.len(), 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudtrail_and_config_pass_once_a_trail_logs_and_a_recorder_records() {
+    use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let (_, s3, _) = rds_and_s3(&moto.endpoint()).await;
+    s3.create_bucket().bucket("audit-trail").send().await.unwrap();
+    let trail = aws_sdk_cloudtrail::Client::new(ctx.sdk());
+    let config = aws_sdk_config::Client::new(ctx.sdk());
+    let check = |id: &'static str| {
+        let app = &app;
+        let bundle = bundle.path().to_path_buf();
+        async move { app.deploy().preflight(&request(), Some(&bundle)).await.unwrap().checks.into_iter().find(|c| c.id == id).unwrap() }
+    };
+
+    // A trail of this region only, then stopped: warnings naming it.
+    trail.create_trail().name("account").s3_bucket_name("audit-trail").send().await.unwrap();
+    assert_eq!(check("cloudtrail").await.detail, "1 trail(s), none logging");
+    trail.start_logging().name("account").send().await.unwrap();
+    assert_eq!(
+        (check("cloudtrail").await.status, check("cloudtrail").await.detail),
+        (CheckStatus::Warn, "trail account logs this region only".into())
+    );
+    trail.update_trail().name("account").is_multi_region_trail(true).send().await.unwrap();
+    assert_eq!(check("cloudtrail").await.status, CheckStatus::Pass);
+
+    // A recorder that is stopped, then recording.
+    let group = RecordingGroup::builder().all_supported(true).include_global_resource_types(true).build();
+    let recorder = ConfigurationRecorder::builder().name("default").role_arn("arn:aws:iam::123456789012:role/config").recording_group(group).build();
+    config.put_configuration_recorder().configuration_recorder(recorder).send().await.unwrap();
+    assert_eq!(check("config").await.detail, "the recorder is stopped");
+    let channel = DeliveryChannel::builder().name("default").s3_bucket_name("audit-trail").build();
+    config.put_delivery_channel().delivery_channel(channel).send().await.unwrap();
+    config.start_configuration_recorder().configuration_recorder_name("default").send().await.unwrap();
+    assert_eq!(check("config").await.status, CheckStatus::Pass);
 }

@@ -10,14 +10,17 @@
 //!   invalid keys, access denied (naming the IAM action), throttled, not found, validation,
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
-//!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`]; and the AWS files
+//!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`],
+//!   [`cloudtrail`], [`configservice`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
 //! CloudTrail entries can be matched to operator-log records.
 
 pub mod cloudformation;
+pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod configservice;
 pub mod context;
 pub mod ec2;
 pub mod error;

@@ -1,5 +1,5 @@
-//! RDS: the platform's Aurora cluster as a teardown needs it ([`Rds`]: its deletion
-//! protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
+//! RDS: the platform's Aurora cluster as a deploy needs it ([`Rds`]: the instance class offered
+//! in the region, the cluster's deletion protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
 //! `connect` request, valid 15 minutes) used as the platform database's password, signed with
 //! the environment's cached credentials for the region in the database's endpoint name.
 //!
@@ -66,6 +66,22 @@ impl Rds {
             Ok(_) => Ok(()),
             Err(e) => Err(crate::error::classify(&self.ctx, "rds", "ModifyDBCluster", &e).await),
         }
+    }
+
+    /// The zones where `class` can run `engine` (none: not offered in the region).
+    pub async fn orderable_zones(&self, engine: &str, class: &str) -> Result<std::collections::BTreeSet<String>, AwsError> {
+        let mut zones = std::collections::BTreeSet::new();
+        let mut pages = self.client.describe_orderable_db_instance_options().engine(engine).db_instance_class(class).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "rds", "DescribeOrderableDBInstanceOptions", &e).await),
+            };
+            for o in page.orderable_db_instance_options().iter().filter(|o| o.db_instance_class() == Some(class)) {
+                zones.extend(o.availability_zones().iter().filter_map(|z| z.name().map(str::to_string)));
+            }
+        }
+        Ok(zones)
     }
 
     /// The cluster's manual snapshots (those a deletion keeps), oldest first.

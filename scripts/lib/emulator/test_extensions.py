@@ -132,6 +132,26 @@ class Extensions(unittest.TestCase):
         self.assertTrue(rules["continuous"]["EnableContinuousBackup"])
         self.assertEqual(rules["daily"]["TargetBackupVaultName"], self.outputs["VaultName"])
         self.assertEqual(rules["daily"]["Lifecycle"]["DeleteAfterDays"], 35)
+        listed = backup.list_backup_selections(BackupPlanId=self.outputs["PlanId"])["BackupSelectionsList"]
+        self.assertEqual([s["SelectionName"] for s in listed], [f"pj-{ENV}-tagged"])
+        selection = backup.get_backup_selection(BackupPlanId=self.outputs["PlanId"], SelectionId=listed[0]["SelectionId"])["BackupSelection"]
+        conditions = {c["ConditionKey"]: c["ConditionValue"] for c in selection["Conditions"]["StringEquals"]}
+        self.assertEqual(conditions, {"aws:ResourceTag/pj:backup": "true", "aws:ResourceTag/pj:environment": ENV})
+        with self.assertRaises(backup.exceptions.ResourceNotFoundException):
+            backup.get_backup_selection(BackupPlanId=self.outputs["PlanId"], SelectionId="no-such-selection")
+
+    def test_buckets_keep_versioning_public_access_block_lifecycle_and_policy(self):
+        s3 = self.client("s3")
+        bucket = self.outputs["DocumentsBucket"]
+        self.assertEqual(s3.get_bucket_versioning(Bucket=bucket)["Status"], "Enabled")
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        self.assertEqual(block, {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        transitions = [t for r in rules for t in r.get("Transitions", [])]
+        self.assertEqual([(t["Days"], t["StorageClass"]) for t in transitions], [(90, "STANDARD_IA"), (180, "GLACIER")])
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        tls = [st for st in policy["Statement"] if st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+        self.assertEqual(tls[0]["Effect"], "Deny")
 
     def test_alarms(self):
         described = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"pj-{ENV}-")

@@ -184,7 +184,14 @@ impl Deploy<'_> {
             },
         });
         if account.is_some() {
-            checks.extend(preflight::run(&Ec2::new(&ctx, &op), &CloudFormation::new(&ctx, &op), &bundle, &tier, &platform).await);
+            let aws = preflight::Services {
+                ec2: Ec2::new(&ctx, &op),
+                cf: CloudFormation::new(&ctx, &op),
+                rds: Rds::new(&ctx, &op),
+                cloudtrail: vigil_aws::cloudtrail::CloudTrail::new(&ctx, &op),
+                config: vigil_aws::configservice::ConfigService::new(&ctx, &op),
+            };
+            checks.extend(preflight::run(&aws, &bundle, &tier, &platform).await);
         }
         let ready = checks.iter().all(|c| c.status != CheckStatus::Fail) && account.is_some();
         Ok(PreflightReport { environment: env.name, platform_environment: platform, account, region: env.region, checks, ready })

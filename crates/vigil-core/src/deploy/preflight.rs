@@ -1,13 +1,18 @@
 //! Preflight: before any change, whether this account and region can take the platform —
-//! each check pass/warn/fail, with what to do and the API it asked.
+//! each check pass/warn/fail, with what to do and the API it asked: zones, the VPC block, the
+//! node and database classes offered, the stack names, CloudTrail and an AWS Config recorder.
 
 use super::bundle::Bundle;
 use super::cost::Tier;
 use super::plan::{is_ours, is_settled, is_unborn, name_in_use, recovery};
 use super::templates::{stack_name, STACKS};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use vigil_aws::cloudformation::CloudFormation;
+use vigil_aws::cloudtrail::{CloudTrail, TrailInfo};
+use vigil_aws::configservice::{ConfigService, RecorderInfo};
 use vigil_aws::ec2::{Ec2, VpcInfo};
+use vigil_aws::rds::Rds;
 use vigil_aws::AwsError;
 use vigil_dto::deploy::{CheckStatus, PreflightCheck};
 
@@ -125,6 +130,100 @@ pub fn instance_type(
     }
 }
 
+/// The Aurora instance class offered for aurora-postgresql in a zone for the writer and each
+/// reader (the database stack puts each in its own zone).
+pub fn database_class(class: &str, readers: usize, result: Result<BTreeSet<String>, AwsError>) -> PreflightCheck {
+    let (id, title, api) = ("database-class", "Database instance class offered", "rds:DescribeOrderableDBInstanceOptions");
+    let needed = readers + 1;
+    match result {
+        Err(e) => unanswered(id, title, api, &e),
+        Ok(zones) if zones.is_empty() => check(
+            id,
+            title,
+            api,
+            CheckStatus::Fail,
+            format!("{class} is not offered for Aurora PostgreSQL in this region"),
+            Some("choose another InstanceClass for the database stack (db.r6g and db.r6i classes are offered in most regions)".into()),
+        ),
+        Ok(zones) if zones.len() < needed => check(
+            id,
+            title,
+            api,
+            CheckStatus::Fail,
+            format!("{class} is offered in {} zone(s), and the writer and {readers} reader(s) need {needed}", zones.len()),
+            Some("choose a class offered in more zones, or fewer Readers".into()),
+        ),
+        Ok(zones) => check(
+            id,
+            title,
+            api,
+            CheckStatus::Pass,
+            format!("{class} is offered in {} zones (the writer and {readers} reader(s) need {needed})", zones.len()),
+            None,
+        ),
+    }
+}
+
+/// A trail that logs this region: the record of every API call made to the account.
+pub fn cloudtrail(result: Result<Vec<TrailInfo>, AwsError>) -> PreflightCheck {
+    let (id, title, api) = ("cloudtrail", "CloudTrail on", "cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus");
+    match result {
+        Err(e) => unanswered(id, title, api, &e),
+        Ok(trails) => {
+            let logging: Vec<&TrailInfo> = trails.iter().filter(|t| t.logging).collect();
+            match logging.iter().find(|t| t.multi_region).or(logging.first()) {
+                Some(t) if t.multi_region => {
+                    let whose = if t.organization { "the organization's" } else { "the account's" };
+                    check(id, title, api, CheckStatus::Pass, format!("{whose} multi-region trail {} is logging", t.name), None)
+                }
+                Some(t) => check(
+                    id,
+                    title,
+                    api,
+                    CheckStatus::Warn,
+                    format!("trail {} logs this region only", t.name),
+                    Some("a multi-region trail also records calls made in other regions (a DR failover's, say)".into()),
+                ),
+                None => check(
+                    id,
+                    title,
+                    api,
+                    CheckStatus::Warn,
+                    if trails.is_empty() { "no trail covers this region".into() } else { format!("{} trail(s), none logging", trails.len()) },
+                    Some("turn on a multi-region CloudTrail trail: a platform holding health data needs a record of every change made to it".into()),
+                ),
+            }
+        }
+    }
+}
+
+/// A Config recorder that records: AWS Backup's audit controls read what it records.
+pub fn config_recorder(result: Result<Vec<RecorderInfo>, AwsError>) -> PreflightCheck {
+    let (id, title, api) = ("config", "AWS Config recorder", "config:DescribeConfigurationRecorders, config:DescribeConfigurationRecorderStatus");
+    match result {
+        Err(e) => unanswered(id, title, api, &e),
+        Ok(recorders) => match recorders.iter().find(|r| r.recording) {
+            Some(r) if r.all_supported => check(id, title, api, CheckStatus::Pass, format!("recorder {} records every supported type", r.name), None),
+            Some(r) => check(
+                id,
+                title,
+                api,
+                CheckStatus::Warn,
+                format!("recorder {} records chosen types only", r.name),
+                Some("make sure it records the backup resources (AWS::Backup::*, AWS::RDS::DBCluster, AWS::S3::Bucket)".into()),
+            ),
+            None => check(
+                id,
+                title,
+                api,
+                CheckStatus::Warn,
+                if recorders.is_empty() { "no configuration recorder in this region".into() } else { "the recorder is stopped".into() },
+                Some("set up AWS Config in this region (a recorder that records): the backup audit controls need it".into()),
+            ),
+        },
+    }
+}
+
 /// The platform's stack names: free (a new deploy), or stacks that can be updated.
 pub async fn stacks(cf: &CloudFormation, platform_env: &str) -> (PreflightCheck, Option<String>) {
     let (id, title, api) = ("stacks", "Stack names", "cloudformation:DescribeStacks");
@@ -174,14 +273,28 @@ pub fn value(bundle: &Bundle, tier: &Tier, stack: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
-pub async fn run(ec2: &Ec2, cf: &CloudFormation, bundle: &Bundle, tier: &Tier, platform_env: &str) -> Vec<PreflightCheck> {
-    let (stacks, own_vpc) = stacks(cf, platform_env).await;
+/// The services preflight asks, for one operation.
+pub struct Services {
+    pub ec2: Ec2,
+    pub cf: CloudFormation,
+    pub rds: Rds,
+    pub cloudtrail: CloudTrail,
+    pub config: ConfigService,
+}
+
+pub async fn run(aws: &Services, bundle: &Bundle, tier: &Tier, platform_env: &str) -> Vec<PreflightCheck> {
+    let (stacks, own_vpc) = stacks(&aws.cf, platform_env).await;
     let node_type = value(bundle, tier, "cluster", "NodeInstanceType");
+    let db_class = value(bundle, tier, "database", "InstanceClass");
+    let readers = value(bundle, tier, "database", "Readers").parse().unwrap_or(1);
     vec![
-        zones(ec2.availability_zones().await),
-        cidr(&value(bundle, tier, "network", "VpcCidr"), ec2.vpcs().await, own_vpc.as_deref()),
-        instance_type(&node_type, ec2.instance_type_zones(std::slice::from_ref(&node_type)).await),
+        zones(aws.ec2.availability_zones().await),
+        cidr(&value(bundle, tier, "network", "VpcCidr"), aws.ec2.vpcs().await, own_vpc.as_deref()),
+        instance_type(&node_type, aws.ec2.instance_type_zones(std::slice::from_ref(&node_type)).await),
+        database_class(&db_class, readers, aws.rds.orderable_zones("aurora-postgresql", &db_class).await),
         stacks,
+        cloudtrail(aws.cloudtrail.trails().await),
+        config_recorder(aws.config.recorders().await),
     ]
 }
 
@@ -216,6 +329,33 @@ mod tests {
         let e = AwsError::new(vigil_aws::Kind::AccessDenied, "not allowed: ec2:DescribeVpcs", "grant it");
         let c = cidr("10.40.0.0/16", Err(e), None);
         assert_eq!((c.status, c.fix.as_deref()), (CheckStatus::Fail, Some("grant it")));
+    }
+
+    #[test]
+    fn the_database_class_needs_a_zone_for_the_writer_and_each_reader() {
+        let zones = |n: usize| Ok(["a", "b", "c"].iter().take(n).map(|z| z.to_string()).collect());
+        assert_eq!(database_class("db.r6g.xlarge", 1, zones(2)).status, CheckStatus::Pass);
+        assert_eq!(database_class("db.r6g.xlarge", 2, zones(2)).status, CheckStatus::Fail);
+        let none = database_class("db.x9.huge", 1, zones(0));
+        assert_eq!(none.status, CheckStatus::Fail);
+        assert!(none.fix.unwrap().contains("InstanceClass"));
+    }
+
+    #[test]
+    fn cloudtrail_and_config_pass_or_warn_with_what_to_do() {
+        let trail = |logging, multi_region| TrailInfo { name: "t".into(), multi_region, organization: false, logging };
+        assert_eq!(cloudtrail(Ok(vec![trail(false, true), trail(true, true)])).status, CheckStatus::Pass);
+        assert_eq!(cloudtrail(Ok(vec![trail(true, false)])).status, CheckStatus::Warn);
+        let off = cloudtrail(Ok(vec![trail(false, true)]));
+        assert_eq!((off.status, off.detail.as_str()), (CheckStatus::Warn, "1 trail(s), none logging"));
+        assert!(off.fix.is_some());
+        let denied = AwsError::new(vigil_aws::Kind::AccessDenied, "not allowed: cloudtrail:DescribeTrails", "grant it");
+        assert_eq!(cloudtrail(Err(denied)).status, CheckStatus::Fail);
+        let recorder = |recording, all_supported| RecorderInfo { name: "default".into(), recording, all_supported };
+        assert_eq!(config_recorder(Ok(vec![recorder(true, true)])).status, CheckStatus::Pass);
+        assert_eq!(config_recorder(Ok(vec![recorder(true, false)])).status, CheckStatus::Warn);
+        assert_eq!(config_recorder(Ok(vec![recorder(false, true)])).detail, "the recorder is stopped");
+        assert_eq!(config_recorder(Ok(vec![])).status, CheckStatus::Warn);
     }
 
     #[test]

@@ -10,15 +10,18 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
 - rds: AWS::RDS::DBCluster (with its managed master secret), AWS::RDS::DBInstance in a cluster
 - elasticache: AWS::ElastiCache::ReplicationGroup
 - secretsmanager: AWS::SecretsManager::Secret
-- backup: AWS::Backup::BackupVault, BackupPlan, BackupSelection
+- backup: AWS::Backup::BackupVault, BackupPlan, BackupSelection; ListBackupSelections and
+  GetBackupSelection (moto has no selections)
+- s3: a bucket's versioning, public access block and lifecycle rules; AWS::S3::BucketPolicy
 - cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm
 - kms: AWS::KMS::Key with its KeyPolicy as an object (moto takes only a JSON string)
 - cloudformation: YAML short forms read as CloudFormation reads them (GetAtt, functions over
   mappings, Fn::Cidr, Fn::GetAZs); UpdateTerminationProtection, honoured by DeleteStack; the
-  outputs and exports of stacks made or changed by change sets
+  outputs and exports of stacks made or changed by change sets; a refused deletion leaves the
+  stack DELETE_FAILED; a deleted stack has no outputs
 
 Module names matter: moto takes the second dotted part of a model's module as its service.
-tests/emulator_ext.py checks every resource with boto3, which parses by AWS's service models.
+test_extensions.py checks every resource with boto3, which parses by AWS's service models.
 """
 
-from . import backup, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, secretsmanager  # noqa: F401
+from . import backup, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, s3, secretsmanager  # noqa: F401

@@ -1,10 +1,15 @@
 """AWS::Backup::BackupVault, BackupPlan and BackupSelection on moto's Backup backend.
 
 moto has no selections (CreateBackupSelection answers 500): they are kept on the backend as
-`vigil_selections` (selection id → plan id and the selection as CreateBackupSelection takes it),
-where the Backup API handlers of later work read them."""
+`vigil_selections` (selection id → plan id, the selection as CreateBackupSelection takes it,
+when it was made), and ListBackupSelections / GetBackupSelection answer from there."""
 
+import json
+import time
+
+from moto.backup.exceptions import ResourceNotFoundException
 from moto.backup.models import backup_backends
+from moto.backup.responses import BackupResponse
 from moto.core.common_models import CloudFormationModel
 from moto.moto_api._internal import mock_random
 
@@ -103,7 +108,42 @@ class BackupSelection(Emulated, CloudFormationModel):
         if plan_id not in backend.plans:
             raise ValueError(f"backup plan {plan_id} does not exist")
         selection_id = str(mock_random.uuid4())
-        selections(backend)[selection_id] = {"BackupPlanId": plan_id, "BackupSelection": p["BackupSelection"]}
+        selections(backend)[selection_id] = {"BackupPlanId": plan_id, "BackupSelection": p["BackupSelection"], "CreationDate": time.time()}
         physical = f"{plan_id}_{selection_id}"
         attributes = {"Id": physical, "SelectionId": selection_id, "BackupPlanId": plan_id}
         return cls(physical, attributes, remove=lambda: selections(backend).pop(selection_id, None))
+
+
+def plan_and_selection(path: str) -> tuple:
+    """(plan id, selection id or None) from /backup/plans/{plan}/selections/[{selection}]."""
+    parts = path.split("/plans/", 1)[-1].strip("/").split("/")
+    return parts[0], parts[2] if len(parts) > 2 else None
+
+
+def list_backup_selections(self):
+    plan_id, _ = plan_and_selection(self.path)
+    self.backup_backend.get_backup_plan(backup_plan_id=plan_id, version_id=None)
+    items = [
+        {
+            "SelectionId": sid,
+            "SelectionName": s["BackupSelection"]["SelectionName"],
+            "BackupPlanId": plan_id,
+            "IamRoleArn": s["BackupSelection"].get("IamRoleArn"),
+            "CreationDate": s["CreationDate"],
+        }
+        for sid, s in selections(self.backup_backend).items()
+        if s["BackupPlanId"] == plan_id
+    ]
+    return json.dumps({"BackupSelectionsList": items})
+
+
+def get_backup_selection(self):
+    plan_id, selection_id = plan_and_selection(self.path)
+    found = selections(self.backup_backend).get(selection_id)
+    if found is None or found["BackupPlanId"] != plan_id:
+        raise ResourceNotFoundException(msg=f"Failed reading selection {selection_id} of plan {plan_id}")
+    return json.dumps({"BackupPlanId": plan_id, "SelectionId": selection_id, "BackupSelection": found["BackupSelection"], "CreationDate": found["CreationDate"]})
+
+
+BackupResponse.list_backup_selections = list_backup_selections
+BackupResponse.get_backup_selection = get_backup_selection

@@ -1,0 +1,85 @@
+"""What moto's AWS::S3::Bucket leaves out (it keeps only encryption and tags): versioning, the
+public access block and the lifecycle rules; and AWS::S3::BucketPolicy, which moto skips.
+All on moto's own S3 backend, so GetBucketVersioning, GetPublicAccessBlock,
+GetBucketLifecycleConfiguration and GetBucketPolicy answer what the template asked for."""
+
+import json
+
+from moto.core.common_models import CloudFormationModel
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.utils import get_partition
+
+from .common import Emulated
+
+
+def backend(account_id, region_name):
+    return s3_backends[account_id][get_partition(region_name)]
+
+
+def lifecycle_rule(r: dict) -> dict:
+    """A CloudFormation lifecycle rule in the form moto reads from the API's XML."""
+    rule = {"ID": r.get("Id"), "Status": r["Status"], "Filter": {"Prefix": r.get("Prefix", "")}}
+    if r.get("ExpirationInDays") is not None:
+        rule["Expiration"] = {"Days": str(r["ExpirationInDays"])}
+    if r.get("Transitions"):
+        rule["Transition"] = [{"Days": str(t["TransitionInDays"]), "StorageClass": t["StorageClass"]} for t in r["Transitions"]]
+    if r.get("NoncurrentVersionTransitions"):
+        rule["NoncurrentVersionTransition"] = [
+            {"NoncurrentDays": str(t["TransitionInDays"]), "StorageClass": t["StorageClass"]} for t in r["NoncurrentVersionTransitions"]
+        ]
+    if r.get("NoncurrentVersionExpiration"):
+        rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": str(r["NoncurrentVersionExpiration"]["NoncurrentDays"])}
+    if r.get("AbortIncompleteMultipartUpload"):
+        rule["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": str(r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return rule
+
+
+def apply_properties(s3, name: str, p: dict) -> None:
+    versioning = (p.get("VersioningConfiguration") or {}).get("Status")
+    if versioning:
+        s3.put_bucket_versioning(name, versioning)
+    block = p.get("PublicAccessBlockConfiguration")
+    if block:
+        s3.put_public_access_block(name, {k: str(v).lower() for k, v in block.items()})
+    rules = (p.get("LifecycleConfiguration") or {}).get("Rules")
+    if rules:
+        s3.put_bucket_lifecycle(name, [lifecycle_rule(r) for r in rules])
+
+
+moto_create_bucket = FakeBucket.create_from_cloudformation_json.__func__
+
+
+def create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = moto_create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    apply_properties(backend(account_id, region_name), bucket.name, cloudformation_json.get("Properties", {}))
+    return bucket
+
+
+FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
+
+
+class BucketPolicy(Emulated, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        s3 = backend(account_id, region_name)
+        bucket = p["Bucket"]
+        s3.put_bucket_policy(bucket, json.dumps(p["PolicyDocument"]).encode())
+
+        def remove():
+            if bucket in s3.buckets:
+                s3.delete_bucket_policy(bucket)
+
+        return cls(bucket, {}, remove=remove)
+
+    @classmethod
+    def apply_update(cls, resource, properties, account_id, region_name):
+        backend(account_id, region_name).put_bucket_policy(resource.physical_id, json.dumps(properties["PolicyDocument"]).encode())
