@@ -430,6 +430,9 @@ async fn a_teardown_that_fails_keeps_the_database_protected_names_the_cause_and_
     let st = app.deploy().status("prod").await.unwrap().unwrap();
     assert_eq!((st.kind.as_str(), st.state.as_str()), ("teardown", "applying"));
     assert!(st.next.as_deref().unwrap().contains("vigil deploy resume"));
+    // Nothing new is planned over it.
+    assert_eq!(app.deploy().plan_teardown("prod").await.unwrap_err().kind(), "deploy_busy");
+    assert_eq!(app.deploy().plan(&request(), Some(bundle.path())).await.unwrap_err().kind(), "deploy_busy");
 
     // Someone's own subnet in the platform's VPC: the network stack cannot be deleted. Resuming
     // deletes the database (with its final snapshot), then stops at the network with the cause.

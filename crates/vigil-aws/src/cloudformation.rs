@@ -2,11 +2,9 @@
 //! changes, execute exactly that change set, follow a stack's events, protect a stack
 //! (termination protection, stack policy), recover a failed update, delete.
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
-use aws_sdk_cloudformation::Client;
 
 /// A stack as Vigil reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,12 +78,11 @@ pub enum ChangeKind {
     Update,
 }
 
-/// CloudFormation for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct CloudFormation {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// CloudFormation for one operation of one environment.
+    CloudFormation,
+    aws_sdk_cloudformation
+);
 
 type SdkError<E> = aws_sdk_cloudformation::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>;
 
@@ -95,11 +92,6 @@ fn is_missing_stack<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
 }
 
 impl CloudFormation {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_cloudformation::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        CloudFormation { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     async fn fail<E>(&self, action: &str, e: SdkError<E>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -1,9 +1,7 @@
 //! CloudTrail, for a deploy's preflight: the trails that see this region (the account's own and
 //! an organization's) and whether each is logging.
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
-use aws_sdk_cloudtrail::Client;
 
 /// A trail that covers the region.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,19 +12,13 @@ pub struct TrailInfo {
     pub logging: bool,
 }
 
-/// CloudTrail for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct CloudTrail {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// CloudTrail for one operation of one environment.
+    CloudTrail,
+    aws_sdk_cloudtrail
+);
 
 impl CloudTrail {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_cloudtrail::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        CloudTrail { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     /// Every trail that covers the region, with whether it is logging now.
     pub async fn trails(&self) -> Result<Vec<TrailInfo>, AwsError> {
         let out = match self.client.describe_trails().include_shadow_trails(true).send().await {

@@ -36,19 +36,13 @@ pub struct QueryResult {
     pub error: Option<String>,
 }
 
-/// CloudWatch for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct CloudWatch {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// CloudWatch for one operation of one environment.
+    CloudWatch,
+    aws_sdk_cloudwatch
+);
 
 impl CloudWatch {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_cloudwatch::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        CloudWatch { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     /// Over a given client (tests: aws-smithy-mocks).
     pub fn with_client(ctx: &AwsContext, client: Client) -> Self {
         CloudWatch { client, ctx: ctx.clone() }

@@ -1,9 +1,7 @@
 //! AWS Config, for a deploy's preflight: the region's configuration recorders and whether they
 //! record (AWS Backup's audit controls read what Config records).
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
-use aws_sdk_config::Client;
 
 /// A configuration recorder of the region.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,19 +12,13 @@ pub struct RecorderInfo {
     pub all_supported: bool,
 }
 
-/// AWS Config for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct ConfigService {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// AWS Config for one operation of one environment.
+    ConfigService,
+    aws_sdk_config
+);
 
 impl ConfigService {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_config::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        ConfigService { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     pub async fn recorders(&self) -> Result<Vec<RecorderInfo>, AwsError> {
         let recorders = match self.client.describe_configuration_recorders().send().await {
             Ok(out) => out,

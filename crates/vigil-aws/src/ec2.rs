@@ -1,10 +1,8 @@
 //! EC2, for a deploy's preflight: the region's availability zones, the CIDR blocks of the
 //! account's VPCs there, and which instance types the zones offer.
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
 use aws_sdk_ec2::types::{Filter, LocationType};
-use aws_sdk_ec2::Client;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A VPC already in the region.
@@ -16,19 +14,13 @@ pub struct VpcInfo {
     pub cidrs: Vec<String>,
 }
 
-/// EC2 for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct Ec2 {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// EC2 for one operation of one environment.
+    Ec2,
+    aws_sdk_ec2
+);
 
 impl Ec2 {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_ec2::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        Ec2 { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     /// The zones (not Local Zones or Wavelength) available in the region.
     pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
         let out = self.client.describe_availability_zones().filters(Filter::builder().name("state").values("available").build()).send().await;

@@ -17,6 +17,27 @@
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
 //! CloudTrail entries can be matched to operator-log records.
 
+/// A service's client for one operation of one environment: the SDK client over the
+/// environment's cached configuration with the operation id in its User-Agent, and the context
+/// its errors are classified with. Each service module declares its own with this.
+macro_rules! service_client {
+    ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name {
+            client: $sdk::Client,
+            ctx: $crate::context::AwsContext,
+        }
+
+        impl $name {
+            pub fn new(ctx: &$crate::context::AwsContext, op_id: &str) -> Self {
+                let conf = $sdk::config::Builder::from(ctx.sdk()).interceptor($crate::VigilUserAgent::new(op_id)).build();
+                $name { client: $sdk::Client::from_conf(conf), ctx: ctx.clone() }
+            }
+        }
+    };
+}
+
 pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;

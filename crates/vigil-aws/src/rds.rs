@@ -8,7 +8,6 @@
 
 use crate::context::AwsContext;
 use crate::error::{AwsError, Kind};
-use aws_sdk_rds::Client;
 use std::time::{Duration, SystemTime};
 
 /// An Aurora cluster, as far as a teardown asks.
@@ -29,23 +28,17 @@ pub struct SnapshotInfo {
     pub created_at: Option<String>,
 }
 
-/// RDS for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct Rds {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// RDS for one operation of one environment.
+    Rds,
+    aws_sdk_rds
+);
 
 fn is_missing_cluster<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(e: &aws_sdk_rds::error::SdkError<E>) -> bool {
     e.as_service_error().is_some_and(|s| s.code() == Some("DBClusterNotFoundFault"))
 }
 
 impl Rds {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_rds::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        Rds { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     /// The cluster `id`, or None when there is none.
     pub async fn cluster(&self, id: &str) -> Result<Option<ClusterInfo>, AwsError> {
         let out = match self.client.describe_db_clusters().db_cluster_identifier(id).send().await {

@@ -1,23 +1,15 @@
 //! SQS: re-queues a failed job as the retry request the platform's worker reads
 //! (`pj_contract::queue::RetryRequest`, deploy-bundles/CONTRACT.md).
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
-use aws_sdk_sqs::Client;
 
-/// SQS for one operation of one environment.
-#[derive(Clone, Debug)]
-pub struct Sqs {
-    client: Client,
-    ctx: AwsContext,
-}
+service_client!(
+    /// SQS for one operation of one environment.
+    Sqs,
+    aws_sdk_sqs
+);
 
 impl Sqs {
-    pub fn new(ctx: &AwsContext, op_id: &str) -> Self {
-        let conf = aws_sdk_sqs::config::Builder::from(ctx.sdk()).interceptor(crate::VigilUserAgent::new(op_id)).build();
-        Sqs { client: Client::from_conf(conf), ctx: ctx.clone() }
-    }
-
     /// Sends one retry request; returns the new message's id.
     pub async fn send_retry(&self, queue_url: &str, request: &pj_contract::queue::RetryRequest) -> Result<String, AwsError> {
         match self.client.send_message().queue_url(queue_url).message_body(request.body()).send().await {

@@ -206,13 +206,7 @@ impl Deploy<'_> {
         let bundle = self.open_bundle(dir).await?;
         let tier = plan::edited_tier(&bundle, &request.tier, &request.overrides)?;
         let cost = plan::cost_of(&bundle, &request.tier, &tier)?;
-        if let Some(busy) = journal::latest(self.store().pool(), &env.name).await?.filter(|e| e.state == "applying") {
-            return Err(Error::Deploy {
-                kind: "deploy_busy",
-                message: format!("deployment {} of {} is still being applied", busy.id, env.name),
-                hint: "wait for it (`vigil deploy status`), or re-attach with `vigil deploy resume`".into(),
-            });
-        }
+        self.refuse_if_busy(&env.name).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let op = vigil_aws::new_op_id();
         let ctx = self.aws_context(&env).await;
@@ -276,6 +270,18 @@ impl Deploy<'_> {
         Ok(plan)
     }
 
+    /// Refuses a new plan while an apply of `environment` is under way.
+    async fn refuse_if_busy(&self, environment: &str) -> Result<()> {
+        match journal::latest(self.store().pool(), environment).await?.filter(|e| e.state == "applying") {
+            Some(busy) => Err(Error::Deploy {
+                kind: "deploy_busy",
+                message: format!("deployment {} of {environment} is still being applied", busy.id),
+                hint: "wait for it (`vigil deploy status`), or re-attach with `vigil deploy resume`".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Plans the teardown of `environment`'s platform: every stack deleted, newest first; what
     /// holds data kept and listed. Applying it needs the environment's name typed.
     pub async fn plan_teardown(&self, environment: &str) -> Result<DeployPlan> {
@@ -286,13 +292,7 @@ impl Deploy<'_> {
             None => platform_environment_of(&env.name),
         };
         check_platform_environment(&platform)?;
-        if let Some(busy) = journal::latest(self.store().pool(), &env.name).await?.filter(|e| e.state == "applying") {
-            return Err(Error::Deploy {
-                kind: "deploy_busy",
-                message: format!("deployment {} of {} is still being applied", busy.id, env.name),
-                hint: "wait for it (`vigil deploy status`), or re-attach with `vigil deploy resume`".into(),
-            });
-        }
+        self.refuse_if_busy(&env.name).await?;
         let op = vigil_aws::new_op_id();
         let ctx = self.aws_context(&env).await;
         let (stacks, kept) = teardown::plan_stacks(&CloudFormation::new(&ctx, &op), &platform).await?;
