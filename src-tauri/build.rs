@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "deploy_apply",
     "deploy_status",
     "deploy_teardown_plan",
+    "deploy_validate",
+    "export_deployment_record",
 ];
 
 fn main() {

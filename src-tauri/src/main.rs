@@ -84,6 +84,8 @@ fn main() {
             commands::deploy::deploy_apply,
             commands::deploy::deploy_status,
             commands::deploy::deploy_teardown_plan,
+            commands::deploy::deploy_validate,
+            commands::deploy::export_deployment_record,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime failed");

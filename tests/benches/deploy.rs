@@ -1,5 +1,6 @@
 //! Deploy benchmark: the platform bundle into the AWS emulator from a fresh environment —
-//! Vigil's verify + plan + apply (journal, progress, protection, deployment parameters) against
+//! Vigil's verify + plan + apply (journal, progress, protection, deployment parameters), then
+//! the validation of what was deployed (click to validated), against
 //! a bare baseline in the same run (the same nine change sets created and executed straight
 //! through the SDK, no verification, plan, journal or progress); and the AWS calls Vigil makes,
 //! per stack and per progress update pushed to the page.
@@ -17,7 +18,14 @@ use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::FaultProxy;
 use vigil_tests::Moto;
 
-async fn vigil_deploy(endpoint: &str, name: &str, bundle: &std::path::Path) -> (f64, f64, usize) {
+struct Timings {
+    plan: f64,
+    apply: f64,
+    validated: f64,
+    reports: usize,
+}
+
+async fn vigil_deploy(endpoint: &str, name: &str, bundle: &std::path::Path, proxy: &FaultProxy) -> (Timings, usize) {
     let data = tempfile::tempdir().unwrap();
     let app = App::open_with_secrets(
         &data.path().join("vigil.db"),
@@ -50,7 +58,13 @@ async fn vigil_deploy(endpoint: &str, name: &str, bundle: &std::path::Path) -> (
         .await
         .unwrap();
     assert_eq!(out.state, "succeeded");
-    (planned, t.elapsed().as_secs_f64(), reports.load(Ordering::Relaxed))
+    let applied = t.elapsed().as_secs_f64();
+    let before = proxy.seen().len();
+    let v = app.deploy().validate(name).await.unwrap();
+    assert!(v.ok, "{:#?}", v.checks);
+    let validated = t.elapsed().as_secs_f64();
+    let timings = Timings { plan: planned, apply: applied, validated, reports: reports.load(Ordering::Relaxed) };
+    (timings, proxy.seen().len() - before)
 }
 
 /// The baseline: each stack's change set made and executed straight through the SDK.
@@ -78,34 +92,40 @@ async fn main() {
     let (mut vigil, mut bare) = (vec![], vec![]);
     let mut calls: Vec<(String, usize)> = vec![];
     let mut per_report = 0.0;
+    let mut validation_calls = 0;
     for run in 0..3 {
         // A fresh emulator each run, so every deploy starts from an empty account.
         let moto = Moto::start();
         let proxy = FaultProxy::start(&moto.endpoint()).await;
-        let (plan_s, total_s, reports) = vigil_deploy(&proxy.endpoint(), &format!("bench{run}"), bundle.path()).await;
+        let (t, validation) = vigil_deploy(&proxy.endpoint(), &format!("bench{run}"), bundle.path(), &proxy).await;
+        validation_calls = validation;
         let seen = proxy.seen();
+        let seen = &seen[..seen.len() - validation];
         let mut by: BTreeMap<String, usize> = BTreeMap::new();
-        for s in &seen {
+        for s in seen {
             *by.entry(format!("{}:{}", s.service, s.action)).or_default() += 1;
         }
-        per_report = seen.len() as f64 / reports as f64;
+        per_report = seen.len() as f64 / t.reports as f64;
         calls = by.into_iter().collect();
-        vigil.push((plan_s, total_s));
+        vigil.push(t);
         // Its own emulator too: the OIDC issuer of an emulated cluster is the same for every
         // cluster of a region, so two platforms' providers would clash in one.
         let other = Moto::start();
         bare.push(bare_deploy(&other.endpoint(), &format!("bare{run}"), bundle.path()).await);
     }
-    vigil.sort_by(|a, b| a.1.total_cmp(&b.1));
+    vigil.sort_by(|a, b| a.validated.total_cmp(&b.validated));
     bare.sort_by(|a, b| a.total_cmp(b));
-    let (plan_s, total_s) = vigil[1];
+    let m = &vigil[1];
     println!(
-        "sandbox deploy, 9 stacks, median of 3: Vigil verify+plan {:.2} s, plan+apply {:.2} s; bare change sets {:.2} s (ratio {:.2})",
-        plan_s,
-        total_s,
+        "sandbox deploy, 9 stacks, median of 3 (by click to validated): Vigil verify+plan {:.2} s, plan+apply {:.2} s, click to validated {:.2} s; bare change sets {:.2} s (ratio {:.2} applied, {:.2} validated)",
+        m.plan,
+        m.apply,
+        m.validated,
         bare[1],
-        total_s / bare[1]
+        m.apply / bare[1],
+        m.validated / bare[1]
     );
+    println!("AWS calls of one validation: {validation_calls}");
     let total: usize = calls.iter().map(|c| c.1).sum();
     println!("AWS calls of one Vigil deploy: {total} in all, {per_report:.1} per progress update pushed");
     for (action, n) in calls {

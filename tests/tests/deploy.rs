@@ -66,6 +66,13 @@ async fn apply(app: &App, plan: &str, confirm: Option<&str>) -> (vigil_core::Res
     (out, seen.into_inner().unwrap())
 }
 
+/// Plans and applies `bundle` to `prod`: it must succeed.
+async fn deployed(app: &App, bundle: &Path) -> vigil_dto::deploy::DeployPlan {
+    let plan = app.deploy().plan(&request(), Some(bundle)).await.unwrap();
+    assert_eq!(apply(app, &plan.id, None).await.0.unwrap().state, "succeeded");
+    plan
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_parameters() {
     let moto = Moto::start();
@@ -80,6 +87,8 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
         status,
         [
             ("identity", CheckStatus::Pass),
+            ("permissions", CheckStatus::Pass),
+            ("quotas", CheckStatus::Pass),
             ("zones", CheckStatus::Pass),
             ("cidr", CheckStatus::Pass),
             ("instance-type", CheckStatus::Pass),
@@ -282,12 +291,14 @@ async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_app
     let baseline = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
     let status_of = |pre: &vigil_dto::deploy::PreflightReport, id: &str| pre.checks.iter().find(|c| c.id == id).unwrap().status;
     for (service, fault, failing) in [
-        ("ec2", Fault::Status(500), &["zones", "cidr", "instance-type"][..]),
+        ("ec2", Fault::Status(500), &["quotas", "zones", "cidr", "instance-type"][..]),
+        ("iam", Fault::Status(500), &["permissions"][..]),
+        ("servicequotas", Fault::Throttle { retry_after: None }, &["quotas"][..]),
         ("rds", Fault::Status(503), &["database-class"][..]),
         ("cloudtrail", Fault::Status(500), &["cloudtrail"][..]),
         ("config", Fault::Throttle { retry_after: None }, &["config"][..]),
     ] {
-        proxy.inject(service, None, fault, 6);
+        proxy.inject(service, None, fault, 20);
         let pre = app.deploy().preflight(&request(), Some(bundle.path())).await.unwrap();
         assert!(!pre.ready, "{service}");
         for c in &pre.checks {
@@ -343,8 +354,7 @@ async fn a_teardown_takes_the_typed_name_deletes_every_stack_and_keeps_the_final
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
-    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
-    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+    deployed(&app, bundle.path()).await;
     let (rds, s3, _) = rds_and_s3(&moto.endpoint()).await;
     let cluster = rds.describe_db_clusters().db_cluster_identifier("pj-prod").send().await.unwrap();
     assert_eq!(cluster.db_clusters()[0].deletion_protection(), Some(true));
@@ -400,6 +410,157 @@ async fn a_teardown_takes_the_typed_name_deletes_every_stack_and_keeps_the_final
     assert_eq!(actions(&app).await[before..], ["deploy.apply", "environment.edit", "deploy.destroyed"]);
     let record = app.oplog().list(1, None).await.unwrap().remove(0);
     assert!(record.details.to_string().contains(&snap_id), "{}", record.details);
+    // Nothing is left to validate: the stacks check says so, and nothing else is asked.
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.checks[0].status, CheckStatus::Fail);
+    assert!(v.checks[0].detail.contains("pj-prod-security does not exist"), "{}", v.checks[0].detail);
+}
+
+fn check<'a>(v: &'a vigil_dto::deploy::ValidationReport, id: &str) -> &'a vigil_dto::deploy::PreflightCheck {
+    v.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}: {:#?}", v.checks))
+}
+
+/// Every validation check, in order.
+const VALIDATION: [&str; 11] =
+    ["stacks", "eks-cluster", "eks-nodes", "aurora", "aurora-zones", "cache", "bucket", "queue", "backup-plan", "backup-coverage", "alarms"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployed_platform_validates_and_each_component_changed_behind_its_back_fails_its_own_check() {
+    let moto = Moto::start();
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+    let plan = deployed(&app, bundle.path()).await;
+
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert_eq!(v.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), VALIDATION);
+    assert!(v.ok && v.checks.iter().all(|c| c.status == CheckStatus::Pass), "{:#?}", v.checks);
+    assert!(
+        check(&v, "aurora-zones").detail.contains("writer pj-prod-1 in us-east-1a; reader(s) pj-prod-2 in us-east-1b"),
+        "{:?}",
+        check(&v, "aurora-zones")
+    );
+    assert!(check(&v, "alarms").detail.contains("all 9 alarms"), "{:?}", check(&v, "alarms"));
+
+    // The record of a validated deployment: the file is what the operator log says.
+    let pdf = data.path().join("record.pdf");
+    let r = app.deploy().record("prod", &pdf).await.unwrap();
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    use sha2::Digest;
+    assert_eq!(r.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!((r.deployment.as_str(), r.validation.ok, r.bytes as usize), (plan.id.as_str(), true, bytes.len()));
+    let logged = app.oplog().list(1, None).await.unwrap().remove(0);
+    assert_eq!(logged.action, "deploy.record");
+    let details: serde_json::Value = serde_json::from_str(&logged.details).unwrap();
+    assert_eq!(details["sha256"], r.sha256);
+    assert_eq!(details["bundle_sha256"], plan.bundle.manifest_sha256);
+
+    // Changes made outside the stacks, each caught by its own check.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let (rds, s3, _) = rds_and_s3(&moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let bucket = env.deployment["bucket"].clone();
+    let versioning = aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Suspended).build();
+    s3.put_bucket_versioning().bucket(&bucket).versioning_configuration(versioning).send().await.unwrap();
+    rds.modify_db_cluster().db_cluster_identifier("pj-prod").deletion_protection(false).send().await.unwrap();
+    rds.delete_db_instance().db_instance_identifier("pj-prod-2").skip_final_snapshot(true).send().await.unwrap();
+    let cw = aws_sdk_cloudwatch::Client::new(ctx.sdk());
+    cw.delete_alarms().alarm_names("pj-prod-aurora-cpu").send().await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(ctx.sdk());
+    sqs.set_queue_attributes()
+        .queue_url(&env.deployment["queue_url"])
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, "")
+        .send()
+        .await
+        .unwrap();
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert!(!v.ok);
+    for (id, says) in [
+        ("bucket", "versioning is Suspended"),
+        ("aurora", "deletion protection is off"),
+        ("aurora-zones", "has no reader"),
+        ("alarms", "pj-prod-aurora-cpu"),
+        ("queue", "no redrive policy"),
+    ] {
+        let c = check(&v, id);
+        assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+        assert!(c.detail.contains(says) && c.fix.is_some(), "{c:?}");
+    }
+    for id in ["stacks", "eks-cluster", "eks-nodes", "cache", "backup-plan", "backup-coverage"] {
+        assert_eq!(check(&v, id).status, CheckStatus::Pass, "{:?}", check(&v, id));
+    }
+
+    // A bucket that lost its backup tag is no longer covered by the plan.
+    let tags = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(aws_sdk_s3::types::Tag::builder().key("pj:environment").value("prod").build().unwrap())
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging().bucket(&bucket).tagging(tags).send().await.unwrap();
+    let c = check(&app.deploy().validate("prod").await.unwrap(), "backup-coverage").clone();
+    assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
+    assert!(c.detail.contains(&format!("bucket {bucket}")) && c.detail.contains("is not covered"), "{c:?}");
+
+    // The record of a platform that does not validate says so, and the log names the failures.
+    let r = app.deploy().record("prod", &pdf).await.unwrap();
+    assert!(!r.validation.ok);
+    let logged = app.oplog().list(1, None).await.unwrap().remove(0);
+    let details: serde_json::Value = serde_json::from_str(&logged.details).unwrap();
+    assert_eq!(details["validated"], false);
+    assert!(details["failed"].as_array().unwrap().iter().any(|f| f == "backup-coverage"), "{details}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_service_and_recovers() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console_through(data.path(), &proxy).await;
+    deployed(&app, bundle.path()).await;
+    assert!(app.deploy().validate("prod").await.unwrap().ok);
+
+    // Each service failing fails the checks that read it, with the classified message and what
+    // to do; the other checks still pass.
+    for (service, message, fault, failing) in [
+        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes"][..]),
+        ("rds", "rds:", Fault::Status(503), &["aurora", "aurora-zones", "backup-coverage"][..]),
+        ("elasticache", "elasticache:", Fault::Throttle { retry_after: None }, &["cache"][..]),
+        ("s3", "s3:", Fault::Reset, &["bucket", "backup-coverage"][..]),
+        ("sqs", "sqs:", Fault::Status(500), &["queue"][..]),
+        ("backup", "backup:", Fault::Hang, &["backup-plan", "backup-coverage"][..]),
+        ("monitoring", "cloudwatch:", Fault::ExpiredToken, &["alarms"][..]),
+    ] {
+        proxy.inject(service, None, fault, 100);
+        let v = app.deploy().validate("prod").await.unwrap();
+        assert!(!v.ok, "{service}");
+        for c in &v.checks {
+            if failing.contains(&c.id.as_str()) {
+                assert_eq!(c.status, CheckStatus::Fail, "{service}: {c:?}");
+                assert!(c.fix.is_some(), "{service}: {c:?}");
+                if c.id != "backup-coverage" || service == "backup" {
+                    assert!(c.detail.contains(message), "{service}: {c:?}");
+                }
+            } else {
+                assert_eq!(c.status, CheckStatus::Pass, "{service}: {c:?}");
+            }
+        }
+        proxy.clear();
+    }
+
+    // CloudFormation not answering: only the stacks check, failed with the cause; nothing is
+    // claimed about the rest.
+    proxy.inject("cloudformation", Some("DescribeStacks"), Fault::ExpiredToken, 100);
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert_eq!(v.checks.len(), 1);
+    assert_eq!((v.checks[0].id.as_str(), v.checks[0].status), ("stacks", CheckStatus::Fail));
+    assert!(v.checks[0].detail.contains("cloudformation:DescribeStacks"), "{:?}", v.checks[0]);
+    proxy.clear();
+
+    // Recovery: everything passes again.
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert!(v.ok, "{:#?}", v.checks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,8 +570,7 @@ async fn a_teardown_that_fails_keeps_the_database_protected_names_the_cause_and_
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console_through(data.path(), &proxy).await;
-    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
-    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+    deployed(&app, bundle.path()).await;
     let (rds, _, ec2) = rds_and_s3(&moto.endpoint()).await;
     let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
     let cf = CloudFormation::new(&ctx, "test");

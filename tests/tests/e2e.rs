@@ -680,7 +680,7 @@ async fn deploy_wizard() {
     assert_eq!(s.text("#bundle-signer").await, "Patient Journey test releases");
     s.click("#deploy-preflight").await;
     s.find("#preflight-summary[data-ready='true']").await;
-    for check in ["identity", "zones", "cidr", "instance-type", "database-class", "stacks"] {
+    for check in ["identity", "permissions", "quotas", "zones", "cidr", "instance-type", "database-class", "stacks"] {
         s.find(&format!("#preflight-checks tr[data-check='{check}'][data-status='pass']")).await;
     }
     // The emulator's account has no trail or Config recorder: warnings with what to do.
@@ -700,7 +700,21 @@ async fn deploy_wizard() {
         .expect("the deployment finished");
     assert_eq!(s.attr("#deploy-progress", "data-done").await, s.attr("#deploy-progress", "data-total").await);
     s.find("#deploy-progress-stacks tr[data-stack='cluster'][data-state='done']").await;
+    // The wizard validates what it deployed on its own, then writes the deployment record.
+    s.find("#validate-summary[data-ok='true']").await;
+    for check in
+        ["stacks", "eks-cluster", "eks-nodes", "aurora", "aurora-zones", "cache", "bucket", "queue", "backup-plan", "backup-coverage", "alarms"]
+    {
+        s.find(&format!("#validate-checks tr[data-check='{check}'][data-status='pass']")).await;
+    }
     s.screenshot("deploy-done.png").await;
+    s.click("#deploy-record").await;
+    let sha = s.text("#deploy-record-sha").await;
+    let written: Vec<_> = std::fs::read_dir(s.saves.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].file_name().unwrap().to_string_lossy().starts_with("deployment-record-sandbox-"), "{written:?}");
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(std::fs::read(&written[0]).unwrap())));
 
     // Every chart of every component finds its metrics' names: none is left out for a missing
     // deployment parameter.

@@ -1,10 +1,8 @@
 //! CloudWatch: GetMetricData for planned query batches (following NextToken, with each query's
 //! status kept so a partial failure stays on its own chart), the alarms, and an alarm's history.
 
-use crate::context::AwsContext;
 use crate::error::AwsError;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode};
-use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 use std::collections::HashMap;
 
@@ -43,11 +41,6 @@ service_client!(
 );
 
 impl CloudWatch {
-    /// Over a given client (tests: aws-smithy-mocks).
-    pub fn with_client(ctx: &AwsContext, client: Client) -> Self {
-        CloudWatch { client, ctx: ctx.clone() }
-    }
-
     async fn fail<E>(
         &self,
         action: &str,
@@ -231,18 +224,8 @@ mod tests {
     use super::*;
     use aws_sdk_cloudwatch::operation::describe_alarm_history::DescribeAlarmHistoryOutput;
     use aws_sdk_cloudwatch::types::{AlarmHistoryItem, HistoryItemType};
+    use aws_sdk_cloudwatch::Client;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
-
-    async fn test_context() -> AwsContext {
-        let all = crate::AwsContexts::new(crate::profiles::ProfileSource::from_contents("", ""), Default::default());
-        all.get(&crate::Target {
-            environment: "prod".into(),
-            region: "eu-west-1".into(),
-            endpoint_url: Some("http://127.0.0.1:1".into()),
-            credentials: vigil_dto::Credentials::Emulator,
-        })
-        .await
-    }
 
     fn item(secs: i64, summary: &str) -> AlarmHistoryItem {
         AlarmHistoryItem::builder()
@@ -267,7 +250,7 @@ mod tests {
             .match_requests(|r| r.next_token() == Some("page-2") && r.scan_by() == Some(&ScanBy::TimestampDescending))
             .then_output(|| DescribeAlarmHistoryOutput::builder().alarm_history_items(item(1_795_400_000, "Alarm updated from ALARM to OK")).build());
         let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second]);
-        let ctx = test_context().await;
+        let ctx = crate::testing::context().await;
         let h = alarm_history(&CloudWatch::with_client(&ctx, client), "pj-prod-platform-failed-jobs", 50).await.unwrap();
         assert_eq!(
             h.iter().map(|e| (e.at.as_str(), e.kind.as_str(), e.summary.as_str())).collect::<Vec<_>>(),

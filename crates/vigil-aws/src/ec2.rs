@@ -1,5 +1,5 @@
 //! EC2, for a deploy's preflight: the region's availability zones, the CIDR blocks of the
-//! account's VPCs there, and which instance types the zones offer.
+//! account's VPCs there, which instance types the zones offer, and an instance type's vCPUs.
 
 use crate::error::AwsError;
 use aws_sdk_ec2::types::{Filter, LocationType};
@@ -87,5 +87,20 @@ impl Ec2 {
             }
         }
         Ok(found)
+    }
+
+    /// The default vCPUs of `instance_type`, or None when EC2 does not know the type.
+    pub async fn vcpus(&self, instance_type: &str) -> Result<Option<i32>, AwsError> {
+        use aws_sdk_ec2::types::InstanceType;
+        match self.client.describe_instance_types().instance_types(InstanceType::from(instance_type)).send().await {
+            Ok(out) => Ok(out.instance_types().first().and_then(|t| t.v_cpu_info()).and_then(|v| v.default_v_cpus())),
+            Err(e)
+                if e.as_service_error().and_then(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s))
+                    == Some("InvalidInstanceType") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(crate::error::classify(&self.ctx, "ec2", "DescribeInstanceTypes", &e).await),
+        }
     }
 }

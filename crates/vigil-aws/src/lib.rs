@@ -11,7 +11,7 @@
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
 //!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`],
-//!   [`cloudtrail`], [`configservice`]; and the AWS files
+//!   [`cloudtrail`], [`configservice`], [`eks`], [`elasticache`], [`s3`], [`backup`], [`iam`], [`servicequotas`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
@@ -22,6 +22,10 @@
 /// its errors are classified with. Each service module declares its own with this.
 macro_rules! service_client {
     ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        service_client!($(#[$doc])* $name, $sdk, |builder, _ctx| builder);
+    };
+    // `|builder, ctx| …` adjusts the service's configuration (S3's path-style addressing).
+    ($(#[$doc:meta])* $name:ident, $sdk:ident, |$b:ident, $c:ident| $tweak:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name {
@@ -31,24 +35,37 @@ macro_rules! service_client {
 
         impl $name {
             pub fn new(ctx: &$crate::context::AwsContext, op_id: &str) -> Self {
-                let conf = $sdk::config::Builder::from(ctx.sdk()).interceptor($crate::VigilUserAgent::new(op_id)).build();
+                let $b = $sdk::config::Builder::from(ctx.sdk()).interceptor($crate::VigilUserAgent::new(op_id));
+                let $c = ctx;
+                let conf = $tweak.build();
                 $name { client: $sdk::Client::from_conf(conf), ctx: ctx.clone() }
+            }
+
+            /// Over a given client (tests: aws-smithy-mocks).
+            pub fn with_client(ctx: &$crate::context::AwsContext, client: $sdk::Client) -> Self {
+                $name { client, ctx: ctx.clone() }
             }
         }
     };
 }
 
+pub mod backup;
 pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod configservice;
 pub mod context;
 pub mod ec2;
+pub mod eks;
+pub mod elasticache;
 pub mod error;
+pub mod iam;
 pub mod logs;
 pub mod profiles;
 pub mod rds;
 pub mod regions;
+pub mod s3;
+pub mod servicequotas;
 pub mod sqs;
 pub mod sts;
 mod user_agent;
@@ -85,4 +102,19 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     out
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A context for clients over aws-smithy-mocks (nothing is sent anywhere).
+    pub async fn context() -> crate::AwsContext {
+        let all = crate::AwsContexts::new(crate::profiles::ProfileSource::from_contents("", ""), Default::default());
+        all.get(&crate::Target {
+            environment: "prod".into(),
+            region: "eu-west-1".into(),
+            endpoint_url: Some("http://127.0.0.1:1".into()),
+            credentials: vigil_dto::Credentials::Emulator,
+        })
+        .await
+    }
 }

@@ -1,5 +1,5 @@
 //! RDS: the platform's Aurora cluster as a deploy needs it ([`Rds`]: the instance class offered
-//! in the region, the cluster's deletion protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
+//! in the region, the cluster's settings and instances, its deletion protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
 //! `connect` request, valid 15 minutes) used as the platform database's password, signed with
 //! the environment's cached credentials for the region in the database's endpoint name.
 //!
@@ -10,12 +10,27 @@ use crate::context::AwsContext;
 use crate::error::{AwsError, Kind};
 use std::time::{Duration, SystemTime};
 
-/// An Aurora cluster, as far as a teardown asks.
-#[derive(Debug, Clone, PartialEq)]
+/// An Aurora cluster, as a teardown and a validation read it.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterInfo {
     pub id: String,
     pub status: String,
     pub deletion_protection: bool,
+    pub storage_encrypted: bool,
+    pub iam_auth: bool,
+    pub backup_retention_days: i32,
+    pub tags: Vec<(String, String)>,
+    /// (instance id, is the writer).
+    pub members: Vec<(String, bool)>,
+}
+
+/// A database instance of a cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub status: String,
+    pub zone: String,
+    pub class: String,
 }
 
 /// A manual snapshot of a cluster.
@@ -50,7 +65,37 @@ impl Rds {
             id: c.db_cluster_identifier().unwrap_or(id).to_string(),
             status: c.status().unwrap_or_default().to_string(),
             deletion_protection: c.deletion_protection().unwrap_or(false),
+            storage_encrypted: c.storage_encrypted().unwrap_or(false),
+            iam_auth: c.iam_database_authentication_enabled().unwrap_or(false),
+            backup_retention_days: c.backup_retention_period().unwrap_or(0),
+            tags: c.tag_list().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
+            members: c
+                .db_cluster_members()
+                .iter()
+                .map(|m| (m.db_instance_identifier().unwrap_or_default().to_string(), m.is_cluster_writer().unwrap_or(false)))
+                .collect(),
         }))
+    }
+
+    /// The instances of cluster `id`.
+    pub async fn instances(&self, id: &str) -> Result<Vec<InstanceInfo>, AwsError> {
+        use aws_sdk_rds::types::Filter;
+        let mut out = vec![];
+        let filter = Filter::builder().name("db-cluster-id").values(id).build();
+        let mut pages = self.client.describe_db_instances().filters(filter).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "rds", "DescribeDBInstances", &e).await),
+            };
+            out.extend(page.db_instances().iter().map(|i| InstanceInfo {
+                id: i.db_instance_identifier().unwrap_or_default().to_string(),
+                status: i.db_instance_status().unwrap_or_default().to_string(),
+                zone: i.availability_zone().unwrap_or_default().to_string(),
+                class: i.db_instance_class().unwrap_or_default().to_string(),
+            }));
+        }
+        Ok(out)
     }
 
     /// Turns the cluster's deletion protection on or off (at once: it needs no maintenance window).

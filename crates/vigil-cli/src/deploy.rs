@@ -1,6 +1,6 @@
 //! `vigil deploy …`: the platform bundle into an environment's AWS account, over the same
 //! `app.deploy()` as the Deploy page — publishers, bundle, preflight, plan, apply, status,
-//! resume, destroy.
+//! resume, validate (and the PDF deployment record), destroy.
 
 use crate::{print_json, usage, Failure};
 use clap::{Args, Subcommand};
@@ -44,6 +44,14 @@ pub enum DeployCommand {
     },
     /// Re-attach to applies that were running when Vigil stopped, and see them through.
     Resume,
+    /// Check every component of the deployed platform; --pdf also writes the deployment record.
+    Validate {
+        #[arg(long)]
+        env: Option<String>,
+        /// Write the deployment record (PDF) here; its SHA-256 goes into the operator log.
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+    },
     /// Tear the platform down: every stack deleted; the final database snapshot, the buckets,
     /// keys and vault kept and listed. Shows the plan; --confirm <environment> applies it.
     Destroy {
@@ -111,6 +119,20 @@ fn print_status(s: &DeploymentStatus) {
 fn print_kept(kept: &[KeptResource]) {
     for k in kept {
         println!("  KEPT {:<28} {:<40} {}", k.resource_type, k.physical_id.as_deref().unwrap_or("?"), k.why);
+    }
+}
+
+fn print_checks(checks: &[vigil_dto::deploy::PreflightCheck]) {
+    for c in checks {
+        let mark = match c.status {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
+        };
+        println!("{mark}  {:<28} {}  [{}]", c.title, c.detail, c.api);
+        if let Some(f) = &c.fix {
+            println!("      fix: {f}");
+        }
     }
 }
 
@@ -210,17 +232,7 @@ pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failur
             if json {
                 print_json(&report);
             } else {
-                for c in &report.checks {
-                    let mark = match c.status {
-                        CheckStatus::Pass => "pass",
-                        CheckStatus::Warn => "WARN",
-                        CheckStatus::Fail => "FAIL",
-                    };
-                    println!("{mark}  {:<28} {}  [{}]", c.title, c.detail, c.api);
-                    if let Some(f) = &c.fix {
-                        println!("      fix: {f}");
-                    }
-                }
+                print_checks(&report.checks);
                 println!("{}", if report.ready { "ready to plan" } else { "not ready: fix the failures above" });
             }
             return Ok(if report.ready { 0 } else { 7 });
@@ -261,6 +273,31 @@ pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failur
                 None if json => print_json(&serde_json::Value::Null),
                 None => println!("{env} has no deployment yet"),
             }
+        }
+        DeployCommand::Validate { env, pdf } => {
+            let env = match env {
+                Some(e) => e,
+                None => app.core().current().await?.name,
+            };
+            let (report, record) = match &pdf {
+                Some(path) => {
+                    let record = deploy.record(&env, path).await?;
+                    (record.validation.clone(), Some(record))
+                }
+                None => (deploy.validate(&env).await?, None),
+            };
+            match (&record, json) {
+                (Some(r), true) => print_json(r),
+                (None, true) => print_json(&report),
+                (_, false) => {
+                    print_checks(&report.checks);
+                    println!("{}", if report.ok { "validated" } else { "not validated: fix the failures above" });
+                    if let Some(r) = &record {
+                        println!("wrote {} ({} pages, {} bytes), SHA-256 {}", r.path, r.pages, r.bytes, r.sha256);
+                    }
+                }
+            }
+            return Ok(if report.ok { 0 } else { 7 });
         }
         DeployCommand::Resume => {
             let done = deploy.resume(&|_| {}).await?;

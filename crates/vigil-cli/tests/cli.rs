@@ -465,6 +465,16 @@ fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
     assert_eq!(code(&applied), 0, "{}", String::from_utf8_lossy(&applied.stderr));
     assert_eq!(json(&applied)["state"], "succeeded");
 
+    // The deployed platform validates; the record is written with its SHA-256.
+    let validated = vigil(d, &["deploy", "validate"]);
+    assert_eq!(code(&validated), 0, "{}", String::from_utf8_lossy(&validated.stdout));
+    assert!(String::from_utf8_lossy(&validated.stdout).contains("pass  Every stack complete"));
+    let pdf = d.join("record.pdf");
+    let record = json(&vigil(d, &["deploy", "validate", "--pdf", pdf.to_str().unwrap(), "--json"]));
+    assert_eq!(record["validation"]["ok"], true);
+    assert_eq!(record["deployment"], plan["id"]);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+
     // destroy shows the plan (what goes, what stays) and changes nothing.
     let shown = vigil(d, &["deploy", "destroy"]);
     assert_eq!(code(&shown), 0);
@@ -483,6 +493,10 @@ fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
     let gone = vigil(d, &["deploy", "destroy", "--json"]);
     assert_eq!(code(&gone), 3);
     assert_eq!(json(&gone)["error"]["kind"], "not_found");
+    // Nothing left: validation fails (exit 7) and says why.
+    let after = vigil(d, &["deploy", "validate"]);
+    assert_eq!(code(&after), 7);
+    assert!(String::from_utf8_lossy(&after.stdout).contains("FAIL  Every stack complete"));
 }
 
 /// Vigil killed (SIGKILL) while CloudFormation works on the fourth stack: the journal still says

@@ -224,3 +224,30 @@ pub struct DeploymentStatus {
     #[serde(default)]
     pub kept: Vec<KeptResource>,
 }
+
+/// A deployed platform checked component by component (each check as a preflight's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub environment: String,
+    pub platform_environment: String,
+    pub region: String,
+    /// RFC 3339, UTC.
+    pub checked_at: String,
+    pub checks: Vec<PreflightCheck>,
+    /// No check failed.
+    pub ok: bool,
+}
+
+/// A deployment record written as PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    pub path: String,
+    /// SHA-256 (hex) of the file, also in the operator log.
+    pub sha256: String,
+    pub bytes: u64,
+    pub pages: u32,
+    /// The deployment (plan id) it records.
+    pub deployment: String,
+    /// The validation it records.
+    pub validation: ValidationReport,
+}

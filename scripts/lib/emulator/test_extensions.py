@@ -84,6 +84,7 @@ class Extensions(unittest.TestCase):
         group = eks.describe_nodegroup(clusterName=self.outputs["ClusterName"], nodegroupName=self.outputs["NodeGroupName"].split("/")[-1])["nodegroup"]
         self.assertEqual(group["instanceTypes"], ["m7i.2xlarge"])
         self.assertEqual(group["scalingConfig"], {"minSize": 3, "desiredSize": 3, "maxSize": 5})
+        self.assertEqual(group["status"], "ACTIVE")
         providers = self.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
         self.assertEqual(len(providers), 1)
         # A second cluster gets an issuer of its own.
@@ -99,6 +100,8 @@ class Extensions(unittest.TestCase):
         rds = self.client("rds")
         cluster = rds.describe_db_clusters(DBClusterIdentifier=self.outputs["ClusterIdentifier"])["DBClusters"][0]
         self.assertEqual(cluster["Engine"], "aurora-postgresql")
+        # Available once its stack is complete, as CloudFormation leaves it.
+        self.assertEqual(cluster["Status"], "available")
         self.assertTrue(cluster["StorageEncrypted"])
         self.assertTrue(cluster["IAMDatabaseAuthenticationEnabled"])
         self.assertTrue(cluster["DeletionProtection"])
@@ -152,6 +155,18 @@ class Extensions(unittest.TestCase):
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
         tls = [st for st in policy["Statement"] if st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
         self.assertEqual(tls[0]["Effect"], "Deny")
+        sse = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        self.assertEqual((sse["SSEAlgorithm"], sse["KMSMasterKeyID"]), ("aws:kms", self.outputs["DataKeyArn"]))
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+        self.assertEqual((tags["pj:backup"], tags["pj:environment"]), ("true", ENV))
+
+    def test_queues_are_encrypted_and_redrive_to_the_dead_letter_queue(self):
+        sqs = self.client("sqs")
+        work = sqs.get_queue_attributes(QueueUrl=self.outputs["WorkQueueUrl"], AttributeNames=["All"])["Attributes"]
+        dlq = sqs.get_queue_attributes(QueueUrl=self.outputs["DeadLetterQueueUrl"], AttributeNames=["All"])["Attributes"]
+        self.assertEqual(work["KmsMasterKeyId"], self.outputs["DataKeyArn"])
+        self.assertEqual(dlq["KmsMasterKeyId"], self.outputs["DataKeyArn"])
+        self.assertEqual(json.loads(work["RedrivePolicy"])["deadLetterTargetArn"], dlq["QueueArn"])
 
     def test_alarms(self):
         described = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"pj-{ENV}-")
@@ -162,6 +177,26 @@ class Extensions(unittest.TestCase):
         failed = next(a for a in described["MetricAlarms"] if a["AlarmName"] == f"pj-{ENV}-platform-failed-jobs")
         self.assertEqual(failed["AlarmActions"], [self.outputs["AlarmTopicArn"]])
         self.assertEqual({d["Name"]: d["Value"] for d in failed["Dimensions"]}, {"Environment": ENV, "Component": "deid-worker"})
+
+    def test_permissions_simulate_as_allowed_for_a_principal_that_exists(self):
+        iam = self.client("iam")
+        caller = self.client("sts").get_caller_identity()["Arn"]
+        results = iam.simulate_principal_policy(PolicySourceArn=caller, ActionNames=["ec2:CreateVpc", "eks:CreateCluster"])["EvaluationResults"]
+        self.assertEqual([(r["EvalActionName"], r["EvalDecision"]) for r in results], [("ec2:CreateVpc", "allowed"), ("eks:CreateCluster", "allowed")])
+        role = iam.create_role(RoleName="deployer", Path="/ops/", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        self.assertEqual(len(iam.simulate_principal_policy(PolicySourceArn=role, ActionNames=["s3:GetObject"])["EvaluationResults"]), 1)
+        with self.assertRaises(iam.exceptions.NoSuchEntityException):
+            iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::123456789012:role/nobody", ActionNames=["s3:GetObject"])
+
+    def test_service_quotas_of_ec2_eks_and_rds_with_their_usage_metrics(self):
+        sq = self.client("service-quotas")
+        vcpus = sq.get_service_quota(ServiceCode="ec2", QuotaCode="L-1216C47A")["Quota"]
+        self.assertEqual(vcpus["Value"], 1152.0)
+        self.assertEqual(vcpus["UsageMetric"]["MetricDimensions"]["Resource"], "vCPU")
+        for service, code in [("ec2", "L-0263D0A3"), ("eks", "L-1194D53C"), ("rds", "L-952B80B8"), ("rds", "L-7B6409FD"), ("vpc", "L-F678F1CE"), ("vpc", "L-FE5A380F")]:
+            self.assertGreater(sq.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"], 0, code)
+        with self.assertRaises(sq.exceptions.NoSuchResourceException):
+            sq.get_service_quota(ServiceCode="ec2", QuotaCode="L-NOTHING")
 
     def test_kms_keys_rotate(self):
         kms = self.client("kms")

@@ -1,11 +1,11 @@
 //! Deploy page: the bundle and its publishers, preflight, the plan, apply with its progress
-//! pushed over a channel, the deployment's status.
+//! pushed over a channel, the deployment's status, validation and the deployment record.
 
 use super::Res;
 use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
-use vigil_dto::deploy::{BundleSummary, DeployPlan, DeployRequest, DeploymentStatus, PreflightReport, Publisher};
+use vigil_dto::deploy::{BundleSummary, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightReport, Publisher, ValidationReport};
 
 /// This console's own bundle, verified.
 #[tauri::command]
@@ -59,4 +59,18 @@ pub async fn deploy_status(c: State<'_, App>, environment: String) -> Res<Option
 #[tauri::command]
 pub async fn deploy_teardown_plan(c: State<'_, App>, environment: String) -> Res<DeployPlan> {
     Ok(c.deploy().plan_teardown(&environment).await?)
+}
+
+#[tauri::command]
+pub async fn deploy_validate(c: State<'_, App>, environment: String) -> Res<ValidationReport> {
+    Ok(c.deploy().validate(&environment).await?)
+}
+
+/// Asks where to save, then validates and writes the deployment record (PDF); `None` when the
+/// dialog is cancelled.
+#[tauri::command]
+pub async fn export_deployment_record(app: tauri::AppHandle, c: State<'_, App>, environment: String) -> Res<Option<DeploymentRecord>> {
+    let name = format!("deployment-record-{}-{}.pdf", environment.replace(' ', "-"), vigil_core::audit::query::file_stamp());
+    let Some(path) = crate::save_dialog::ask(&app, &name, "pdf").await else { return Ok(None) };
+    Ok(Some(c.deploy().record(&environment, &path).await?))
 }

@@ -1,8 +1,9 @@
 //! Deploy page: the platform bundle into the current environment's AWS account, as a wizard —
 //! the bundle and who signed it (deploy_bundle), preflight (deploy_preflight), tier, parameters
 //! and the monthly estimate with the plan and its gates (deploy_plan), apply with its progress
-//! pushed over a channel (deploy_apply), and where the newest deployment stands
-//! (deploy_status).
+//! pushed over a channel (deploy_apply), where the newest deployment stands (deploy_status),
+//! validation of what is deployed (deploy_validate, run after every deploy) and the PDF
+//! deployment record (export_deployment_record).
 
 use crate::app::Ctx;
 use crate::components::AsyncState;
@@ -11,7 +12,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use std::collections::BTreeMap;
-use vigil_dto::deploy::{BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, PreflightReport};
+use vigil_dto::deploy::{
+    BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightCheck, PreflightReport, ValidationReport,
+};
 use vigil_dto::ErrorInfo;
 
 fn money(v: f64) -> String {
@@ -35,6 +38,33 @@ fn duration(s: u64) -> String {
     }
 }
 
+/// Checks as a table: preflight's and validation's.
+#[component]
+fn Checks(id: &'static str, checks: Vec<PreflightCheck>) -> impl IntoView {
+    view! {
+        <table id=id>
+            <thead><tr><th>"Check"</th><th>"Result"</th><th>"Detail"</th><th>"Asked"</th></tr></thead>
+            <tbody>
+                {checks.into_iter().map(|c| {
+                    let (label, class) = match c.status {
+                        CheckStatus::Pass => ("pass", "badge ok"),
+                        CheckStatus::Warn => ("warn", "badge warn"),
+                        CheckStatus::Fail => ("fail", "badge bad"),
+                    };
+                    view! {
+                        <tr data-check=c.id.clone() data-status=label>
+                            <td>{c.title.clone()}</td>
+                            <td><span class=class>{label}</span></td>
+                            <td>{c.detail.clone()}{c.fix.clone().map(|f| view! { <div class="hint">"What to do: "{f}</div> })}</td>
+                            <td class="mono small-text">{c.api.clone()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
 #[component]
 pub fn DeployPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -50,6 +80,8 @@ pub fn DeployPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let teardown = RwSignal::new(None::<DeployPlan>);
     let teardown_confirm = RwSignal::new(String::new());
+    let validation = RwSignal::new(None::<ValidationReport>);
+    let record = RwSignal::new(None::<DeploymentRecord>);
     let busy = RwSignal::new("");
     let error = RwSignal::new(None::<ErrorInfo>);
     let env_name = move || ctx.current().map(|e| e.name).unwrap_or_default();
@@ -125,6 +157,35 @@ pub fn DeployPage() -> impl IntoView {
             busy.set("");
         });
     };
+    let run_validation = move || {
+        busy.set("validate");
+        error.set(None);
+        let env = env_name();
+        spawn_local(async move {
+            match ipc::call::<ValidationReport>("deploy_validate", json!({ "environment": env })).await {
+                Ok(v) => validation.set(Some(v)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
+    let write_record = move |_| {
+        busy.set("record");
+        error.set(None);
+        let env = env_name();
+        spawn_local(async move {
+            match ipc::call::<Option<DeploymentRecord>>("export_deployment_record", json!({ "environment": env })).await {
+                Ok(Some(r)) => {
+                    ctx.toast(format!("Deployment record written · SHA-256 {}", &r.sha256[..16]));
+                    validation.set(Some(r.validation.clone()));
+                    record.set(Some(r));
+                }
+                Ok(None) => {}
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
     // Applies the reviewed plan, or the reviewed teardown.
     let run_plan = move |chosen: RwSignal<Option<DeployPlan>>, typed: RwSignal<String>| {
         let Some(p) = chosen.get_untracked() else { return };
@@ -150,8 +211,17 @@ pub fn DeployPage() -> impl IntoView {
                         });
                         ctx.reload_envs().await;
                     }
+                    let validate_now = s.state == "succeeded" && s.kind != "teardown";
+                    validation.set(None);
+                    record.set(None);
                     status.set(Some(s));
                     chosen.set(None);
+                    busy.set("");
+                    // A deploy is validated at once: the wizard ends on a validated platform.
+                    if validate_now {
+                        run_validation();
+                    }
+                    return;
                 }
                 Err(e) => {
                     error.set(Some(e));
@@ -220,26 +290,7 @@ pub fn DeployPage() -> impl IntoView {
                 <p id="preflight-summary" data-ready=p.ready.to_string()>
                     {format!("Account {} in {}: {}", p.account.clone().unwrap_or_else(|| "?".into()), p.region, if p.ready { "ready to plan." } else { "fix the failures below first." })}
                 </p>
-                <table id="preflight-checks">
-                    <thead><tr><th>"Check"</th><th>"Result"</th><th>"Detail"</th><th>"Asked"</th></tr></thead>
-                    <tbody>
-                        {p.checks.into_iter().map(|c| {
-                            let (label, class) = match c.status {
-                                CheckStatus::Pass => ("pass", "badge ok"),
-                                CheckStatus::Warn => ("warn", "badge warn"),
-                                CheckStatus::Fail => ("fail", "badge bad"),
-                            };
-                            view! {
-                                <tr data-check=c.id.clone() data-status=label>
-                                    <td>{c.title.clone()}</td>
-                                    <td><span class=class>{label}</span></td>
-                                    <td>{c.detail.clone()}{c.fix.clone().map(|f| view! { <div class="hint">"What to do: "{f}</div> })}</td>
-                                    <td class="mono small-text">{c.api.clone()}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <Checks id="preflight-checks" checks=p.checks/>
             })}
         </div>
         {move || (!ctx.read_only()).then(|| view! {
@@ -295,6 +346,40 @@ pub fn DeployPage() -> impl IntoView {
                     {move || if busy.get() == "apply" { "Applying…" } else { "Apply the plan" }}
                 </button>
             </div>
+        })}
+        <div class="panel" id="deploy-validate-panel">
+            <h2>"4 · Validate"</h2>
+            <p class="muted">"Checks every component of what is deployed: stacks, EKS, Aurora, the cache, the documents bucket, the queues, backups and alarms. The deployment record is this and the deployment (bundle, signer, parameters, plan, events) as a PDF."</p>
+            <div class="row">
+                <button id="deploy-validate" disabled=move || !busy.get().is_empty() || ctx.current().is_none() on:click=move |_| run_validation()>
+                    {move || if busy.get() == "validate" { "Validating…" } else { "Validate" }}
+                </button>
+                <button id="deploy-record" disabled=move || !busy.get().is_empty() || ctx.current().is_none() on:click=write_record>
+                    {move || if busy.get() == "record" { "Writing…" } else { "Export deployment record (PDF)" }}
+                </button>
+            </div>
+            {move || validation.get().map(|v| {
+                let failed = v.checks.iter().filter(|c| c.status == CheckStatus::Fail).count();
+                view! {
+                    <p id="validate-summary" data-ok=v.ok.to_string() class=if v.ok { "result ok" } else { "result bad" }>
+                        {if v.ok {
+                            format!("{} is validated: {} checks at {}.", v.platform_environment, v.checks.len(), v.checked_at)
+                        } else {
+                            format!("{failed} of {} checks failed at {}: see what to do below.", v.checks.len(), v.checked_at)
+                        }}
+                    </p>
+                    <Checks id="validate-checks" checks=v.checks/>
+                }
+            })}
+            {move || record.get().map(|r| view! {
+                <dl class="kv" id="deploy-record-result">
+                    <dt>"Written to"</dt><dd class="mono breakable">{r.path.clone()}</dd>
+                    <dt>"Pages"</dt><dd>{r.pages}</dd>
+                    <dt>"SHA-256"</dt><dd class="mono digest" id="deploy-record-sha">{r.sha256.clone()}</dd>
+                </dl>
+            })}
+        </div>
+        {move || (!ctx.read_only()).then(|| view! {
             <div class="panel" id="deploy-teardown-panel">
                 <h2>"Tear down"</h2>
                 <p class="muted">"Deletes every stack of the platform. The database leaves a final snapshot; buckets, keys and the backup vault are kept."</p>

@@ -81,6 +81,18 @@ pub async fn latest(pool: &sqlx::SqlitePool, environment: &str) -> Result<Option
     row.map(entry).transpose()
 }
 
+/// The newest deploy (not a teardown) of `environment` that succeeded.
+pub async fn latest_deployed(pool: &sqlx::SqlitePool, environment: &str) -> Result<Option<Entry>> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE environment = ? COLLATE NOCASE AND state = 'succeeded'
+         AND COALESCE(json_extract(plan, '$.kind'), 'deploy') = 'deploy' ORDER BY created_at DESC, rowid DESC LIMIT 1"
+    ))
+    .bind(environment)
+    .fetch_optional(pool)
+    .await?;
+    row.map(entry).transpose()
+}
+
 /// Entries an apply was running when Vigil stopped.
 pub async fn applying(pool: &sqlx::SqlitePool) -> Result<Vec<Entry>> {
     let rows: Vec<Row> =

@@ -9,10 +9,12 @@
 //! Vigil re-attaches; once every stack is in place their outputs become the environment's
 //! deployment parameters, so every other page works with no typing. A teardown ([`teardown`]) is
 //! planned and applied the same way: its plan deletes every stack and lists what stays.
+//! Validation ([`validate`]) checks every deployed component; the deployment record
+//! ([`record`]) is that and the deployment as PDF.
 //!
 //! Operator-log actions: `publisher.trust`, `publisher.distrust`, `deploy.plan`,
 //! `deploy.apply`, `deploy.applied`, `deploy.failed`, `deploy.teardown_plan`,
-//! `deploy.destroyed`.
+//! `deploy.destroyed`, `deploy.record`.
 
 pub mod apply;
 pub mod bundle;
@@ -20,8 +22,10 @@ pub mod cost;
 pub mod journal;
 pub mod plan;
 pub mod preflight;
+pub mod record;
 pub mod teardown;
 pub mod templates;
+pub mod validate;
 
 use crate::app::area;
 use crate::core::Record;
@@ -36,7 +40,10 @@ use templates::{check_platform_environment, platform_environment_of};
 use vigil_aws::cloudformation::CloudFormation;
 use vigil_aws::ec2::Ec2;
 use vigil_aws::rds::Rds;
-use vigil_dto::deploy::{BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentStatus, PreflightCheck, PreflightReport, Publisher};
+use vigil_dto::deploy::{
+    BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightCheck, PreflightReport, Publisher,
+    ValidationReport,
+};
 use vigil_dto::Environment;
 
 area!(
@@ -72,6 +79,16 @@ pub fn deployment_parameters(platform_env: &str, outputs: &BTreeMap<String, Stri
         out.insert("cache_cluster_id".to_string(), format!("{group}-001"));
     }
     out
+}
+
+/// The platform environment `env` was deployed as (its name's, when no deploy set it).
+fn deployed_platform(env: &Environment) -> Result<String> {
+    let platform = match env.deployment.get("environment").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(p) => p.to_string(),
+        None => platform_environment_of(&env.name),
+    };
+    check_platform_environment(&platform)?;
+    Ok(platform)
 }
 
 fn platform_env(env: &Environment, request: &DeployRequest) -> Result<String> {
@@ -165,6 +182,7 @@ impl Deploy<'_> {
         let mut checks = vec![];
         let identity = vigil_aws::sts::check_connection(&ctx, &op).await;
         let account = identity.as_ref().ok().map(|i| i.account.clone());
+        let caller = identity.as_ref().ok().map(|i| i.arn.clone()).unwrap_or_default();
         checks.push(match identity {
             Ok(id) => PreflightCheck {
                 id: "identity".into(),
@@ -190,8 +208,11 @@ impl Deploy<'_> {
                 rds: Rds::new(&ctx, &op),
                 cloudtrail: vigil_aws::cloudtrail::CloudTrail::new(&ctx, &op),
                 config: vigil_aws::configservice::ConfigService::new(&ctx, &op),
+                iam: vigil_aws::iam::Iam::new(&ctx, &op),
+                quotas: vigil_aws::servicequotas::ServiceQuotas::new(&ctx, &op),
+                cw: vigil_aws::cloudwatch::CloudWatch::new(&ctx, &op),
             };
-            checks.extend(preflight::run(&aws, &bundle, &tier, &platform).await);
+            checks.extend(preflight::run(&aws, &bundle, &tier, &platform, &caller).await);
         }
         let ready = checks.iter().all(|c| c.status != CheckStatus::Fail) && account.is_some();
         Ok(PreflightReport { environment: env.name, platform_environment: platform, account, region: env.region, checks, ready })
@@ -287,11 +308,7 @@ impl Deploy<'_> {
     pub async fn plan_teardown(&self, environment: &str) -> Result<DeployPlan> {
         self.policy().require(Change::Deploy)?;
         let env = self.environment(environment).await?;
-        let platform = match env.deployment.get("environment").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            Some(p) => p.to_string(),
-            None => platform_environment_of(&env.name),
-        };
-        check_platform_environment(&platform)?;
+        let platform = deployed_platform(&env)?;
         self.refuse_if_busy(&env.name).await?;
         let op = vigil_aws::new_op_id();
         let ctx = self.aws_context(&env).await;
@@ -464,6 +481,69 @@ impl Deploy<'_> {
         let status = apply::status_of(&entry);
         report(&status);
         Ok(status)
+    }
+
+    /// Checks every component of `environment`'s deployed platform; nothing is changed.
+    pub async fn validate(&self, environment: &str) -> Result<ValidationReport> {
+        let env = self.environment(environment).await?;
+        let platform = deployed_platform(&env)?;
+        let ctx = self.aws_context(&env).await;
+        let op = vigil_aws::new_op_id();
+        let aws = validate::Services {
+            cf: CloudFormation::new(&ctx, &op),
+            eks: vigil_aws::eks::Eks::new(&ctx, &op),
+            rds: Rds::new(&ctx, &op),
+            cache: vigil_aws::elasticache::ElastiCache::new(&ctx, &op),
+            s3: vigil_aws::s3::S3::new(&ctx, &op),
+            sqs: vigil_aws::sqs::Sqs::new(&ctx, &op),
+            backup: vigil_aws::backup::Backup::new(&ctx, &op),
+            cw: vigil_aws::cloudwatch::CloudWatch::new(&ctx, &op),
+        };
+        let checks = validate::run(&aws, &platform).await;
+        let ok = checks.iter().all(|c| c.status != CheckStatus::Fail);
+        Ok(ValidationReport { environment: env.name, platform_environment: platform, region: env.region, checked_at: journal::now(), checks, ok })
+    }
+
+    /// Validates `environment` and writes its deployment record (PDF) to `path`; the file's
+    /// SHA-256 goes into the operator log. A record is written whether or not validation passes:
+    /// it says which.
+    pub async fn record(&self, environment: &str, path: &Path) -> Result<DeploymentRecord> {
+        let validation = self.validate(environment).await?;
+        let env = self.environment(&validation.environment).await?;
+        let deployment = journal::latest_deployed(self.store().pool(), &env.name).await?;
+        let r = record::Record {
+            generated_at: chrono::Utc::now(),
+            generated_by: format!("{}, with the Vigil {}", self.actor, if self.client == "cli" { "CLI" } else { "app" }),
+            vigil_version: env!("CARGO_PKG_VERSION").into(),
+            region: env.region.clone(),
+            deployment,
+            parameters: env.deployment.clone(),
+            validation,
+        };
+        let target = path.to_path_buf();
+        let (bytes, pages, r) = crate::error::blocking(move || {
+            let (bytes, pages) = record::pdf(&r).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+            vigil_evidence::files::write_atomically(&target, &bytes)?;
+            Ok((bytes, pages, r))
+        })
+        .await?;
+        use sha2::Digest;
+        let bundle_sha256 = r.deployment.as_ref().map(|d| d.plan.bundle.manifest_sha256.clone());
+        let out = DeploymentRecord {
+            path: path.display().to_string(),
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            bytes: bytes.len() as u64,
+            pages: pages as u32,
+            deployment: r.deployment.map(|d| d.id).unwrap_or_default(),
+            validation: r.validation,
+        };
+        let failed: Vec<&str> = out.validation.checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.id.as_str()).collect();
+        let details = json!({
+            "path": out.path, "sha256": out.sha256, "bytes": out.bytes, "pages": out.pages, "deployment": out.deployment,
+            "bundle_sha256": bundle_sha256, "validated": out.validation.ok, "failed": failed,
+        });
+        self.log(Record::new("deploy.record", &env.name, details)).await?;
+        Ok(out)
     }
 
     /// The newest deployment of `environment` (planned, applying or ended).

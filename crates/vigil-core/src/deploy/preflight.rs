@@ -1,6 +1,8 @@
 //! Preflight: before any change, whether this account and region can take the platform —
-//! each check pass/warn/fail, with what to do and the API it asked: zones, the VPC block, the
-//! node and database classes offered, the stack names, CloudTrail and an AWS Config recorder.
+//! each check pass/warn/fail, with what to do and the API it asked: the bundle's IAM actions
+//! simulated for the caller, the service quotas the tier needs against what is in use, zones,
+//! the VPC block, the node and database classes offered, the stack names, CloudTrail and an AWS
+//! Config recorder.
 
 use super::bundle::Bundle;
 use super::cost::Tier;
@@ -10,10 +12,13 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use vigil_aws::cloudformation::CloudFormation;
 use vigil_aws::cloudtrail::{CloudTrail, TrailInfo};
+use vigil_aws::cloudwatch::CloudWatch;
 use vigil_aws::configservice::{ConfigService, RecorderInfo};
 use vigil_aws::ec2::{Ec2, VpcInfo};
+use vigil_aws::iam::{Iam, Principal};
 use vigil_aws::rds::Rds;
-use vigil_aws::AwsError;
+use vigil_aws::servicequotas::{QuotaInfo, ServiceQuotas};
+use vigil_aws::{AwsError, Kind};
 use vigil_dto::deploy::{CheckStatus, PreflightCheck};
 
 fn check(id: &str, title: &str, api: &str, status: CheckStatus, detail: String, fix: Option<String>) -> PreflightCheck {
@@ -224,6 +229,196 @@ pub fn config_recorder(result: Result<Vec<RecorderInfo>, AwsError>) -> Preflight
     }
 }
 
+/// The bundle's IAM actions simulated for the caller's principal (`simulated` None: IAM could
+/// not simulate it — the root user, a federated user).
+pub fn permissions(
+    principal: Result<Principal, AwsError>,
+    simulated: Option<Result<Vec<(String, String)>, AwsError>>,
+    total: usize,
+) -> PreflightCheck {
+    let (id, title, api) = ("permissions", "The bundle's IAM actions allowed", "iam:SimulatePrincipalPolicy");
+    let cannot_simulate = |e: &AwsError| {
+        check(
+            id,
+            title,
+            api,
+            CheckStatus::Warn,
+            format!("IAM would not simulate the caller's permissions: {}", e.message),
+            Some(
+                "grant iam:SimulatePrincipalPolicy (and iam:GetRole for a role) to check before deploying, or check the bundle's actions (`vigil deploy bundle --json`) with your administrator: without them a missing permission shows only when CloudFormation reaches the resource that needs it"
+                    .into(),
+            ),
+        )
+    };
+    let arn = match principal {
+        Err(e) if e.kind == Kind::AccessDenied => return cannot_simulate(&e),
+        Err(e) => return unanswered(id, title, api, &e),
+        Ok(Principal::Root) => {
+            return check(
+                id,
+                title,
+                api,
+                CheckStatus::Warn,
+                "signed in as the account's root user: every action is allowed".into(),
+                Some("deploy with a role allowed the bundle's actions instead: AWS advises against using the root user for work".into()),
+            )
+        }
+        Ok(Principal::Other(arn)) => {
+            return check(
+                id,
+                title,
+                api,
+                CheckStatus::Warn,
+                format!("IAM cannot simulate {arn}"),
+                Some("check with your administrator that it allows the bundle's actions (`vigil deploy bundle --json` lists them)".into()),
+            )
+        }
+        Ok(Principal::Simulable(arn)) => arn,
+    };
+    let decisions = match simulated {
+        None => return check(id, title, api, CheckStatus::Warn, format!("{arn} was not simulated"), None),
+        Some(Err(e)) if e.kind == Kind::AccessDenied => return cannot_simulate(&e),
+        Some(Err(e)) => return unanswered(id, title, api, &e),
+        Some(Ok(d)) => d,
+    };
+    let denied: Vec<String> = decisions.iter().filter(|(_, d)| d != "allowed").map(|(a, d)| format!("{a} ({d})")).collect();
+    if denied.is_empty() {
+        return check(id, title, api, CheckStatus::Pass, format!("all {total} actions allowed for {arn}"), None);
+    }
+    let shown = denied.iter().take(12).cloned().collect::<Vec<_>>().join(", ");
+    let more = if denied.len() > 12 { format!(" and {} more", denied.len() - 12) } else { String::new() };
+    check(
+        id,
+        title,
+        api,
+        CheckStatus::Fail,
+        format!("{} of {total} actions are not allowed for {arn}: {shown}{more}", denied.len()),
+        Some("allow them for this principal (the bundle's iam-actions.txt lists every action the deploy needs); an explicit deny comes from a policy, a permissions boundary or an SCP and must be lifted there".into()),
+    )
+}
+
+/// A quota the tier needs: how much of it, with the quota as read and what is in use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaNeed {
+    pub what: String,
+    pub need: f64,
+    pub quota: Option<QuotaInfo>,
+    /// From the quota's CloudWatch usage metric; None when it publishes none.
+    pub used: Option<f64>,
+}
+
+/// Each quota against what the tier needs on top of what is in use.
+pub fn quotas(needs: Result<Vec<QuotaNeed>, AwsError>, platform_exists: bool) -> PreflightCheck {
+    let (id, title, api) = ("quotas", "Service quotas", "servicequotas:GetServiceQuota, cloudwatch:GetMetricData");
+    let needs = match needs {
+        Err(e) if e.kind == Kind::AccessDenied => {
+            return check(
+                id,
+                title,
+                api,
+                CheckStatus::Warn,
+                format!("the quotas could not be read: {}", e.message),
+                Some("grant servicequotas:GetServiceQuota and cloudwatch:GetMetricData, or compare the quotas with the tier by hand in the Service Quotas console".into()),
+            )
+        }
+        Err(e) => return unanswered(id, title, api, &e),
+        Ok(n) => n,
+    };
+    let mut short = vec![];
+    let mut unknown = vec![];
+    let mut ok = vec![];
+    for n in &needs {
+        let Some(q) = &n.quota else {
+            unknown.push(n.what.clone());
+            continue;
+        };
+        let used = n.used.unwrap_or(0.0);
+        // An update reuses what the platform already holds.
+        let need = if platform_exists { 0.0 } else { n.need };
+        if need > q.value - used {
+            short.push(format!("{}: needs {need}, quota {} with {used} in use", n.what, q.value));
+        } else {
+            ok.push(format!("{} {need} of {} ({used} in use)", n.what, q.value));
+        }
+    }
+    if !short.is_empty() {
+        return check(
+            id,
+            title,
+            api,
+            CheckStatus::Fail,
+            short.join("; "),
+            Some("ask for an increase in the Service Quotas console (most are granted within hours), or choose a smaller tier".into()),
+        );
+    }
+    if !unknown.is_empty() {
+        return check(
+            id,
+            title,
+            api,
+            CheckStatus::Warn,
+            format!("no quota found for {}; {}", unknown.join(", "), ok.join("; ")),
+            Some("check these in the Service Quotas console".into()),
+        );
+    }
+    check(id, title, api, CheckStatus::Pass, ok.join("; "), None)
+}
+
+/// What the tier needs of each quota (service, quota code, what), and the vCPUs of its nodes.
+pub fn tier_needs(bundle: &Bundle, tier: &Tier, node_vcpus: Option<i32>) -> Vec<(&'static str, &'static str, String, f64)> {
+    let num = |stack: &str, p: &str| value(bundle, tier, stack, p).parse::<f64>().unwrap_or(1.0);
+    let mut needs = vec![
+        ("vpc", "L-F678F1CE", "VPCs".to_string(), 1.0),
+        ("vpc", "L-FE5A380F", "NAT gateways per zone".to_string(), 1.0),
+        ("ec2", "L-0263D0A3", "Elastic IPs".to_string(), num("network", "NatGateways")),
+        ("eks", "L-1194D53C", "EKS clusters".to_string(), 1.0),
+        ("rds", "L-952B80B8", "DB clusters".to_string(), 1.0),
+        ("rds", "L-7B6409FD", "DB instances".to_string(), 1.0 + num("database", "Readers")),
+    ];
+    if let Some(v) = node_vcpus {
+        needs.push(("ec2", "L-1216C47A", "On-Demand standard vCPUs".to_string(), num("cluster", "NodesMax") * v as f64));
+    }
+    needs
+}
+
+/// Reads each quota and its usage (the largest value over the last hour).
+async fn read_quotas(aws: &Services, needs: Vec<(&'static str, &'static str, String, f64)>) -> Result<Vec<QuotaNeed>, AwsError> {
+    use vigil_aws::cloudwatch::{DataQuery, DataSource};
+    let mut out = vec![];
+    for (service, code, what, need) in needs {
+        out.push(QuotaNeed { what, need, quota: aws.quotas.quota(service, code).await?, used: None });
+    }
+    let queries: Vec<DataQuery> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let m = n.quota.as_ref()?.usage.as_ref()?;
+            Some(DataQuery {
+                id: format!("q{i}"),
+                label: n.what.clone(),
+                period: 300,
+                return_data: true,
+                source: DataSource::Metric {
+                    namespace: m.namespace.clone(),
+                    metric: m.name.clone(),
+                    dimensions: m.dimensions.clone(),
+                    stat: m.statistic.clone(),
+                },
+            })
+        })
+        .collect();
+    if !queries.is_empty() {
+        let end = chrono::Utc::now().timestamp() / 60 * 60;
+        let (results, _) = vigil_aws::cloudwatch::get_metric_data(&aws.cw, &queries, end - 3600, end).await?;
+        for (i, n) in out.iter_mut().enumerate() {
+            if let Some(r) = results.get(&format!("q{i}")) {
+                n.used = r.values.iter().map(|(_, v)| *v).reduce(f64::max);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The platform's stack names: free (a new deploy), or stacks that can be updated.
 pub async fn stacks(cf: &CloudFormation, platform_env: &str) -> (PreflightCheck, Option<String>) {
     let (id, title, api) = ("stacks", "Stack names", "cloudformation:DescribeStacks");
@@ -280,14 +475,28 @@ pub struct Services {
     pub rds: Rds,
     pub cloudtrail: CloudTrail,
     pub config: ConfigService,
+    pub iam: Iam,
+    pub quotas: ServiceQuotas,
+    pub cw: CloudWatch,
 }
 
-pub async fn run(aws: &Services, bundle: &Bundle, tier: &Tier, platform_env: &str) -> Vec<PreflightCheck> {
+pub async fn run(aws: &Services, bundle: &Bundle, tier: &Tier, platform_env: &str, caller: &str) -> Vec<PreflightCheck> {
     let (stacks, own_vpc) = stacks(&aws.cf, platform_env).await;
     let node_type = value(bundle, tier, "cluster", "NodeInstanceType");
     let db_class = value(bundle, tier, "database", "InstanceClass");
     let readers = value(bundle, tier, "database", "Readers").parse().unwrap_or(1);
+    let principal = aws.iam.principal_of(caller).await;
+    let simulated = match &principal {
+        Ok(Principal::Simulable(arn)) => Some(aws.iam.simulate(arn, &bundle.manifest.iam_actions).await),
+        _ => None,
+    };
+    let needs = match aws.ec2.vcpus(&node_type).await {
+        Ok(vcpus) => read_quotas(aws, tier_needs(bundle, tier, vcpus)).await,
+        Err(e) => Err(e),
+    };
     vec![
+        permissions(principal, simulated, bundle.manifest.iam_actions.len()),
+        quotas(needs, own_vpc.is_some()),
         zones(aws.ec2.availability_zones().await),
         cidr(&value(bundle, tier, "network", "VpcCidr"), aws.ec2.vpcs().await, own_vpc.as_deref()),
         instance_type(&node_type, aws.ec2.instance_type_zones(std::slice::from_ref(&node_type)).await),
@@ -339,6 +548,41 @@ mod tests {
         let none = database_class("db.x9.huge", 1, zones(0));
         assert_eq!(none.status, CheckStatus::Fail);
         assert!(none.fix.unwrap().contains("InstanceClass"));
+    }
+
+    #[test]
+    fn permissions_fail_naming_what_is_denied_and_warn_when_simulation_is_not_possible() {
+        let arn = || Ok(Principal::Simulable("arn:aws:iam::1:role/Deployer".into()));
+        let decided = |d: &[(&str, &str)]| Some(Ok(d.iter().map(|(a, d)| (a.to_string(), d.to_string())).collect()));
+        let ok = permissions(arn(), decided(&[("ec2:CreateVpc", "allowed"), ("eks:CreateCluster", "allowed")]), 2);
+        assert_eq!(ok.status, CheckStatus::Pass, "{}", ok.detail);
+        let denied = permissions(arn(), decided(&[("ec2:CreateVpc", "allowed"), ("eks:CreateCluster", "explicitDeny")]), 2);
+        assert_eq!(denied.status, CheckStatus::Fail);
+        assert!(denied.detail.contains("1 of 2 actions") && denied.detail.contains("eks:CreateCluster (explicitDeny)"), "{}", denied.detail);
+        let refused = AwsError::new(Kind::AccessDenied, "iam:SimulatePrincipalPolicy failed: AccessDenied", "grant it");
+        let c = permissions(arn(), Some(Err(refused.clone())), 2);
+        assert_eq!(c.status, CheckStatus::Warn);
+        assert!(c.fix.unwrap().contains("iam:SimulatePrincipalPolicy"));
+        assert_eq!(permissions(Err(refused), None, 2).status, CheckStatus::Warn);
+        assert_eq!(permissions(Ok(Principal::Root), None, 2).status, CheckStatus::Warn);
+        let down = AwsError::new(Kind::Service, "iam:SimulatePrincipalPolicy failed: HTTP 500", "try again");
+        assert_eq!(permissions(arn(), Some(Err(down)), 2).status, CheckStatus::Fail);
+    }
+
+    #[test]
+    fn a_quota_short_of_what_the_tier_needs_on_top_of_what_is_used_fails() {
+        let q = |value: f64| Some(QuotaInfo { service: "ec2".into(), code: "L-1216C47A".into(), name: "vCPUs".into(), value, usage: None });
+        let need = |need: f64, value: f64, used: Option<f64>| QuotaNeed { what: "On-Demand standard vCPUs".into(), need, quota: q(value), used };
+        assert_eq!(quotas(Ok(vec![need(40.0, 64.0, Some(8.0))]), false).status, CheckStatus::Pass);
+        let short = quotas(Ok(vec![need(40.0, 64.0, Some(30.0))]), false);
+        assert_eq!(short.status, CheckStatus::Fail);
+        assert!(short.detail.contains("needs 40, quota 64 with 30 in use"), "{}", short.detail);
+        // An update of a deployed platform needs nothing new.
+        assert_eq!(quotas(Ok(vec![need(40.0, 64.0, Some(60.0))]), true).status, CheckStatus::Pass);
+        let unknown = QuotaNeed { quota: None, ..need(1.0, 1.0, None) };
+        assert_eq!(quotas(Ok(vec![unknown]), false).status, CheckStatus::Warn);
+        let denied = AwsError::new(Kind::AccessDenied, "servicequotas:GetServiceQuota failed: AccessDenied", "grant it");
+        assert_eq!(quotas(Err(denied), false).status, CheckStatus::Warn);
     }
 
     #[test]

@@ -5,14 +5,17 @@ HTTP 500 to Fn::GetAtt on them). Each module here registers those types through 
 extension point, a `CloudFormationModel` subclass, and keeps the state in moto's own service
 backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a stack made:
 
-- eks: AWS::EKS::Cluster, AWS::EKS::Nodegroup; iam: AWS::IAM::OIDCProvider
+- eks: AWS::EKS::Cluster, AWS::EKS::Nodegroup; iam: AWS::IAM::OIDCProvider, and
+  SimulatePrincipalPolicy (every action allowed: the emulator enforces no policy)
+- servicequotas: the EC2, EKS and RDS quotas a preflight reads (moto has only VPC's)
 - ec2: deleting NAT gateways, VPC endpoints and route tables with their stack (moto leaves them)
 - rds: AWS::RDS::DBCluster (with its managed master secret), AWS::RDS::DBInstance in a cluster
 - elasticache: AWS::ElastiCache::ReplicationGroup
 - secretsmanager: AWS::SecretsManager::Secret
 - backup: AWS::Backup::BackupVault, BackupPlan, BackupSelection; ListBackupSelections and
   GetBackupSelection (moto has no selections)
-- s3: a bucket's versioning, public access block and lifecycle rules; AWS::S3::BucketPolicy
+- s3: a bucket's versioning, public access block and lifecycle rules; AWS::S3::BucketPolicy;
+  GetBucketVersioning's answer under S3's own root element
 - cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm
 - kms: AWS::KMS::Key with its KeyPolicy as an object (moto takes only a JSON string)
 - cloudformation: YAML short forms read as CloudFormation reads them (GetAtt, functions over
@@ -24,4 +27,4 @@ Module names matter: moto takes the second dotted part of a model's module as it
 test_extensions.py checks every resource with boto3, which parses by AWS's service models.
 """
 
-from . import backup, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, s3, secretsmanager  # noqa: F401
+from . import backup, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, s3, secretsmanager, servicequotas  # noqa: F401

@@ -56,6 +56,9 @@ class DBCluster(Emulated, CloudFormationModel):
         if secret.get("KmsKeyId"):
             args["master_user_secret_kms_key_id"] = secret["KmsKeyId"]
         cluster = backend.create_db_cluster(args)
+        # CloudFormation reports the cluster created once it is available (moto's first
+        # describe would say "creating").
+        cluster.status = "available"
         attributes = {
             "DBClusterArn": cluster.db_cluster_arn,
             "DBClusterResourceId": cluster.resource_id,

@@ -1,7 +1,8 @@
 """What moto's AWS::S3::Bucket leaves out (it keeps only encryption and tags): versioning, the
 public access block and the lifecycle rules; and AWS::S3::BucketPolicy, which moto skips.
 All on moto's own S3 backend, so GetBucketVersioning, GetPublicAccessBlock,
-GetBucketLifecycleConfiguration and GetBucketPolicy answer what the template asked for."""
+GetBucketLifecycleConfiguration and GetBucketPolicy answer what the template asked for; and
+GetBucketVersioning's answer under the root element S3 gives it."""
 
 import json
 
@@ -83,3 +84,18 @@ class BucketPolicy(Emulated, CloudFormationModel):
     @classmethod
     def apply_update(cls, resource, properties, account_id, region_name):
         backend(account_id, region_name).put_bucket_policy(resource.physical_id, json.dumps(properties["PolicyDocument"]).encode())
+
+
+# GetBucketVersioning: S3 answers <VersioningConfiguration>; moto's serializer names the root
+# <GetBucketVersioningResponse>, which SDKs that check the root element (Rust's) refuse.
+from moto.s3.responses import S3Response  # noqa: E402
+
+
+def get_bucket_versioning(self):
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    return 200, {"Content-Type": "application/xml"}, body
+
+
+S3Response.get_bucket_versioning = get_bucket_versioning

@@ -1,0 +1,83 @@
+//! S3: a bucket's protections as a deploy's validation reads them (default encryption,
+//! versioning, the public access block, the bucket policy, the tags AWS Backup selects by).
+//!
+//! With an endpoint override (the emulator, an S3-compatible store) buckets are addressed by
+//! path, as virtual-host names would not resolve there.
+
+use crate::error::AwsError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What protects a bucket. A setting the bucket does not have is None / false / empty.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BucketPosture {
+    pub name: String,
+    /// The default encryption's algorithm (aws:kms, aws:kms:dsse, AES256) and its KMS key.
+    pub encryption: Option<(String, Option<String>)>,
+    /// Enabled, Suspended, or None (never enabled).
+    pub versioning: Option<String>,
+    /// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets — all four.
+    pub public_access_blocked: bool,
+    /// The bucket policy's JSON.
+    pub policy: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+service_client!(
+    /// S3 for one operation of one environment.
+    S3,
+    aws_sdk_s3,
+    |builder, ctx| builder.force_path_style(ctx.target().endpoint_url.is_some())
+);
+
+/// Whether S3 answered that the bucket has no such configuration (not an error for a posture).
+fn absent<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E>, codes: &[&str]) -> bool {
+    e.as_service_error().and_then(|s| s.code()).is_some_and(|c| codes.contains(&c))
+}
+
+impl S3 {
+    /// The bucket's posture, or None when there is no such bucket.
+    pub async fn posture(&self, bucket: &str) -> Result<Option<BucketPosture>, AwsError> {
+        let encryption = match self.client.get_bucket_encryption().bucket(bucket).send().await {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(str::to_string))),
+            Err(e) if absent(&e, &["NoSuchBucket"]) => return Ok(None),
+            Err(e) if absent(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
+            Err(e) => return Err(self.fail("GetBucketEncryption", e).await),
+        };
+        let versioning = match self.client.get_bucket_versioning().bucket(bucket).send().await {
+            Ok(out) => out.status().map(|s| s.as_str().to_string()),
+            Err(e) => return Err(self.fail("GetBucketVersioning", e).await),
+        };
+        let public_access_blocked = match self.client.get_public_access_block().bucket(bucket).send().await {
+            Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            }),
+            Err(e) if absent(&e, &["NoSuchPublicAccessBlockConfiguration"]) => false,
+            Err(e) => return Err(self.fail("GetPublicAccessBlock", e).await),
+        };
+        let policy = match self.client.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => out.policy().map(str::to_string),
+            Err(e) if absent(&e, &["NoSuchBucketPolicy"]) => None,
+            Err(e) => return Err(self.fail("GetBucketPolicy", e).await),
+        };
+        let tags = match self.client.get_bucket_tagging().bucket(bucket).send().await {
+            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            Err(e) if absent(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) => vec![],
+            Err(e) => return Err(self.fail("GetBucketTagging", e).await),
+        };
+        Ok(Some(BucketPosture { name: bucket.to_string(), encryption, versioning, public_access_blocked, policy, tags }))
+    }
+
+    async fn fail<E>(&self, action: &str, e: aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        crate::error::classify(&self.ctx, "s3", action, &e).await
+    }
+}
