@@ -95,7 +95,7 @@ async fn main() {
     let mut validation_calls = 0;
     for run in 0..3 {
         // A fresh emulator each run, so every deploy starts from an empty account.
-        let moto = Moto::start();
+        let (moto, _kube) = vigil_tests::platform().await;
         let proxy = FaultProxy::start(&moto.endpoint()).await;
         let (t, validation) = vigil_deploy(&proxy.endpoint(), &format!("bench{run}"), bundle.path(), &proxy).await;
         validation_calls = validation;

@@ -3,6 +3,7 @@
 //! Readiness is polled (a socket accepting, a file appearing), never guessed with sleeps.
 
 pub mod faults;
+pub mod kube;
 pub mod platform_db;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -62,11 +63,22 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// With the emulator's site settings in `env` (scripts/lib/emulator/vigil_moto/site.py):
+    /// e.g. a [`kube::FakeKube`] as every EKS cluster's API, the tests' PostgreSQL as Aurora.
+    pub fn start_with(env: &[(&str, String)]) -> Moto {
         let python = cache_dir().join("venv/bin/python");
         let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/emulator/serve.py");
         let port = free_port();
         let proc = spawn(
-            Command::new(&python).arg(&serve).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()),
+            Command::new(&python)
+                .arg(&serve)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
             "the AWS emulator (moto with Vigil's extensions)",
         );
         wait_until("moto_server", Duration::from_secs(60), || accepts(port));
@@ -101,6 +113,18 @@ pub async fn emulator_context(endpoint: &str) -> vigil_aws::AwsContext {
         credentials: vigil_dto::Credentials::Emulator,
     })
     .await
+}
+
+/// The emulator as the AWS account of a deployed platform: moto whose EKS clusters are a
+/// [`kube::FakeKube`] and whose Aurora clusters are the tests' PostgreSQL (each cluster a
+/// database of its own), so a deploy's set-up (keys, migrations, logins, manifests, rollout)
+/// runs against real servers.
+pub async fn platform() -> (Moto, kube::FakeKube) {
+    let kube = kube::FakeKube::start().await;
+    let (host, port) = platform_db::server_addr();
+    let mut env = kube.emulator_env();
+    env.push(("VIGIL_EMULATOR_POSTGRES", format!("postgres://postgres@{host}:{port}")));
+    (Moto::start_with(&env), kube)
 }
 
 /// An X server without a screen, on a display number nobody uses.

@@ -12,7 +12,8 @@ use vigil_core::App;
 use vigil_dto::deploy::{CheckStatus, DeployRequest, DeploymentStatus};
 use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::{Fault, FaultProxy};
-use vigil_tests::{bundle_copy, bundle_public_key as public_key, sign_bundle, signed_bundle, Moto};
+use vigil_tests::kube::{FakeKube, RolloutMode};
+use vigil_tests::{bundle_copy, bundle_public_key as public_key, sign_bundle, signed_bundle};
 
 async fn console(dir: &Path, endpoint: &str) -> App {
     let app = App::open_with_secrets(
@@ -75,7 +76,7 @@ async fn deployed(app: &App, bundle: &Path) -> vigil_dto::deploy::DeployPlan {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_parameters() {
-    let moto = Moto::start();
+    let (moto, kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
@@ -149,7 +150,23 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     let cf = CloudFormation::new(&ctx, "test");
     let db = cf.stack("pj-prod-database").await.unwrap().unwrap();
     assert!(db.termination_protection);
-    assert_eq!(actions(&app).await, ["deploy.plan", "deploy.apply", "environment.edit", "deploy.applied"]);
+
+    set_up_as_promised(&app, &ctx, &kube, &out, &seen).await;
+    assert_eq!(
+        actions(&app).await,
+        [
+            "deploy.plan",
+            "deploy.apply",
+            "environment.edit",
+            "environment.edit",
+            "deploy.set_up",
+            "platform_db.set",
+            "deploy.set_up",
+            "deploy.set_up",
+            "deploy.set_up",
+            "deploy.applied"
+        ]
+    );
 
     // A plan is applied once.
     let again = app.deploy().apply(&plan.id, None, &|_| {}).await.unwrap_err();
@@ -165,9 +182,71 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     assert!(second.gates.is_empty(), "{:?}", second.gates);
 }
 
+/// After the stacks: the worker's keys in Secrets Manager with the public key pinned, the
+/// migrations applied and the worker's login working, the manifests applied to the cluster by
+/// server-side apply with an EKS token, the rollout waited on.
+async fn set_up_as_promised(app: &App, ctx: &vigil_aws::AwsContext, kube: &FakeKube, out: &DeploymentStatus, seen: &[DeploymentStatus]) {
+    let steps: Vec<(&str, &str)> = out.setup.iter().map(|s| (s.id.as_str(), s.state.as_str())).collect();
+    assert_eq!(steps, [("keys", "done"), ("database", "done"), ("kubernetes", "done"), ("rollout", "done")], "{:#?}", out.setup);
+    // The rollout's progress was shown while it was waited on.
+    assert!(
+        seen.iter().any(|s| s
+            .setup
+            .iter()
+            .any(|x| x.id == "rollout" && x.state == "running" && x.detail.as_deref().is_some_and(|d| d.contains("available")))),
+        "no rollout progress was reported"
+    );
+    let env = app.environments().get("prod").await.unwrap();
+
+    // Keys: made in Secrets Manager, their public key pinned.
+    let sm = vigil_aws::secretsmanager::SecretsManager::new(ctx, "test");
+    let keys = pj_audit::keys::parse(&sm.value("pj-prod/worker-keys").await.unwrap().expect("the worker's keys")).unwrap();
+    assert_eq!(env.deployment["audit_public_keys"], hex::encode(keys.signing.verifying_key().as_bytes()));
+
+    // Database: migrated; the worker's login (password from its secret) reads and writes jobs.
+    let secret: serde_json::Value = serde_json::from_str(&sm.value("pj-prod/aurora-worker").await.unwrap().expect("the worker's login")).unwrap();
+    let database = secret["dbname"].as_str().unwrap();
+    let (host, port) = vigil_tests::platform_db::server_addr();
+    let url = format!("postgres://{}:{}@{host}:{port}/{database}", secret["username"].as_str().unwrap(), secret["password"].as_str().unwrap());
+    let mut worker = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.expect("the worker's login works");
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut worker).await.unwrap();
+    assert_eq!(applied as usize, std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy-bundles/migrations")).unwrap().count());
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, source_uri, status, attempts, max_attempts) VALUES (gen_random_uuid(), 'deid', 's3://b/k', 'queued', 0, 3)",
+    )
+    .execute(&mut worker)
+    .await
+    .expect("the worker writes jobs");
+    let refused = sqlx::query("CREATE TABLE intruder (x int)").execute(&mut worker).await.unwrap_err();
+    assert!(refused.to_string().contains("permission denied"), "{refused}");
+    // The console's login: IAM authentication, the audit tables readable.
+    let db = env.platform_db.clone().expect("the console's platform database is set");
+    assert_eq!((db.database.as_str(), db.user, db.auth), (database, format!("{database}_console"), vigil_dto::DbAuth::Iam));
+
+    // Kubernetes: every object applied by server-side apply as "vigil", authenticated by STS.
+    let requests = kube.requests();
+    assert!(requests.iter().all(|r| r.caller.as_deref().is_some_and(|c| c.starts_with("arn:aws:"))), "{requests:#?}");
+    let patches: Vec<_> = requests.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(patches
+        .iter()
+        .all(|r| r.content_type == "application/apply-patch+yaml" && r.query.contains("fieldManager=vigil") && r.query.contains("force=true")));
+    assert_eq!(patches[0].path, "/api/v1/namespaces/patient-journey", "the namespace first");
+    let ns = "/api/v1/namespaces/patient-journey";
+    let cm = kube.object(&format!("{ns}/configmaps/pj-worker")).expect("the worker's settings");
+    assert_eq!(cm["data"]["PJ_QUEUE_URL"], env.deployment["queue_url"].as_str());
+    assert_eq!(cm["data"]["PJ_DATABASE_SECRET_ID"], "pj-prod/aurora-worker");
+    let outputs = CloudFormation::new(ctx, "test").stack("pj-prod-cluster").await.unwrap().unwrap().outputs;
+    let role = outputs.iter().find(|(k, _)| k == "WorkerRoleArn").unwrap().1.clone();
+    let sa = kube.object(&format!("{ns}/serviceaccounts/pj-worker")).unwrap();
+    assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], role.as_str());
+    let deployment = kube.object("/apis/apps/v1/namespaces/patient-journey/deployments/pj-worker").unwrap();
+    assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "pj-worker:1.0.0");
+    assert!(kube.object("/apis/networking.k8s.io/v1/namespaces/patient-journey/networkpolicies/pj-worker").is_some());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_resource_that_holds_data_is_a_gate_that_only_the_typed_name_opens() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let v1 = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
@@ -209,7 +288,7 @@ async fn removing_a_resource_that_holds_data_is_a_gate_that_only_the_typed_name_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bundles_taken_names_and_overlapping_blocks_are_refused_and_change_nothing() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let app = console(data.path(), &moto.endpoint()).await;
     let logged = actions(&app).await.len();
@@ -272,7 +351,7 @@ async fn bad_bundles_taken_names_and_overlapping_blocks_are_refused_and_change_n
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_faults_during_the_flow_are_classified_and_a_resume_finishes_the_apply() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
@@ -350,7 +429,7 @@ const STACKS_NEWEST_FIRST: [&str; 9] = ["alarms", "backup", "observability", "cl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teardown_takes_the_typed_name_deletes_every_stack_and_keeps_the_final_snapshot_buckets_keys_and_vault() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
@@ -422,12 +501,24 @@ fn check<'a>(v: &'a vigil_dto::deploy::ValidationReport, id: &str) -> &'a vigil_
 }
 
 /// Every validation check, in order.
-const VALIDATION: [&str; 11] =
-    ["stacks", "eks-cluster", "eks-nodes", "aurora", "aurora-zones", "cache", "bucket", "queue", "backup-plan", "backup-coverage", "alarms"];
+const VALIDATION: [&str; 12] = [
+    "stacks",
+    "eks-cluster",
+    "eks-nodes",
+    "worker",
+    "aurora",
+    "aurora-zones",
+    "cache",
+    "bucket",
+    "queue",
+    "backup-plan",
+    "backup-coverage",
+    "alarms",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deployed_platform_validates_and_each_component_changed_behind_its_back_fails_its_own_check() {
-    let moto = Moto::start();
+    let (moto, kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
@@ -475,9 +566,12 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
         .send()
         .await
         .unwrap();
+    // The worker's pods stop coming up (a bad image, a node lost).
+    kube.set_rollout(RolloutMode::Stuck);
     let v = app.deploy().validate("prod").await.unwrap();
     assert!(!v.ok);
     for (id, says) in [
+        ("worker", "timed out progressing"),
         ("bucket", "versioning is Suspended"),
         ("aurora", "deletion protection is off"),
         ("aurora-zones", "has no reader"),
@@ -513,7 +607,7 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_service_and_recovers() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
@@ -524,7 +618,7 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
     // Each service failing fails the checks that read it, with the classified message and what
     // to do; the other checks still pass.
     for (service, message, fault, failing) in [
-        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes"][..]),
+        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes", "worker"][..]),
         ("rds", "rds:", Fault::Status(503), &["aurora", "aurora-zones", "backup-coverage"][..]),
         ("elasticache", "elasticache:", Fault::Throttle { retry_after: None }, &["cache"][..]),
         ("s3", "s3:", Fault::Reset, &["bucket", "backup-coverage"][..]),
@@ -539,7 +633,7 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
             if failing.contains(&c.id.as_str()) {
                 assert_eq!(c.status, CheckStatus::Fail, "{service}: {c:?}");
                 assert!(c.fix.is_some(), "{service}: {c:?}");
-                if c.id != "backup-coverage" || service == "backup" {
+                if (c.id != "backup-coverage" || service == "backup") && c.id != "worker" {
                     assert!(c.detail.contains(message), "{service}: {c:?}");
                 }
             } else {
@@ -565,7 +659,7 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teardown_that_fails_keeps_the_database_protected_names_the_cause_and_finishes_after_the_fix() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
@@ -624,7 +718,7 @@ async fn a_teardown_that_fails_keeps_the_database_protected_names_the_cause_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_change_set_call_leaves_no_change_sets_and_a_failing_protection_is_finished_by_resume() {
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
@@ -675,7 +769,7 @@ async fn a_failing_change_set_call_leaves_no_change_sets_and_a_failing_protectio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudtrail_and_config_pass_once_a_trail_logs_and_a_recorder_records() {
     use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     let bundle = signed_bundle("1.0.0", |_| {});
     let app = console(data.path(), &moto.endpoint()).await;
@@ -710,4 +804,69 @@ async fn cloudtrail_and_config_pass_once_a_trail_logs_and_a_recorder_records() {
     config.put_delivery_channel().delivery_channel(channel).send().await.unwrap();
     config.start_configuration_recorder().configuration_recorder_name("default").send().await.unwrap();
     assert_eq!(check("config").await.status, CheckStatus::Pass);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_set_up_stops_at_a_failing_step_with_its_cause_and_resume_continues_from_there() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console_through(data.path(), &proxy).await;
+    let steps = |s: &DeploymentStatus| s.setup.iter().map(|x| format!("{}:{}", x.id, x.state)).collect::<Vec<_>>();
+    let status = |app: &App| {
+        let app = app.clone();
+        async move { app.deploy().status("prod").await.unwrap().unwrap() }
+    };
+
+    // Secrets Manager fails: the stacks are done, the keys are not made, nothing is pinned.
+    proxy.inject("secretsmanager", Some("CreateSecret"), Fault::Status(500), 2);
+    let plan = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    let e = apply(&app, &plan.id, None).await.0.unwrap_err();
+    assert!(e.to_string().contains("secretsmanager:CreateSecret"), "{e}");
+    let s = status(&app).await;
+    assert_eq!(s.state, "applying");
+    assert!(s.stacks.iter().all(|x| x.state == "done"));
+    assert_eq!(steps(&s), ["keys:failed", "database:pending", "kubernetes:pending", "rollout:pending"]);
+    assert!(s.next.as_deref().is_some_and(|n| n.contains("vigil deploy resume")), "{:?}", s.next);
+    assert!(!app.environments().get("prod").await.unwrap().deployment.contains_key("audit_public_keys"));
+    proxy.clear();
+
+    // The cluster refuses Vigil (no access entry): keys and database done, Kubernetes failed.
+    kube.deny(Some(403));
+    let e = app.deploy().resume(&|_| {}).await.unwrap_err();
+    assert_eq!(e.kind(), "forbidden", "{e}");
+    assert!(e.hint().unwrap().contains("access entry"), "{:?}", e.hint());
+    assert_eq!(steps(&status(&app).await), ["keys:done", "database:done", "kubernetes:failed", "rollout:pending"]);
+    kube.deny(None);
+
+    // The rollout never finishes (an image that cannot be pulled): its reason is the cause.
+    kube.set_rollout(RolloutMode::Stuck);
+    let e = app.deploy().resume(&|_| {}).await.unwrap_err();
+    assert_eq!(e.kind(), "rollout_failed");
+    assert!(e.to_string().contains("ImagePullBackOff"), "{e}");
+    assert_eq!(steps(&status(&app).await), ["keys:done", "database:done", "kubernetes:done", "rollout:failed"]);
+    let validation = app.deploy().validate("prod").await.unwrap();
+    let worker = validation.checks.iter().find(|c| c.id == "worker").unwrap();
+    assert_eq!(worker.status, CheckStatus::Fail, "{worker:?}");
+
+    // Fixed: resume finishes, from the rollout on; one key made and pinned, migrations once.
+    kube.set_rollout(RolloutMode::Progress);
+    let done = app.deploy().resume(&|_| {}).await.unwrap();
+    assert_eq!(done[0].state, "succeeded", "{:?}", done[0].root_cause);
+    assert_eq!(steps(&done[0]), ["keys:done", "database:done", "kubernetes:done", "rollout:done"]);
+    let env = app.environments().get("prod").await.unwrap();
+    assert_eq!(env.deployment["audit_public_keys"].split(',').count(), 1);
+    assert_eq!(proxy.count("secretsmanager", Some("CreateSecret")), 2 + 2, "the failed attempts, then the keys and the login once each");
+    let validation = app.deploy().validate("prod").await.unwrap();
+    assert_eq!(validation.checks.iter().find(|c| c.id == "worker").unwrap().status, CheckStatus::Pass);
+
+    // A second deploy keeps the keys and the login, and applies no migration again.
+    let again = app.deploy().plan(&request(), Some(bundle.path())).await.unwrap();
+    let out = apply(&app, &again.id, None).await.0.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?}", out.root_cause);
+    let detail = |id: &str| out.setup.iter().find(|x| x.id == id).unwrap().detail.clone().unwrap();
+    assert!(detail("keys").starts_with("kept"), "{}", detail("keys"));
+    assert!(detail("database").starts_with("0 migrations applied"), "{}", detail("database"));
+    assert_eq!(app.environments().get("prod").await.unwrap().deployment["audit_public_keys"], env.deployment["audit_public_keys"]);
 }

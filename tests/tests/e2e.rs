@@ -666,7 +666,8 @@ async fn the_deploy_wizard_takes_a_fresh_sandbox_to_a_deployed_platform_whose_ch
 }
 
 async fn deploy_wizard() {
-    let moto = Moto::start();
+    // The deployed EKS cluster's API is the harness's fake; its Aurora the tests' PostgreSQL.
+    let (moto, _kube) = vigil_tests::platform().await;
     let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
     let data = tempfile::tempdir().unwrap();
     // A fresh sandbox environment, and the test publisher trusted (as scripts/run trusts the
@@ -700,11 +701,26 @@ async fn deploy_wizard() {
         .expect("the deployment finished");
     assert_eq!(s.attr("#deploy-progress", "data-done").await, s.attr("#deploy-progress", "data-total").await);
     s.find("#deploy-progress-stacks tr[data-stack='cluster'][data-state='done']").await;
+    // The platform was set up after its stacks: keys, database, manifests, the worker's rollout.
+    for step in ["keys", "database", "kubernetes", "rollout"] {
+        s.find(&format!("#deploy-setup tr[data-step='{step}'][data-state='done']")).await;
+    }
     // The wizard validates what it deployed on its own, then writes the deployment record.
     s.find("#validate-summary[data-ok='true']").await;
-    for check in
-        ["stacks", "eks-cluster", "eks-nodes", "aurora", "aurora-zones", "cache", "bucket", "queue", "backup-plan", "backup-coverage", "alarms"]
-    {
+    for check in [
+        "stacks",
+        "eks-cluster",
+        "eks-nodes",
+        "worker",
+        "aurora",
+        "aurora-zones",
+        "cache",
+        "bucket",
+        "queue",
+        "backup-plan",
+        "backup-coverage",
+        "alarms",
+    ] {
         s.find(&format!("#validate-checks tr[data-check='{check}'][data-status='pass']")).await;
     }
     s.screenshot("deploy-done.png").await;

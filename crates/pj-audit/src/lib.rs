@@ -11,6 +11,7 @@
 //! Checkpoint (version 1): Ed25519 over `"pj-audit-checkpoint/1\n" ‖ stream_id, seq, head_hash,
 //! at` (same field encoding). `key_id` = first 16 hex digits of SHA-256(public key).
 
+pub mod keys;
 #[cfg(feature = "pg")]
 pub mod pg;
 mod verify;

@@ -67,8 +67,27 @@ impl Db {
         Db { pool }
     }
 
+    /// Applies the migrations not applied yet. When every one is already applied (a deploy ran
+    /// them as the database's owner), nothing is run: the worker's own login has no right to
+    /// create anything, and needs none.
     pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
+        if self.migrations_current().await {
+            return Ok(());
+        }
         MIGRATOR.run(&self.pool).await
+    }
+
+    /// Every migration of this build is applied, with the same checksum.
+    pub async fn migrations_current(&self) -> bool {
+        let Ok(applied) =
+            sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT version, checksum FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await
+        else {
+            return false;
+        };
+        MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.iter().any(|(v, c)| *v == m.version && c[..] == m.checksum[..]))
     }
 
     pub async fn ping(&self) -> bool {

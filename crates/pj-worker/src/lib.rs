@@ -10,7 +10,8 @@ pub mod db;
 pub use pj_deid as deid;
 pub mod extract;
 pub mod health;
-pub mod keys;
+/// The worker's keys live with the audit signing they serve (pj-audit).
+pub use pj_audit::keys;
 pub mod metrics;
 pub mod pipeline;
 pub mod worker;

@@ -165,10 +165,23 @@ async fn keys_and_database_credentials_come_from_secrets_manager() {
     let public = printed["audit_public_key"].as_str().unwrap().to_string();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("audit_signing_key"), "the private key is never printed");
 
-    // The database secret in the RDS format; the URL only carries options.
+    // The database secret in the RDS format; the URL only carries options. As a deploy leaves
+    // it: migrations applied by the owner, the worker's own login (password authentication)
+    // may read and write rows but create nothing, so the worker must not try to migrate.
     let db = p.db_url.rsplit('/').next().unwrap();
+    p.db.migrate().await.unwrap();
+    let login = format!("{db}_worker");
+    for sql in [
+        format!("CREATE ROLE {login} LOGIN PASSWORD 'worker-secret-pw'"),
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("GRANT USAGE ON SCHEMA public TO {login}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {login}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {login}"),
+    ] {
+        p.execute(&sql).await;
+    }
     let (host, port) = vigil_tests::platform_db::server_addr();
-    let secret = serde_json::json!({"username": "postgres", "password": "not-used-with-trust-auth", "host": host, "port": port, "dbname": db});
+    let secret = serde_json::json!({"username": login, "password": "worker-secret-pw", "host": host, "port": port, "dbname": db});
     let sm = aws_sdk_secretsmanager::Client::new(&p.sdk);
     sm.create_secret().name("patient-journey/db").secret_string(secret.to_string()).send().await.unwrap();
 
@@ -189,6 +202,7 @@ async fn keys_and_database_credentials_come_from_secrets_manager() {
     assert_eq!((reports[0].first_break.as_ref(), reports[0].records, reports[0].unsigned_tail), (None, 1, 0));
     assert!(reports[0].checkpoints >= 1);
     p.drop_database().await;
+    common::admin_execute(&format!("DROP ROLE IF EXISTS {login}")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

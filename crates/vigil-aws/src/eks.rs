@@ -114,3 +114,74 @@ impl Eks {
         Ok(out)
     }
 }
+
+/// How long a presigned token's URL is valid (the authenticator takes at most 15 minutes).
+const TOKEN_LIFE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A bearer token for the Kubernetes API of `cluster`, minted here from the environment's
+/// credentials as `aws eks get-token` mints it: an STS GetCallerIdentity request presigned
+/// with the cluster's name in the signed `x-k8s-aws-id` header, base64url-encoded after
+/// `k8s-aws-v1.`. EKS calls that URL to learn who is calling; nothing is sent to AWS here.
+pub async fn token(ctx: &crate::AwsContext, cluster: &str) -> Result<String, AwsError> {
+    let creds = ctx.credentials().await.map_err(|e| e.during("no AWS credentials to sign the Kubernetes token"))?;
+    let target = ctx.target();
+    let sts = match target.endpoint_url.as_deref() {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None if target.region.starts_with("cn-") => format!("https://sts.{}.amazonaws.com.cn", target.region),
+        None => format!("https://sts.{}.amazonaws.com", target.region),
+    };
+    sign_token(cluster, &sts, &target.region, &creds, std::time::SystemTime::now()).map_err(|e| {
+        AwsError::new(
+            crate::Kind::CredentialsError,
+            format!("the Kubernetes token could not be made: {e}"),
+            "check the environment's AWS credentials",
+        )
+    })
+}
+
+/// The token for fixed inputs (`sts`: the STS endpoint, no trailing slash).
+pub fn sign_token(
+    cluster: &str,
+    sts: &str,
+    region: &str,
+    creds: &aws_credential_types::Credentials,
+    time: std::time::SystemTime,
+) -> Result<String, String> {
+    let url = format!("{sts}/?Action=GetCallerIdentity&Version=2011-06-15");
+    let presigned = url.clone() + &crate::presign_query(&url, &[("x-k8s-aws-id", cluster)], "sts", region, creds, time, TOKEN_LIFE)?;
+    let encoded = aws_smithy_types::base64::encode(presigned.as_bytes());
+    Ok(format!("k8s-aws-v1.{}", encoded.trim_end_matches('=').replace('+', "-").replace('/', "_")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(token: &str) -> String {
+        let b64 = token.strip_prefix("k8s-aws-v1.").expect("the token's prefix").replace('-', "+").replace('_', "/");
+        let padded = format!("{b64}{}", "=".repeat((4 - b64.len() % 4) % 4));
+        String::from_utf8(aws_smithy_types::base64::decode(padded).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_token_is_a_presigned_get_caller_identity_naming_the_cluster() {
+        let creds = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", Some("session".into()), None, "test");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000);
+        let token = sign_token("pj-prod", "https://sts.eu-west-1.amazonaws.com", "eu-west-1", &creds, at).unwrap();
+        assert!(!token.contains('=') && !token.contains('+') && !token.contains('/'), "base64url without padding: {token}");
+        let url = url::Url::parse(&decode(&token)).unwrap();
+        assert_eq!(url.host_str(), Some("sts.eu-west-1.amazonaws.com"));
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["Action"], "GetCallerIdentity");
+        assert_eq!(q["Version"], "2011-06-15");
+        assert_eq!(q["X-Amz-SignedHeaders"], "host;x-k8s-aws-id");
+        assert_eq!(q["X-Amz-Expires"], "60");
+        assert_eq!(q["X-Amz-Security-Token"], "session");
+        assert!(q["X-Amz-Credential"].starts_with("AKIDEXAMPLE/20260921/eu-west-1/sts/aws4_request"), "{}", q["X-Amz-Credential"]);
+        // The cluster's name is signed: another cluster's token differs only in its signature.
+        let other = sign_token("pj-test", "https://sts.eu-west-1.amazonaws.com", "eu-west-1", &creds, at).unwrap();
+        let sig = |t: &str| url::Url::parse(&decode(t)).unwrap().query_pairs().find(|(k, _)| k == "X-Amz-Signature").unwrap().1.into_owned();
+        assert_ne!(sig(&token), sig(&other));
+        assert_eq!(sig(&token), sig(&sign_token("pj-prod", "https://sts.eu-west-1.amazonaws.com", "eu-west-1", &creds, at).unwrap()));
+    }
+}

@@ -11,7 +11,7 @@
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
 //!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`],
-//!   [`cloudtrail`], [`configservice`], [`eks`], [`elasticache`], [`s3`], [`backup`], [`iam`], [`servicequotas`]; and the AWS files
+//!   [`cloudtrail`], [`configservice`], [`eks`], [`elasticache`], [`s3`], [`backup`], [`iam`], [`servicequotas`], [`secretsmanager`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
@@ -65,6 +65,7 @@ pub mod profiles;
 pub mod rds;
 pub mod regions;
 pub mod s3;
+pub mod secretsmanager;
 pub mod servicequotas;
 pub mod sqs;
 pub mod sts;
@@ -73,6 +74,43 @@ mod user_agent;
 pub use context::{AwsContext, AwsContexts, AwsSettings, Target};
 pub use error::{AwsError, Kind};
 pub use user_agent::VigilUserAgent;
+
+/// The SigV4 query parameters that presign a GET of `url` (with `headers` signed too) for
+/// `service` in `region`, valid for `expires`: what RDS and EKS tokens are made of.
+pub(crate) fn presign_query(
+    url: &str,
+    headers: &[(&str, &str)],
+    service: &str,
+    region: &str,
+    creds: &aws_credential_types::Credentials,
+    time: std::time::SystemTime,
+    expires: std::time::Duration,
+) -> Result<String, String> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity = creds.clone().into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(expires);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let request = SignableRequest::new("GET", url, headers.iter().copied(), SignableBody::Bytes(&[])).map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
+    let (_, query) = instructions.into_parts();
+    let mut out = String::new();
+    for (k, v) in query {
+        let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        out.push_str(&format!("&{k}={v}"));
+    }
+    Ok(out)
+}
 
 /// A new operation id (also written to the operator log for mutating actions).
 pub fn new_op_id() -> String {

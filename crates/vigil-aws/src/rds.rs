@@ -22,6 +22,13 @@ pub struct ClusterInfo {
     pub tags: Vec<(String, String)>,
     /// (instance id, is the writer).
     pub members: Vec<(String, bool)>,
+    /// The writer endpoint's host name and the port.
+    pub endpoint: String,
+    pub port: u16,
+    /// The database Aurora made with the cluster.
+    pub database: Option<String>,
+    /// The master user's secret, when RDS manages the password.
+    pub master_secret: Option<String>,
 }
 
 /// A database instance of a cluster.
@@ -74,6 +81,10 @@ impl Rds {
                 .iter()
                 .map(|m| (m.db_instance_identifier().unwrap_or_default().to_string(), m.is_cluster_writer().unwrap_or(false)))
                 .collect(),
+            endpoint: c.endpoint().unwrap_or_default().to_string(),
+            port: c.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(5432),
+            database: c.database_name().map(str::to_string),
+            master_secret: c.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string),
         }))
     }
 
@@ -176,31 +187,10 @@ pub fn sign_token(
     creds: &aws_credential_types::Credentials,
     time: SystemTime,
 ) -> Result<String, String> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
-    use aws_sigv4::sign::v4;
-    let identity = creds.clone().into();
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(TOKEN_LIFE);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("rds-db")
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|e| e.to_string())?
-        .into();
     let user: String = url::form_urlencoded::byte_serialize(user.as_bytes()).collect();
     let url = format!("https://{host}:{port}/?Action=connect&DBUser={user}");
-    let request = SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[])).map_err(|e| e.to_string())?;
-    let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
-    let (_, query) = instructions.into_parts();
-    let mut token = format!("{host}:{port}/?Action=connect&DBUser={user}");
-    for (k, v) in query {
-        let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-        token.push_str(&format!("&{k}={v}"));
-    }
+    let query = crate::presign_query(&url, &[], "rds-db", region, creds, time, TOKEN_LIFE)?;
+    let token = format!("{host}:{port}/?Action=connect&DBUser={user}{query}");
     Ok(token)
 }
 

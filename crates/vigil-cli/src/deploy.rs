@@ -105,6 +105,9 @@ fn print_status(s: &DeploymentStatus) {
     for st in &s.stacks {
         println!("  {:<14} {:<10} {}", st.stack, st.state, st.status.as_deref().unwrap_or(""));
     }
+    for step in &s.setup {
+        println!("  set-up {:<10} {:<10} {}", step.id, step.state, step.detail.as_deref().unwrap_or(""));
+    }
     if let Some(c) = &s.root_cause {
         println!("cause: {c}");
     }
@@ -174,8 +177,9 @@ fn print_plan(p: &DeployPlan) {
 async fn apply(app: &App, plan: &str, confirm: Option<&str>, json: bool) -> Result<u8, Failure> {
     let report = |s: &DeploymentStatus| {
         if !json {
-            let current = s.stacks.iter().find(|x| x.state == "applying").map(|x| x.stack.as_str()).unwrap_or("-");
-            eprintln!("[{}/{}] {} {}", s.done, s.total, s.state, current);
+            let stack = s.stacks.iter().find(|x| x.state == "applying").map(|x| x.stack.clone());
+            let step = s.setup.iter().find(|x| x.state == "running").map(|x| format!("set-up {} {}", x.id, x.detail.as_deref().unwrap_or("")));
+            eprintln!("[{}/{}] {} {}", s.done, s.total, s.state, stack.or(step).unwrap_or_else(|| "-".into()));
         }
     };
     let status = app.deploy().apply(plan, confirm, &report).await?;

@@ -411,7 +411,7 @@ fn sso_without_a_session_names_the_login_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aws_fault_is_a_classified_error_and_the_next_run_works() {
     use vigil_tests::faults::{Fault, FaultProxy};
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
@@ -444,9 +444,9 @@ async fn an_aws_fault_is_a_classified_error_and_the_next_run_works() {
     assert_eq!(code(&run(args(&["env", "check", "fx"])).await.unwrap()), 0);
 }
 
-#[test]
-fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
-    let moto = Moto::start();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
+    let (moto, _kube) = vigil_tests::platform().await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
@@ -505,7 +505,7 @@ fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vigil_killed_mid_apply_re_attaches_and_finishes() {
     use vigil_tests::faults::{Fault, FaultProxy};
-    let moto = Moto::start();
+    let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();

@@ -223,6 +223,21 @@ pub struct DeploymentStatus {
     /// After a teardown: what it kept (the final database snapshot, buckets, keys, the vault).
     #[serde(default)]
     pub kept: Vec<KeptResource>,
+    /// After a deploy's stacks: the platform's set-up, step by step.
+    #[serde(default)]
+    pub setup: Vec<SetupStep>,
+}
+
+/// One step of the platform's set-up after its stacks (keys, database, Kubernetes, rollout).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetupStep {
+    /// keys, database, kubernetes, rollout.
+    pub id: String,
+    pub title: String,
+    /// pending, running, done, failed.
+    pub state: String,
+    /// What it did or waits for.
+    pub detail: Option<String>,
 }
 
 /// A deployed platform checked component by component (each check as a preflight's).

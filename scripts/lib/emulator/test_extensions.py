@@ -4,6 +4,7 @@ type the extensions add is found through its service's API with what the templat
 an update changes it in place, and deleting the stacks removes it (keeping what the templates
 retain). Run by scripts/test: python test_extensions.py (moto's venv)."""
 
+import base64
 import json
 import os
 import socket
@@ -31,11 +32,23 @@ def template(stack):
         return f.read()
 
 
+KUBE_URL = "https://127.0.0.1:6443"
+KUBE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
+
+
 class Extensions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         port = free_port()
-        cls.server = subprocess.Popen([sys.executable, os.path.join(HERE, "serve.py"), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=open(os.environ.get("EMULATOR_LOG", os.devnull), "w"))
+        # The clusters' Kubernetes API is a given server (site.py); Aurora stays moto's own.
+        env = {**os.environ, "VIGIL_EMULATOR_KUBERNETES": KUBE_URL, "VIGIL_EMULATOR_KUBERNETES_CA": KUBE_CA}
+        env.pop("VIGIL_EMULATOR_POSTGRES", None)
+        cls.server = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "serve.py"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.environ.get("EMULATOR_LOG", os.devnull), "w"),
+            env=env,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -77,6 +90,7 @@ class Extensions(unittest.TestCase):
         self.assertEqual(cluster["status"], "ACTIVE")
         self.assertEqual(cluster["version"], "1.31")
         self.assertEqual(cluster["endpoint"], self.outputs["ClusterEndpoint"])
+        self.assertEqual((cluster["endpoint"], cluster["certificateAuthority"]["data"]), (KUBE_URL, KUBE_CA))
         self.assertEqual(cluster["identity"]["oidc"]["issuer"], self.outputs["OidcIssuer"])
         self.assertEqual(cluster["encryptionConfig"][0]["provider"]["keyArn"], self.outputs["ClusterKeyArn"])
         self.assertEqual(len(cluster["resourcesVpcConfig"]["subnetIds"]), 3)
@@ -113,6 +127,10 @@ class Extensions(unittest.TestCase):
         zones = {i["DBInstanceIdentifier"]: i["AvailabilityZone"] for i in rds.describe_db_instances()["DBInstances"]}
         self.assertEqual(zones, {f"pj-{ENV}-1": "eu-west-1a", f"pj-{ENV}-2": "eu-west-1b"})
         self.client("secretsmanager").describe_secret(SecretId=self.outputs["MasterSecretArn"])
+        # The master secret holds the master user, as RDS's does.
+        master = json.loads(self.client("secretsmanager").get_secret_value(SecretId=self.outputs["MasterSecretArn"])["SecretString"])
+        self.assertEqual(master["username"], "pj_admin")
+        self.assertGreaterEqual(len(master["password"]), 24)
 
     def test_cache_replication_group_and_its_secret(self):
         group = self.client("elasticache").describe_replication_groups(ReplicationGroupId=self.outputs["ReplicationGroupId"])["ReplicationGroups"][0]

@@ -443,6 +443,21 @@ pub fn DeployPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        {(!s.setup.is_empty()).then(|| view! {
+                            <h3>"Platform set-up"</h3>
+                            <table id="deploy-setup">
+                                <thead><tr><th>"Step"</th><th>"State"</th><th>"Detail"</th></tr></thead>
+                                <tbody>
+                                    {s.setup.iter().map(|step| view! {
+                                        <tr data-step=step.id.clone() data-state=step.state.clone()>
+                                            <td>{step.title.clone()}</td>
+                                            <td>{step.state.clone()}</td>
+                                            <td class="small-text">{step.detail.clone().unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
                         {(s.kind == "teardown" && !s.kept.is_empty()).then(|| view! {
                             <h3>"Kept in the account"</h3>
                             <ul id="deploy-kept">

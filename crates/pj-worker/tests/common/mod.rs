@@ -158,6 +158,10 @@ impl Platform {
         WorkerProc { child: Some(child), health_port: port, log }
     }
 
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.db.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.db.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
@@ -223,6 +227,12 @@ impl Platform {
         let mut admin = PgConnection::connect(&admin_url()).await.unwrap();
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).execute(&mut admin).await;
     }
+}
+
+/// Runs `sql` on the tests' PostgreSQL as its superuser (cluster-wide statements).
+pub async fn admin_execute(sql: &str) {
+    let mut admin = PgConnection::connect(&admin_url()).await.unwrap();
+    sqlx::query(sql).execute(&mut admin).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 pub struct WorkerProc {

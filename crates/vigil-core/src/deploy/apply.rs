@@ -131,6 +131,13 @@ pub fn status_of(entry: &Entry) -> DeploymentStatus {
         updated_at: entry.updated_at.clone(),
         kind: entry.plan.kind.clone(),
         kept: entry.plan.kept.iter().chain(&entry.progress.kept).cloned().collect(),
+        setup: if entry.plan.kind == "teardown" {
+            vec![]
+        } else if entry.progress.setup.is_empty() {
+            super::setup::pending()
+        } else {
+            entry.progress.setup.clone()
+        },
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Bundle {
     pub prices: Prices,
     /// In deploy order.
     pub templates: Vec<Template>,
+    /// Each tier's Kubernetes objects (k8s/rendered/<tier>.yaml), in apply order.
+    pub manifests: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
 impl Bundle {
@@ -39,7 +41,19 @@ impl Bundle {
         for stack in STACKS {
             templates.push(Template::parse(stack, read(&format!("cloudformation/{stack}.yaml"))?)?);
         }
-        Ok(Bundle { root: verified.root, manifest: verified.manifest, manifest_sha256: verified.manifest_sha256, tiers, prices, templates })
+        let mut manifests = BTreeMap::new();
+        for tier in tiers.keys() {
+            manifests.insert(tier.clone(), super::setup::parse_manifests(&read(&format!("k8s/rendered/{tier}.yaml"))?)?);
+        }
+        Ok(Bundle {
+            root: verified.root,
+            manifest: verified.manifest,
+            manifest_sha256: verified.manifest_sha256,
+            tiers,
+            prices,
+            templates,
+            manifests,
+        })
     }
 
     pub fn summary(&self) -> BundleSummary {

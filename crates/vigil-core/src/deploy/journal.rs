@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use vigil_dto::deploy::{DeployPlan, KeptResource, ResourceProgress};
+use vigil_dto::deploy::{DeployPlan, KeptResource, ResourceProgress, SetupStep};
 
 /// Where one stack of an apply stands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -37,6 +37,8 @@ pub struct Progress {
     pub started_at: Option<String>,
     /// A teardown's kept resources, its final snapshots included.
     pub kept: Vec<KeptResource>,
+    /// A deploy's set-up after its stacks (see setup.rs).
+    pub setup: Vec<SetupStep>,
 }
 
 #[derive(Debug, Clone)]

@@ -9,12 +9,14 @@
 //! Vigil re-attaches; once every stack is in place their outputs become the environment's
 //! deployment parameters, so every other page works with no typing. A teardown ([`teardown`]) is
 //! planned and applied the same way: its plan deletes every stack and lists what stays.
+//! After a deploy's stacks, the platform is set up ([`setup`]: worker keys, database
+//! migrations and logins, Kubernetes manifests, the worker's rollout) in the same apply.
 //! Validation ([`validate`]) checks every deployed component; the deployment record
 //! ([`record`]) is that and the deployment as PDF.
 //!
 //! Operator-log actions: `publisher.trust`, `publisher.distrust`, `deploy.plan`,
 //! `deploy.apply`, `deploy.applied`, `deploy.failed`, `deploy.teardown_plan`,
-//! `deploy.destroyed`, `deploy.record`.
+//! `deploy.set_up`, `deploy.destroyed`, `deploy.record`.
 
 pub mod apply;
 pub mod bundle;
@@ -23,6 +25,7 @@ pub mod journal;
 pub mod plan;
 pub mod preflight;
 pub mod record;
+pub mod setup;
 pub mod teardown;
 pub mod templates;
 pub mod validate;
@@ -464,6 +467,17 @@ impl Deploy<'_> {
                 if input != env.to_input() {
                     crate::environments::Environments::new(self.core).update(&env.name, &input).await?;
                 }
+                if let Some(bundle) = &bundle {
+                    if let Err(e) = self.set_up(&mut entry, bundle, &outputs, op, report).await {
+                        // The stacks are in place; resume continues the set-up from this step.
+                        entry.progress.root_cause = Some(e.to_string());
+                        let fix = e.hint().unwrap_or_else(|| "fix the cause".into());
+                        entry.progress.next = Some(format!("{fix}; then `vigil deploy resume` (or reopen Vigil) continues the set-up"));
+                        journal::save(self.store().pool(), &entry.id, "applying", &entry.progress).await?;
+                        report(&apply::status_of(&entry));
+                        return Err(e);
+                    }
+                }
                 entry.state = "succeeded".into();
                 entry.progress.next = None;
                 let mut tx = self.begin().await?;
@@ -490,6 +504,7 @@ impl Deploy<'_> {
         let ctx = self.aws_context(&env).await;
         let op = vigil_aws::new_op_id();
         let aws = validate::Services {
+            ctx: ctx.clone(),
             cf: CloudFormation::new(&ctx, &op),
             eks: vigil_aws::eks::Eks::new(&ctx, &op),
             rds: Rds::new(&ctx, &op),

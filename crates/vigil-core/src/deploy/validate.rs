@@ -24,6 +24,8 @@ use vigil_dto::AlarmInfo;
 
 /// The AWS clients a validation asks.
 pub struct Services {
+    /// The environment's credentials, for the Kubernetes token.
+    pub ctx: vigil_aws::AwsContext,
     pub cf: CloudFormation,
     pub eks: Eks,
     pub rds: Rds,
@@ -62,6 +64,7 @@ const BACKUP_COVERAGE: Check = Check {
     title: "Database and documents covered by the backup plan",
     api: "backup:ListBackupSelections, backup:GetBackupSelection, s3:GetBucketTagging",
 };
+const WORKER: Check = Check { id: "worker", title: "Worker rolled out and ready", api: "Kubernetes: get deployments (EKS token)" };
 const ALARMS: Check = Check { id: "alarms", title: "Every alarm present", api: "cloudformation:ListStackResources, cloudwatch:DescribeAlarms" };
 
 struct Check {
@@ -105,6 +108,34 @@ impl Check {
         } else {
             self.fail(wrong.join("; "), fix)
         }
+    }
+}
+
+/// The worker's Deployment as the cluster reports it (None: there is none), or why it could
+/// not be read (message, what to do).
+async fn worker_rollout(ctx: &vigil_aws::AwsContext, cluster: &vigil_aws::eks::ClusterInfo) -> Result<Option<vigil_kube::Rollout>, (String, String)> {
+    let token = vigil_aws::eks::token(ctx, &cluster.name).await.map_err(|e| (e.message.clone(), e.hint.clone().unwrap_or_default()))?;
+    let api = vigil_kube::Cluster { endpoint: cluster.endpoint.clone(), ca: cluster.certificate_authority.clone(), token };
+    let client = vigil_kube::client(&api).map_err(|e| (e.message.clone(), e.hint.clone()))?;
+    vigil_kube::rollout(&client, super::NAMESPACE, super::setup::WORKER).await.map_err(|e| (e.message, e.hint))
+}
+
+/// The worker rolled out: every replica on the newest template and available.
+pub fn worker(answer: Result<Option<vigil_kube::Rollout>, (String, String)>) -> PreflightCheck {
+    let c = WORKER;
+    match answer {
+        Err((message, hint)) => c.fail(message, &hint),
+        Ok(None) => c.fail(
+            format!("no Deployment {} in {}", super::setup::WORKER, super::NAMESPACE),
+            "the deployment's set-up did not apply the manifests: `vigil deploy resume`, or plan and apply again",
+        ),
+        Ok(Some(r)) => match (r.failed, r.done) {
+            (Some(why), _) => {
+                c.fail(format!("the rollout stopped: {why}"), "look at the worker's pods (EKS page, or kubectl describe pods -n patient-journey)")
+            }
+            (None, true) => c.pass(format!("{} of {} replicas ready", r.ready, r.desired)),
+            (None, false) => c.warn(format!("still rolling out: {}", r.waiting_for.unwrap_or_default()), "wait for the rollout, then validate again"),
+        },
     }
 }
 
@@ -493,12 +524,19 @@ pub async fn run(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
 
     match out("ClusterName") {
         Some(name) => {
-            checks.push(eks_cluster(&name, aws.eks.cluster(&name).await));
+            let answer = aws.eks.cluster(&name).await;
+            let api = answer.as_ref().ok().cloned().flatten();
+            checks.push(eks_cluster(&name, answer));
             checks.push(eks_nodes(&name, aws.eks.nodegroups(&name).await));
+            checks.push(match api {
+                Some(c) => worker(worker_rollout(&aws.ctx, &c).await),
+                None => WORKER.fail(format!("the cluster {name} cannot be read"), "see the EKS check above"),
+            });
         }
         None => {
             checks.push(EKS_CLUSTER.undeployed("ClusterName", "cluster"));
             checks.push(EKS_NODES.undeployed("ClusterName", "cluster"));
+            checks.push(WORKER.undeployed("ClusterName", "cluster"));
         }
     }
 

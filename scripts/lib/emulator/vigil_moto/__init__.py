@@ -9,7 +9,10 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
   SimulatePrincipalPolicy (every action allowed: the emulator enforces no policy)
 - servicequotas: the EC2, EKS and RDS quotas a preflight reads (moto has only VPC's)
 - ec2: deleting NAT gateways, VPC endpoints and route tables with their stack (moto leaves them)
-- rds: AWS::RDS::DBCluster (with its managed master secret), AWS::RDS::DBInstance in a cluster
+- rds: AWS::RDS::DBCluster (with its managed master secret, holding the master user as RDS's
+  does), AWS::RDS::DBInstance in a cluster
+- site: where the clusters' servers really are, when the sandbox or a test has them (the
+  Kubernetes API of every EKS cluster; a PostgreSQL server as every Aurora cluster)
 - elasticache: AWS::ElastiCache::ReplicationGroup
 - secretsmanager: AWS::SecretsManager::Secret
 - backup: AWS::Backup::BackupVault, BackupPlan, BackupSelection; ListBackupSelections and

@@ -2,11 +2,16 @@
 AWS::RDS::DBInstance, also inside a cluster (moto's own drops the cluster and answers 500),
 on moto's RDS backend."""
 
+import json
+import secrets
 import uuid
 
 from moto.core.common_models import CloudFormationModel
+from moto.rds.models import DBCluster as MotoCluster
 from moto.rds.models import rds_backends
+from moto.secretsmanager.models import secretsmanager_backends
 
+from . import site
 from .common import Emulated, snake, tag_list, truthy
 
 INTEGERS = ("port", "backup_retention_period", "monitoring_interval", "performance_insights_retention_period", "promotion_tier", "allocated_storage")
@@ -35,6 +40,26 @@ def arguments(properties: dict) -> dict:
     return kwargs
 
 
+class SiteCluster(MotoCluster):
+    """A cluster that is the sandbox's (or a test's) PostgreSQL server (see site.py)."""
+
+    @property
+    def endpoint(self) -> str:
+        return site.postgres()["host"]
+
+    @property
+    def reader_endpoint(self) -> str:
+        return site.postgres()["host"]
+
+
+def master_credentials(cluster, account_id, region_name, server):
+    """The managed master secret holds the master user's name and password, as RDS's does
+    (moto's holds a fixed "admin"); on a real server, that server's user."""
+    value = site.master_secret(server) if server else json.dumps({"username": cluster.master_username, "password": secrets.token_urlsafe(24)})
+    sm = secretsmanager_backends[account_id][region_name]
+    sm.put_secret_value(cluster.master_user_secret.secret.arn, value, None, None, ["AWSCURRENT"])
+
+
 class DBCluster(Emulated, CloudFormationModel):
     ATTRIBUTES = ("DBClusterArn", "DBClusterResourceId", "Endpoint.Address", "Endpoint.Port", "ReadEndpoint.Address", "MasterUserSecret.SecretArn")
 
@@ -56,6 +81,14 @@ class DBCluster(Emulated, CloudFormationModel):
         if secret.get("KmsKeyId"):
             args["master_user_secret_kms_key_id"] = secret["KmsKeyId"]
         cluster = backend.create_db_cluster(args)
+        server = site.postgres()
+        if server:
+            cluster.__class__ = SiteCluster
+            cluster.port = server["port"]
+            cluster.database_name = f"{cluster.database_name or 'postgres'}_{cluster.db_cluster_resource_id.lower().replace('-', '_')}"
+            site.create_database(server, cluster.database_name)
+        if getattr(cluster, "master_user_secret", None):
+            master_credentials(cluster, account_id, region_name, server)
         # CloudFormation reports the cluster created once it is available (moto's first
         # describe would say "creating").
         cluster.status = "available"

@@ -1,8 +1,9 @@
 //! The worker's keys, kept in Secrets Manager (a file in the sandbox) as JSON:
 //! `{"audit_signing_key": "<64 hex>", "deid_key": "<64 hex>"}`. The signing key signs audit
 //! checkpoints; the de-identification key makes date offsets and surrogates unguessable.
+//! The worker reads them; Vigil's deploy makes them (and pins the public key).
 
-use pj_audit::Ed25519SigningKey;
+use crate::Ed25519SigningKey;
 
 pub struct Keys {
     pub signing: Ed25519SigningKey,
@@ -11,14 +12,14 @@ pub struct Keys {
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("key_id", &pj_audit::key_id(&self.signing.verifying_key())).finish_non_exhaustive()
+        f.debug_struct("Keys").field("key_id", &crate::key_id(&self.signing.verifying_key())).finish_non_exhaustive()
     }
 }
 
 pub fn parse(json: &str) -> Result<Keys, String> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the keys are not JSON ({e})"))?;
     let field = |name: &str| v.get(name).and_then(|x| x.as_str()).ok_or_else(|| format!("the keys have no `{name}`"));
-    let signing = pj_audit::signing_key_from_hex(field("audit_signing_key")?)?;
+    let signing = crate::signing_key_from_hex(field("audit_signing_key")?)?;
     let deid = hex::decode(field("deid_key")?).map_err(|e| format!("deid_key is not hex ({e})"))?;
     if deid.len() < 32 {
         return Err("deid_key must be at least 32 bytes (64 hex digits)".into());

@@ -1,0 +1,50 @@
+"""Where the emulated platform's servers really are, when the sandbox or a test has them.
+
+moto invents an EKS endpoint and an Aurora endpoint that nothing answers. With these variables
+set before the server starts, every cluster a stack makes points at a real server instead:
+
+- VIGIL_EMULATOR_KUBERNETES=https://host:port and VIGIL_EMULATOR_KUBERNETES_CA=<base64 PEM>:
+  the Kubernetes API of every EKS cluster (the test harness's fake API server), with the CA that
+  signed its certificate (what EKS gives as certificateAuthority.data).
+- VIGIL_EMULATOR_POSTGRES=postgres://user[:password]@host:port[/db]: every Aurora cluster is this
+  PostgreSQL server; its managed master secret holds this user, and the cluster's database is
+  created there under a name of its own (DatabaseName_<resource id>), so clusters of different
+  stacks never share one.
+"""
+
+import json
+import os
+import subprocess
+from urllib.parse import urlsplit
+
+
+def kubernetes():
+    """(endpoint, ca base64) or None."""
+    url = os.environ.get("VIGIL_EMULATOR_KUBERNETES")
+    if not url:
+        return None
+    return url, os.environ.get("VIGIL_EMULATOR_KUBERNETES_CA", "")
+
+
+def postgres():
+    """The server's parts (host, port, user, password) or None."""
+    url = os.environ.get("VIGIL_EMULATOR_POSTGRES")
+    if not url:
+        return None
+    u = urlsplit(url)
+    server = {"host": u.hostname, "port": u.port or 5432, "user": u.username or "postgres", "password": u.password or ""}
+    login = server["user"] + (f":{server['password']}" if server["password"] else "")
+    server["admin_url"] = f"postgresql://{login}@{server['host']}:{server['port']}/postgres"
+    return server
+
+
+def create_database(server, name):
+    """Creates `name` on the server (Aurora makes DatabaseName with the cluster)."""
+    sql = f'CREATE DATABASE "{name}"'
+    done = subprocess.run(["psql", server["admin_url"], "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the emulator could not create database {name}: {done.stderr.strip()}")
+
+
+def master_secret(server):
+    return json.dumps({"username": server["user"], "password": server["password"] or "trust"})
