@@ -24,8 +24,9 @@ build_bins() {
   local profile="${1:-debug}" flag=()
   [ "$profile" = release ] && flag=(--release)
   log "building vigil-app, vigil, pj-worker and the sandbox's Kubernetes API ($profile)"
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle \
-    -p vigil-tests --bin vigil-sandbox-kube
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle
+  # On its own: `--bin` would limit the build above to that one binary.
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-tests --bin vigil-sandbox-kube
 }
 
 # The console ships the platform bundle it was built with, signed. A release signs with the
