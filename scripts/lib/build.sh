@@ -24,9 +24,9 @@ build_bins() {
   local profile="${1:-debug}" flag=()
   [ "$profile" = release ] && flag=(--release)
   log "building vigil-app, vigil, pj-worker and the sandbox's Kubernetes API ($profile)"
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle
-  # On its own: `--bin` would limit the build above to that one binary.
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-tests --bin vigil-sandbox-kube
+  # One build (`--bins`: every package's binaries, the harness's only vigil-sandbox-kube), so
+  # the AWS SDK crates are compiled once for all of them with the same features.
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle -p vigil-tests --bins
 }
 
 # The console ships the platform bundle it was built with, signed. A release signs with the

@@ -41,6 +41,7 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(app)
+        .manage(commands::deploy::OpenedBundle::default())
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -77,6 +78,9 @@ fn main() {
             commands::jobs::job_detail,
             commands::jobs::retry_jobs,
             commands::deploy::deploy_bundle,
+            commands::deploy::deploy_open_bundle,
+            commands::deploy::deploy_recoveries,
+            commands::deploy::deploy_recover,
             commands::deploy::deploy_publishers,
             commands::deploy::trust_publisher,
             commands::deploy::deploy_preflight,

@@ -12,6 +12,12 @@
 //! Rollouts move one step per read of the Deployment (never by time): the first read after a
 //! change shows the new template observed but not yet available, the next one rolled out;
 //! [`RolloutMode::Stuck`] reports the progress deadline exceeded instead.
+//!
+//! With a [`Kubelet`], the worker's Deployment also runs: each applied template starts its
+//! replicas as real `pj-worker` processes on this machine, with the container's environment
+//! (its ConfigMap and pod name) plus what a pod would get from EKS that a process here cannot:
+//! AWS (the emulator's endpoint and keys, for IRSA) and the database without TLS (the tests'
+//! PostgreSQL has none). A new template stops the old pods with SIGTERM, as Kubernetes does.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -39,8 +45,28 @@ pub struct KubeRequest {
     pub caller: Option<String>,
 }
 
+/// Runs the Deployments' pods as processes (see the module's docs).
+#[derive(Debug, Clone)]
+pub struct Kubelet {
+    /// The program every `pj-worker:*` image runs.
+    pub worker: std::path::PathBuf,
+    /// The AWS endpoint the pods call (the emulator) and its region.
+    pub aws_endpoint: String,
+    pub region: String,
+    /// Where each pod's output goes (`<pod>.log`).
+    pub logs: std::path::PathBuf,
+}
+
+struct Pod {
+    name: String,
+    deployment: String,
+    child: std::process::Child,
+}
+
 struct State {
     objects: BTreeMap<String, Value>,
+    kubelet: Option<Kubelet>,
+    pods: Vec<Pod>,
     /// Reads of each Deployment since its last change.
     reads: BTreeMap<String, u32>,
     requests: Vec<KubeRequest>,
@@ -61,6 +87,11 @@ pub struct FakeKube {
 impl Drop for FakeKube {
     fn drop(&mut self) {
         self.task.abort();
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for p in &mut s.pods {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
     }
 }
 
@@ -90,6 +121,8 @@ impl FakeKube {
             rollout: RolloutMode::Progress,
             deny: None,
             version: 1000,
+            kubelet: None,
+            pods: vec![],
         }));
         let client: HttpClient = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         let shared = state.clone();
@@ -114,6 +147,25 @@ impl FakeKube {
     /// The emulator's settings that make every EKS cluster this server (see the emulator's site.py).
     pub fn emulator_env(&self) -> Vec<(&'static str, String)> {
         vec![("VIGIL_EMULATOR_KUBERNETES", self.url()), ("VIGIL_EMULATOR_KUBERNETES_CA", self.ca.clone())]
+    }
+
+    /// From now on, applied Deployments run their pods (see the module's docs).
+    pub fn run_pods(&self, kubelet: Kubelet) {
+        std::fs::create_dir_all(&kubelet.logs).unwrap();
+        self.state.lock().unwrap().kubelet = Some(kubelet);
+    }
+
+    /// The running pods' names.
+    pub fn pods(&self) -> Vec<String> {
+        let mut s = self.state.lock().unwrap();
+        s.pods.retain_mut(|p| matches!(p.child.try_wait(), Ok(None)));
+        s.pods.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Stops every pod as Kubernetes does (SIGTERM, then waits for it to exit).
+    pub fn stop_pods(&self) {
+        let pods = std::mem::take(&mut self.state.lock().unwrap().pods);
+        terminate(pods);
     }
 
     pub fn set_rollout(&self, mode: RolloutMode) {
@@ -261,6 +313,7 @@ async fn handle(req: Request<hyper::body::Incoming>, state: Arc<Mutex<State>>, c
             let version = s.version.to_string();
             let existed = s.objects.contains_key(&path);
             let mut merged = applied.clone();
+            let mut new_spec = !existed;
             match s.objects.get(&path) {
                 Some(old) => {
                     let unchanged = strip(old) == strip(&applied);
@@ -274,6 +327,7 @@ async fn handle(req: Request<hyper::body::Incoming>, state: Arc<Mutex<State>>, c
                     }
                     if spec_changed {
                         s.reads.remove(&path);
+                        new_spec = true;
                     }
                 }
                 None => {
@@ -282,7 +336,21 @@ async fn handle(req: Request<hyper::body::Incoming>, state: Arc<Mutex<State>>, c
                     merged["metadata"]["generation"] = json!(1);
                 }
             }
-            s.objects.insert(path, merged.clone());
+            let new_template = merged["kind"] == "Deployment" && new_spec;
+            s.objects.insert(path.clone(), merged.clone());
+            if new_template {
+                if let Some(k) = s.kubelet.clone() {
+                    let old: Vec<Pod> = {
+                        let (gone, kept) = std::mem::take(&mut s.pods).into_iter().partition(|p| p.deployment == path);
+                        s.pods = kept;
+                        gone
+                    };
+                    let started = start_pods(&k, &s.objects, &merged);
+                    s.pods.extend(started);
+                    // The old pods drain in the background, as a rolling update's do.
+                    std::thread::spawn(move || terminate(old));
+                }
+            }
             Ok(object(if existed { 200 } else { 201 }, &merged))
         }
         _ => Ok(status(405, "MethodNotAllowed", &format!("{method} is not served by the fake"))),
@@ -318,4 +386,72 @@ fn control(d: &mut Value, reads: u32, mode: RolloutMode) {
             json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas})
         }
     };
+}
+
+/// SIGTERM to each pod, then waits for it to exit (the worker drains and signs a checkpoint).
+fn terminate(pods: Vec<Pod>) {
+    for mut p in pods {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = p.child.wait();
+    }
+}
+
+/// The Deployment's replicas as processes: the container's args and environment.
+fn start_pods(k: &Kubelet, objects: &BTreeMap<String, Value>, d: &Value) -> Vec<Pod> {
+    let ns = d["metadata"]["namespace"].as_str().unwrap_or("default");
+    let name = d["metadata"]["name"].as_str().unwrap_or_default();
+    let path = format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}");
+    let generation = d["metadata"]["generation"].as_i64().unwrap_or(1);
+    let container = &d["spec"]["template"]["spec"]["containers"][0];
+    if !container["image"].as_str().unwrap_or_default().starts_with("pj-worker:") {
+        return vec![];
+    }
+    let mut pods = vec![];
+    for i in 0..d["spec"]["replicas"].as_i64().unwrap_or(1) {
+        let pod = format!("{name}-{generation}-{i}");
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        for from in container["envFrom"].as_array().into_iter().flatten() {
+            if let Some(cm) = from["configMapRef"]["name"].as_str() {
+                let data = &objects.get(&format!("/api/v1/namespaces/{ns}/configmaps/{cm}")).cloned().unwrap_or_default()["data"];
+                for (k, v) in data.as_object().into_iter().flatten() {
+                    env.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+        for e in container["env"].as_array().into_iter().flatten() {
+            let value = match (&e["value"], e["valueFrom"]["fieldRef"]["fieldPath"].as_str()) {
+                (Value::String(v), _) => v.clone(),
+                (_, Some("metadata.name")) => pod.clone(),
+                _ => continue,
+            };
+            env.insert(e["name"].as_str().unwrap_or_default().to_string(), value);
+        }
+        // What EKS gives a pod that a process here cannot have.
+        env.insert("PJ_LISTEN".into(), "127.0.0.1:0".into());
+        env.insert("PJ_S3_PATH_STYLE".into(), "true".into());
+        env.insert("DATABASE_URL".into(), "postgres://localhost/?sslmode=disable".into());
+        for (key, value) in [
+            ("AWS_ENDPOINT_URL", k.aws_endpoint.as_str()),
+            ("AWS_REGION", k.region.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ] {
+            env.insert(key.into(), value.into());
+        }
+        let log = std::fs::File::create(k.logs.join(format!("{pod}.log"))).unwrap();
+        let args: Vec<String> = container["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
+        let child = std::process::Command::new(&k.worker)
+            .args(&args)
+            .env_clear()
+            .envs(&env)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {} for pod {pod}: {e}", k.worker.display()));
+        pods.push(Pod { name: pod, deployment: path.clone(), child });
+    }
+    pods
 }

@@ -118,13 +118,37 @@ pub async fn emulator_context(endpoint: &str) -> vigil_aws::AwsContext {
 /// The emulator as the AWS account of a deployed platform: moto whose EKS clusters are a
 /// [`kube::FakeKube`] and whose Aurora clusters are the tests' PostgreSQL (each cluster a
 /// database of its own), so a deploy's set-up (keys, migrations, logins, manifests, rollout)
-/// runs against real servers.
+/// runs against real servers; the applied worker Deployment runs as pj-worker processes (the
+/// fake's kubelet), so the validation's smoke test has a worker to test.
 pub async fn platform() -> (Moto, kube::FakeKube) {
     let kube = kube::FakeKube::start().await;
     let (host, port) = platform_db::server_addr();
     let mut env = kube.emulator_env();
     env.push(("VIGIL_EMULATOR_POSTGRES", format!("postgres://postgres@{host}:{port}")));
-    (Moto::start_with(&env), kube)
+    let moto = Moto::start_with(&env);
+    kube.run_pods(kube::Kubelet {
+        worker: worker_binary(),
+        aws_endpoint: moto.endpoint(),
+        region: "us-east-1".into(),
+        logs: artifacts_dir().join(format!("pods-{}", kube.port)),
+    });
+    (moto, kube)
+}
+
+/// The built platform worker (VIGIL_WORKER_BIN, else <target>/debug/pj-worker).
+pub fn worker_binary() -> PathBuf {
+    built("VIGIL_WORKER_BIN", "pj-worker", "run scripts/test (or cargo build -p pj-worker)")
+}
+
+/// A binary the scripts build: `var` when set, else the debug build in the shared target dir.
+fn built(var: &str, name: &str, how: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var) {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"));
+    let bin = target.join("debug").join(name);
+    assert!(bin.is_file(), "{} is not built; {how}", bin.display());
+    bin
 }
 
 /// An X server without a screen, on a display number nobody uses.
@@ -204,13 +228,7 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 /// The desktop app binary under test: VIGIL_APP_BIN, or the debug build in the shared target dir.
 pub fn app_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("VIGIL_APP_BIN") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"));
-    let bin = target.join("debug/vigil-app");
-    assert!(bin.is_file(), "{} is not built; run scripts/test (it builds the ui, then the app)", bin.display());
-    bin
+    built("VIGIL_APP_BIN", "vigil-app", "run scripts/test (it builds the ui, then the app)")
 }
 
 /// Where tests leave screenshots and other artifacts: VIGIL_ARTIFACTS or <target>/test-artifacts.

@@ -108,6 +108,9 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     assert!(plan.stacks.iter().all(|s| s.action == "create"), "{:?}", plan.stacks.iter().map(|s| &s.action).collect::<Vec<_>>());
     assert!(plan.gates.is_empty());
     assert!((2500.0..3500.0).contains(&plan.cost.total), "{}", plan.cost.total);
+    // The emulator has no Price List API: the bundle's snapshot, said so.
+    assert!(plan.cost.source.contains("as known when this bundle was made"), "{}", plan.cost.source);
+    assert!(plan.cost.notes[0].contains("emulator, which has no Price List API"), "{:?}", plan.cost.notes);
     let network = &plan.stacks[1];
     assert_eq!(network.parameters["LogsKeyArn"], "<from an earlier stack: LogsKeyArn>");
     assert_eq!(network.parameters["NatGateways"], "1");
@@ -501,7 +504,7 @@ fn check<'a>(v: &'a vigil_dto::deploy::ValidationReport, id: &str) -> &'a vigil_
 }
 
 /// Every validation check, in order.
-const VALIDATION: [&str; 12] = [
+const VALIDATION: [&str; 13] = [
     "stacks",
     "eks-cluster",
     "eks-nodes",
@@ -514,6 +517,7 @@ const VALIDATION: [&str; 12] = [
     "backup-plan",
     "backup-coverage",
     "alarms",
+    "smoke",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -533,6 +537,17 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
         check(&v, "aurora-zones")
     );
     assert!(check(&v, "alarms").detail.contains("all 9 alarms"), "{:?}", check(&v, "alarms"));
+    // The smoke test went through the deployed worker (the fake kubelet's pj-worker processes):
+    // its job is in the ledger as succeeded and its audit record is in a pod's stream.
+    let smoke = check(&v, "smoke");
+    assert!(smoke.detail.contains("succeeded") && smoke.detail.contains("verifies in its chain"), "{smoke:?}");
+    let pods = kube.pods();
+    assert_eq!(pods.len(), 2, "the small tier's two replicas: {pods:?}");
+    assert!(pods.iter().any(|p| smoke.detail.contains(&format!("audit record {p}#"))), "{smoke:?} {pods:?}");
+    let logged: Vec<_> = app.oplog().list(10, None).await.unwrap().into_iter().filter(|r| r.action == "deploy.smoke_test").collect();
+    let details: serde_json::Value = serde_json::from_str(&logged[0].details).unwrap();
+    assert_eq!((details["status"].as_str(), details["passed"].as_bool()), (Some("succeeded"), Some(true)), "{details}");
+    assert!(details["key"].as_str().unwrap().starts_with("input/vigil-smoke/"), "{details}");
 
     // The record of a validated deployment: the file is what the operator log says.
     let pdf = data.path().join("record.pdf");
@@ -577,6 +592,7 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
         ("aurora-zones", "has no reader"),
         ("alarms", "pj-prod-aurora-cpu"),
         ("queue", "no redrive policy"),
+        ("smoke", "not run: the worker or the documents bucket is not ready"),
     ] {
         let c = check(&v, id);
         assert_eq!(c.status, CheckStatus::Fail, "{c:?}");
@@ -606,6 +622,180 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_that_fails_rolls_its_stack_back_with_the_cause_and_recover_deletes_it_for_a_new_plan() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    // The alarms stack (the last) holds a resource its service refuses.
+    let broken = signed_bundle("1.0.0", |dir| {
+        let path = dir.join("cloudformation/alarms.yaml");
+        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
+        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
+        std::fs::write(path, text).unwrap();
+    });
+    let app = console(data.path(), &moto.endpoint()).await;
+    let plan = app.deploy().plan(&request(), Some(broken.path())).await.unwrap();
+    let out = apply(&app, &plan.id, None).await.0.unwrap();
+    assert_eq!(out.state, "failed");
+    let cause = out.root_cause.as_deref().unwrap();
+    assert!(cause.contains("Broken (AWS::SQS::Queue)") && cause.contains("alphanumeric"), "{cause}");
+    assert!(out.next.as_deref().unwrap().contains("vigil deploy recover --stack pj-prod-alarms"), "{:?}", out.next);
+    let alarms = out.stacks.iter().find(|s| s.stack == "alarms").unwrap();
+    assert_eq!(alarms.status.as_deref(), Some("ROLLBACK_COMPLETE"));
+    assert!(out.stacks.iter().filter(|s| s.stack != "alarms").all(|s| s.state == "done"), "{:?}", out.stacks);
+
+    // Nothing can be planned over it; recovery names it, the cause and what it will do.
+    let good = signed_bundle("1.0.0", |_| {});
+    let e = app.deploy().plan(&request(), Some(good.path())).await.unwrap_err();
+    assert!(e.hint().unwrap_or_default().contains("vigil deploy recover"), "{e}");
+    let pending = app.deploy().recoveries("prod").await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let r = &pending[0];
+    assert_eq!((r.stack.as_str(), r.action.as_str(), r.status.as_str()), ("alarms", "delete", "ROLLBACK_COMPLETE"));
+    assert!(r.cause.as_deref().unwrap_or_default().contains("alphanumeric"), "{r:?}");
+    // Only the stack's own name opens it.
+    let logged = actions(&app).await.len();
+    for wrong in [None, Some("prod"), Some("pj-prod-network")] {
+        assert_eq!(app.deploy().recover("prod", "alarms", wrong).await.unwrap_err().kind(), "confirmation_required");
+    }
+    assert_eq!(actions(&app).await.len(), logged);
+    let done = app.deploy().recover("prod", "alarms", Some("pj-prod-alarms")).await.unwrap();
+    assert_eq!(done.status, "DELETE_COMPLETE", "{done:?}");
+    assert_eq!(actions(&app).await.last().map(String::as_str), Some("deploy.recover"));
+    assert!(app.deploy().recoveries("prod").await.unwrap().is_empty());
+    assert_eq!(app.deploy().recover("prod", "alarms", Some("pj-prod-alarms")).await.unwrap_err().kind(), "not_found");
+
+    // The fixed bundle deploys over what stood.
+    let plan = app.deploy().plan(&request(), Some(good.path())).await.unwrap();
+    let actions_of: Vec<(&str, &str)> = plan.stacks.iter().map(|s| (s.stack.as_str(), s.action.as_str())).collect();
+    assert!(actions_of.contains(&("alarms", "create")), "{actions_of:?}");
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_says_what_changes_snapshots_the_database_first_and_rolls_the_worker_without_losing_work() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let v1 = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await;
+    let first = deployed(&app, v1.path()).await;
+    assert!(first.upgrade.is_none());
+    assert_eq!(first.images, ["pj-worker:1.0.0"]);
+
+    // 1.1.0 adds a migration and changes an alarm.
+    let migration = "migrations/0004_upgrade_marker.sql";
+    let v2 = signed_bundle("1.1.0", |dir| {
+        std::fs::write(dir.join(migration), "CREATE TABLE upgrade_marker (id int PRIMARY KEY);\n").unwrap();
+        let alarms = dir.join("cloudformation/alarms.yaml");
+        let text = std::fs::read_to_string(&alarms).unwrap().replacen("Threshold: 30000", "Threshold: 45000", 1);
+        std::fs::write(alarms, text).unwrap();
+    });
+    // No tier given: the running one (and its edits) is kept.
+    let upgrade_request = DeployRequest { environment: "prod".into(), ..Default::default() };
+    let plan = app.deploy().plan(&upgrade_request, Some(v2.path())).await.unwrap();
+    let u = plan.upgrade.clone().expect("an upgrade");
+    assert_eq!(
+        (u.from_version.as_str(), u.to_version.as_str(), u.from_plan.as_str(), plan.tier.as_str()),
+        ("1.0.0", "1.1.0", first.id.as_str(), "small")
+    );
+    let files: Vec<(&str, &str, &str)> = u.files.iter().map(|f| (f.change.as_str(), f.area.as_str(), f.path.as_str())).collect();
+    assert_eq!(files, [("modified", "templates", "cloudformation/alarms.yaml"), ("added", "migrations", migration)]);
+    assert_eq!(u.migrations, [migration]);
+    assert_eq!(u.images, [vigil_dto::deploy::ImageChange { from: "pj-worker:1.0.0".into(), to: "pj-worker:1.1.0".into() }]);
+    assert!((u.cost_after - u.cost_before).abs() < 0.01, "same tier, same prices: {u:?}");
+    assert_eq!(u.cluster, "pj-prod");
+    assert!(u.snapshot.starts_with("pj-prod-pre-1-1-0-"), "{}", u.snapshot);
+
+    // Work in flight while the worker rolls.
+    let env = app.environments().get("prod").await.unwrap();
+    let (rds, s3, _) = rds_and_s3(&moto.endpoint()).await;
+    let bucket = env.deployment["bucket"].clone();
+    for i in 0..6 {
+        let note = format!("Patient Jane Roe-{i}, DOB 01/02/1970, seen on 2026-11-30, MRN 5501-{i}.");
+        s3.put_object().bucket(&bucket).key(format!("input/upgrade/note-{i}.txt")).body(note.into_bytes().into()).send().await.unwrap();
+    }
+    let (out, seen) = apply(&app, &plan.id, None).await;
+    let out = out.unwrap();
+    assert_eq!(out.state, "succeeded", "{:?}", out.root_cause);
+    // The snapshot was done before any stack moved, and it is there.
+    let moved = seen.iter().position(|s| s.stacks.iter().any(|st| st.state != "pending")).expect("the stacks moved");
+    assert_eq!(seen[moved - 1].snapshot.as_ref().map(|s| s.state.as_str()), Some("done"), "{:?}", seen[moved - 1].snapshot);
+    let snaps = rds.describe_db_cluster_snapshots().db_cluster_identifier("pj-prod").snapshot_type("manual").send().await.unwrap();
+    assert!(snaps.db_cluster_snapshots().iter().any(|s| s.db_cluster_snapshot_identifier() == Some(u.snapshot.as_str())), "{snaps:?}");
+    let acts = actions(&app).await;
+    let at = |a: &str| acts.iter().rposition(|x| x == a).unwrap_or_else(|| panic!("{a} not logged: {acts:?}"));
+    assert!(at("deploy.pre_upgrade_snapshot") < at("deploy.applied"), "{acts:?}");
+
+    // The worker runs the new image: the new template's pods only.
+    let deployment = kube.object("/apis/apps/v1/namespaces/patient-journey/deployments/pj-worker").unwrap();
+    assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "pj-worker:1.1.0");
+    let pods = kube.pods();
+    assert!(!pods.is_empty() && pods.iter().all(|p| p.starts_with("pj-worker-2-")), "{pods:?}");
+    // The migration ran forward; nothing in flight was lost: every note's job succeeded.
+    let db = env.platform_db.clone().expect("the set-up named the platform database");
+    let pool = sqlx::PgPool::connect(&format!("postgres://postgres@{}:{}/{}", db.host, db.port, db.database)).await.unwrap();
+    sqlx::query("SELECT count(*) FROM upgrade_marker").execute(&pool).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (done,): (i64,) = sqlx::query_as("SELECT count(*) FROM jobs WHERE source_uri LIKE '%/input/upgrade/%' AND status = 'succeeded'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if done == 6 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{done} of 6 notes done after the upgrade");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert!(v.ok, "{:#?}", v.checks.iter().filter(|c| c.status != CheckStatus::Pass).collect::<Vec<_>>());
+
+    // Nothing goes backwards, and a refused plan makes nothing.
+    let planned = actions(&app).await.len();
+    let e = app.deploy().plan(&upgrade_request, Some(v1.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "upgrade_backwards", "{e}");
+    assert!(e.to_string().contains("older than the running 1.1.0"), "{e}");
+    let edited = signed_bundle("1.2.0", |dir| {
+        std::fs::write(dir.join(migration), "CREATE TABLE upgrade_marker (id bigint PRIMARY KEY);\n").unwrap();
+    });
+    let e = app.deploy().plan(&upgrade_request, Some(edited.path())).await.unwrap_err();
+    assert_eq!(e.kind(), "migration_changed", "{e}");
+    assert!(e.to_string().contains("removes or edits") && e.to_string().contains(migration), "{e}");
+    let reused = signed_bundle("1.1.0", |dir| {
+        std::fs::write(dir.join(migration), "CREATE TABLE upgrade_marker (id int PRIMARY KEY);\n").unwrap();
+        std::fs::write(dir.join("CONTRACT.md"), "changed without a new version\n").unwrap();
+    });
+    assert_eq!(app.deploy().plan(&upgrade_request, Some(reused.path())).await.unwrap_err().kind(), "bundle_version_reused");
+    assert_eq!(actions(&app).await.len(), planned, "nothing logged for refused plans");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_smoke_test_whose_note_no_worker_takes_fails_with_where_to_look_and_is_logged() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let app = console(data.path(), &moto.endpoint()).await.smoke_limit(Duration::from_secs(2));
+    deployed(&app, bundle.path()).await;
+    // The pods die after the rollout (the Deployment still reads ready).
+    kube.stop_pods();
+    let v = app.deploy().validate("prod").await.unwrap();
+    assert!(!v.ok);
+    let smoke = check(&v, "smoke");
+    assert_eq!(smoke.status, CheckStatus::Fail);
+    assert!(smoke.detail.contains("no job for input/vigil-smoke/") && smoke.detail.contains("after 2 s"), "{smoke:?}");
+    assert!(smoke.fix.as_deref().unwrap_or_default().contains("worker's pods"), "{smoke:?}");
+    for c in v.checks.iter().filter(|c| c.id != "smoke") {
+        assert_eq!(c.status, CheckStatus::Pass, "{c:?}");
+    }
+    // The note is in the bucket, for a worker to take.
+    let logged: Vec<_> = app.oplog().list(10, None).await.unwrap().into_iter().filter(|r| r.action == "deploy.smoke_test").collect();
+    let details: serde_json::Value = serde_json::from_str(&logged[0].details).unwrap();
+    assert_eq!((details["status"].as_str(), details["passed"].as_bool()), (Some("uploaded"), Some(false)), "{details}");
+    let env = app.environments().get("prod").await.unwrap();
+    let (_, s3, _) = rds_and_s3(&moto.endpoint()).await;
+    s3.head_object().bucket(&env.deployment["bucket"]).key(details["key"].as_str().unwrap()).send().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_service_and_recovers() {
     let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
@@ -618,10 +808,10 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
     // Each service failing fails the checks that read it, with the classified message and what
     // to do; the other checks still pass.
     for (service, message, fault, failing) in [
-        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes", "worker"][..]),
+        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes", "worker", "smoke"][..]),
         ("rds", "rds:", Fault::Status(503), &["aurora", "aurora-zones", "backup-coverage"][..]),
         ("elasticache", "elasticache:", Fault::Throttle { retry_after: None }, &["cache"][..]),
-        ("s3", "s3:", Fault::Reset, &["bucket", "backup-coverage"][..]),
+        ("s3", "s3:", Fault::Reset, &["bucket", "backup-coverage", "smoke"][..]),
         ("sqs", "sqs:", Fault::Status(500), &["queue"][..]),
         ("backup", "backup:", Fault::Hang, &["backup-plan", "backup-coverage"][..]),
         ("monitoring", "cloudwatch:", Fault::ExpiredToken, &["alarms"][..]),
@@ -633,7 +823,7 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
             if failing.contains(&c.id.as_str()) {
                 assert_eq!(c.status, CheckStatus::Fail, "{service}: {c:?}");
                 assert!(c.fix.is_some(), "{service}: {c:?}");
-                if (c.id != "backup-coverage" || service == "backup") && c.id != "worker" {
+                if (c.id != "backup-coverage" || service == "backup") && c.id != "worker" && c.id != "smoke" {
                     assert!(c.detail.contains(message), "{service}: {c:?}");
                 }
             } else {

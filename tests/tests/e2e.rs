@@ -674,7 +674,12 @@ async fn deploy_wizard() {
     // machine's build key).
     vigil_cli(data.path(), &["sandbox", "attach", &moto.endpoint()]);
     vigil_cli(data.path(), &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
-    let s = launch_in(data, &[("VIGIL_BUNDLE_DIR", bundle.path().display().to_string())]).await;
+    // The newer bundle the operator opens for the upgrade (the folder dialog answered with it).
+    let newer = vigil_tests::signed_bundle("1.1.0", |dir| {
+        std::fs::write(dir.join("migrations/0004_upgrade_marker.sql"), "CREATE TABLE upgrade_marker (id int PRIMARY KEY);\n").unwrap();
+    });
+    let s =
+        launch_in(data, &[("VIGIL_BUNDLE_DIR", bundle.path().display().to_string()), ("VIGIL_OPEN_DIR", newer.path().display().to_string())]).await;
 
     s.click("#nav-deploy").await;
     assert_eq!(s.text("#bundle-version").await, "patient-journey 1.0.0");
@@ -689,6 +694,7 @@ async fn deploy_wizard() {
     s.click("#deploy-plan").await;
     let total: f64 = s.attr("#deploy-cost", "data-total").await.parse().unwrap();
     assert!((2500.0..3500.0).contains(&total), "{total}");
+    assert!(s.text("#deploy-cost-notes").await.contains("no Price List API"));
     s.find("#deploy-stacks tr[data-stack='alarms'][data-action='create']").await;
     s.assert_absent("#deploy-gates", "a first deploy replaces nothing").await;
     s.screenshot("deploy-plan.png").await;
@@ -720,6 +726,7 @@ async fn deploy_wizard() {
         "backup-plan",
         "backup-coverage",
         "alarms",
+        "smoke",
     ] {
         s.find(&format!("#validate-checks tr[data-check='{check}'][data-status='pass']")).await;
     }
@@ -740,6 +747,25 @@ async fn deploy_wizard() {
     s.assert_absent("#unavailable", "the deploy filled every deployment parameter").await;
     s.assert_absent("section.chart-card[data-error='true']", "every chart's query was accepted").await;
     s.screenshot("deploy-metrics.png").await;
+
+    // Upgrade: the newer bundle opened, what it changes and the cost delta shown, applied after a
+    // snapshot of the database.
+    s.click("#nav-deploy").await;
+    s.click("#deploy-open-bundle").await;
+    s.find("#bundle-version[data-version='1.1.0']").await;
+    s.click("#deploy-plan").await;
+    s.find("#deploy-upgrade[data-from='1.0.0'][data-to='1.1.0']").await;
+    s.find("#deploy-upgrade-files tr[data-area='migrations'][data-change='added']").await;
+    s.find("#deploy-upgrade-files tr[data-area='image']").await;
+    s.find("#deploy-upgrade-cost[data-delta='0']").await;
+    s.screenshot("deploy-upgrade-plan.png").await;
+    s.click("#deploy-apply").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("#deploy-progress[data-state='succeeded'] #deploy-snapshot[data-state='done']"))
+        .await
+        .expect("the upgrade finished");
 
     // Teardown: planned, held until the environment's name is typed, then every stack goes and
     // what was kept is listed (the final snapshot among it).

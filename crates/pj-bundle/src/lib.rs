@@ -194,6 +194,12 @@ pub fn signing_key(secret_hex: &str) -> Result<SigningKey, BundleError> {
     Ok(SigningKey::from_bytes(&bytes))
 }
 
+/// How bundle version `a` compares with `b` (semantic versions).
+pub fn compare_versions(a: &str, b: &str) -> Result<std::cmp::Ordering, BundleError> {
+    let parse = |v: &str| semver::Version::parse(v).map_err(|e| BundleError::Invalid { field: "version", message: format!("{v:?}: {e}") });
+    Ok(parse(a)?.cmp(&parse(b)?))
+}
+
 fn short(key: &str) -> String {
     key.chars().take(16).collect()
 }

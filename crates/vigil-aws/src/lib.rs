@@ -11,7 +11,7 @@
 //!   service error.
 //! - one module per AWS service: [`sts`], [`cloudwatch`], [`logs`], [`sqs`], [`rds`] (IAM
 //!   database tokens, the cluster's protection and snapshots), [`cloudformation`], [`ec2`],
-//!   [`cloudtrail`], [`configservice`], [`eks`], [`elasticache`], [`s3`], [`backup`], [`iam`], [`servicequotas`], [`secretsmanager`]; and the AWS files
+//!   [`cloudtrail`], [`configservice`], [`eks`], [`elasticache`], [`s3`], [`backup`], [`iam`], [`servicequotas`], [`secretsmanager`], [`pricing`]; and the AWS files
 //!   ([`profiles`]) and region names ([`regions`]).
 //!
 //! Every request carries `vigil/<version> vigil-op/<operation id>` in its User-Agent, so
@@ -61,6 +61,7 @@ pub mod elasticache;
 pub mod error;
 pub mod iam;
 pub mod logs;
+pub mod pricing;
 pub mod profiles;
 pub mod rds;
 pub mod regions;

@@ -154,6 +154,22 @@ impl Rds {
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         Ok(out)
     }
+
+    /// Starts a manual snapshot `id` of `cluster`, tagged with `tags`; an existing snapshot of
+    /// that id (an earlier attempt of the same step) is taken as it is. Returns its status.
+    pub async fn create_snapshot(&self, cluster: &str, id: &str, tags: &[(&str, &str)]) -> Result<String, AwsError> {
+        let mut req = self.client.create_db_cluster_snapshot().db_cluster_identifier(cluster).db_cluster_snapshot_identifier(id);
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+        }
+        match req.send().await {
+            Ok(out) => Ok(out.db_cluster_snapshot().and_then(|s| s.status()).unwrap_or("creating").to_string()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_cluster_snapshot_already_exists_fault()) => {
+                Ok(self.manual_snapshots(cluster).await?.into_iter().find(|s| s.id == id).map(|s| s.status).unwrap_or_else(|| "creating".into()))
+            }
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "CreateDBClusterSnapshot", &e).await),
+        }
+    }
 }
 
 /// How long a token is accepted for new connections.

@@ -1,5 +1,6 @@
 //! S3: a bucket's protections as a deploy's validation reads them (default encryption,
-//! versioning, the public access block, the bucket policy, the tags AWS Backup selects by).
+//! versioning, the public access block, the bucket policy, the tags AWS Backup selects by), and
+//! the validation's smoke-test upload.
 //!
 //! With an endpoint override (the emulator, an S3-compatible store) buckets are addressed by
 //! path, as virtual-host names would not resolve there.
@@ -72,6 +73,15 @@ impl S3 {
             Err(e) => return Err(self.fail("GetBucketTagging", e).await),
         };
         Ok(Some(BucketPosture { name: bucket.to_string(), encryption, versioning, public_access_blocked, policy, tags }))
+    }
+
+    /// Writes `body` as the object `key` (the bucket's default encryption applies).
+    pub async fn put_text(&self, bucket: &str, key: &str, body: &str) -> Result<(), AwsError> {
+        let req = self.client.put_object().bucket(bucket).key(key).content_type("text/plain; charset=utf-8");
+        match req.body(aws_sdk_s3::primitives::ByteStream::from(body.as_bytes().to_vec())).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.fail("PutObject", e).await),
+        }
     }
 
     async fn fail<E>(&self, action: &str, e: aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> AwsError

@@ -31,6 +31,27 @@ pub enum DeployCommand {
     Preflight(Target),
     /// Plan: a change set per existing stack, creates for the rest, the cost, the gates.
     Plan(Target),
+    /// Plan the running platform's upgrade to a newer bundle: what changes (files, images,
+    /// migrations), the cost delta, the snapshot taken first; the running tier and its edits
+    /// are kept. Apply it with `vigil deploy apply`.
+    Upgrade {
+        #[arg(long)]
+        env: Option<String>,
+        /// The newer bundle's directory.
+        #[arg(long)]
+        bundle: PathBuf,
+    },
+    /// Recover a platform stack no plan can build on: delete a failed create, or continue an
+    /// update's failed rollback skipping what failed. Without --stack, lists what needs it;
+    /// without --confirm <stack name>, shows what it would do.
+    Recover {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long)]
+        stack: Option<String>,
+        #[arg(long)]
+        confirm: Option<String>,
+    },
     /// Apply a reviewed plan. A plan that replaces or removes data needs --confirm <environment>.
     Apply {
         plan: String,
@@ -154,16 +175,30 @@ fn print_plan(p: &DeployPlan) {
         "plan {} for {} (platform environment {}), bundle {} {} signed by {}",
         p.id, p.environment, p.platform_environment, p.bundle.name, p.bundle.version, p.bundle.signer
     );
+    if let Some(u) = &p.upgrade {
+        println!("upgrade {} → {} (running plan {})", u.from_version, u.to_version, u.from_plan);
+        for f in &u.files {
+            println!("  {:<8} {:<12} {}", f.change, f.area, f.path);
+        }
+        for i in &u.images {
+            println!("  image    {} → {}", if i.from.is_empty() { "(none)" } else { &i.from }, i.to);
+        }
+        if !u.migrations.is_empty() {
+            println!("  migrations to run (forward only): {}", u.migrations.join(", "));
+        }
+        println!("  monthly estimate {:.0} → {:.0} ({:+.0}) {}", u.cost_before, u.cost_after, u.cost_after - u.cost_before, p.cost.currency);
+        println!("  first: snapshot {} of {}", u.snapshot, u.cluster);
+    }
     for s in &p.stacks {
         println!("  {:<14} {:<7} {} change(s)", s.stack, s.action, s.changes.len());
         for c in s.changes.iter().filter(|c| s.action != "create" || c.stateful) {
             println!("      {:<8} {} ({}){}", c.action, c.logical_id, c.resource_type, if c.stateful { " [holds data]" } else { "" });
         }
     }
-    println!(
-        "estimate: {:.0} {} per month ({} tier, prices {} of {})",
-        p.cost.total, p.cost.currency, p.cost.tier, p.cost.source, p.cost.prices_taken
-    );
+    println!("estimate: {:.0} {} per month ({} tier; prices: {})", p.cost.total, p.cost.currency, p.cost.tier, p.cost.source);
+    for n in &p.cost.notes {
+        println!("  note: {n}");
+    }
     for g in &p.gates {
         println!("GATE {}: {}", g.stack, g.why);
     }
@@ -247,6 +282,70 @@ pub async fn run(app: &App, cmd: DeployCommand, json: bool) -> Result<u8, Failur
                 print_json(&plan);
             } else {
                 print_plan(&plan);
+            }
+        }
+        DeployCommand::Upgrade { env, bundle } => {
+            let environment = match env {
+                Some(e) => e,
+                None => app.core().current().await?.name,
+            };
+            let request = DeployRequest { environment, ..Default::default() };
+            let plan = deploy.plan(&request, Some(&bundle)).await?;
+            if json {
+                print_json(&plan);
+            } else {
+                print_plan(&plan);
+            }
+            if plan.upgrade.is_none() {
+                eprintln!("not an upgrade: the platform already runs bundle {}; this plan changes only what differs in AWS", plan.bundle.version);
+            }
+        }
+        DeployCommand::Recover { env, stack, confirm } => {
+            let env = match env {
+                Some(e) => e,
+                None => app.core().current().await?.name,
+            };
+            let pending = deploy.recoveries(&env).await?;
+            let chosen = stack.as_deref().map(|s| pending.iter().find(|r| r.stack == s || r.name == s));
+            match (chosen, confirm.as_deref()) {
+                (None, _) | (Some(_), None) => {
+                    let shown: Vec<_> = match chosen {
+                        Some(Some(r)) => vec![r.clone()],
+                        Some(None) => {
+                            return Err(usage(
+                                &format!("no stack of {env} named {} needs recovery", stack.unwrap_or_default()),
+                                "`vigil deploy recover` lists those that do",
+                            ))
+                        }
+                        None => pending.clone(),
+                    };
+                    if json {
+                        print_json(&shown);
+                    } else if shown.is_empty() {
+                        println!("no stack of {env} needs recovery");
+                    } else {
+                        for r in &shown {
+                            println!("{} ({}): {}", r.name, r.status, r.what);
+                            if let Some(c) = &r.cause {
+                                println!("  cause: {c}");
+                            }
+                            println!("  run: vigil deploy recover --env {env} --stack {} --confirm {}", r.stack, r.name);
+                        }
+                    }
+                    return Ok(0);
+                }
+                (Some(_), Some(c)) => {
+                    let done = deploy.recover(&env, stack.as_deref().unwrap_or_default(), Some(c)).await?;
+                    if json {
+                        print_json(&done);
+                    } else {
+                        println!("{}", done.what);
+                        if let Some(c) = &done.cause {
+                            println!("  cause: {c}");
+                        }
+                    }
+                    return Ok(if matches!(done.status.as_str(), "DELETE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE") { 0 } else { 8 });
+                }
             }
         }
         DeployCommand::Apply { plan, confirm } => return apply(app, &plan, confirm.as_deref(), json).await,

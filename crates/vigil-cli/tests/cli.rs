@@ -475,6 +475,18 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert_eq!(record["deployment"], plan["id"]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
+    // Nothing needs recovery; an upgrade plan says what a newer bundle changes and what it
+    // does first.
+    let rec = vigil(d, &["deploy", "recover"]);
+    assert_eq!(code(&rec), 0);
+    assert!(String::from_utf8_lossy(&rec.stdout).contains("no stack of prod needs recovery"));
+    let newer = vigil_tests::signed_bundle("1.1.0", |_| {});
+    let up = vigil(d, &["deploy", "upgrade", "--bundle", newer.path().to_str().unwrap()]);
+    assert_eq!(code(&up), 0, "{}", String::from_utf8_lossy(&up.stderr));
+    let text = String::from_utf8_lossy(&up.stdout);
+    assert!(text.contains("upgrade 1.0.0 → 1.1.0") && text.contains("image    pj-worker:1.0.0 → pj-worker:1.1.0"), "{text}");
+    assert!(text.contains("first: snapshot pj-prod-pre-1-1-0-") && text.contains("(+0)"), "{text}");
+
     // destroy shows the plan (what goes, what stays) and changes nothing.
     let shown = vigil(d, &["deploy", "destroy"]);
     assert_eq!(code(&shown), 0);

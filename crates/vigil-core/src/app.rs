@@ -120,6 +120,12 @@ impl App {
         self
     }
 
+    /// How long a validation's smoke test waits for the worker's job (tests shorten it).
+    pub fn smoke_limit(mut self, limit: std::time::Duration) -> Self {
+        self.core.smoke_limit = limit;
+        self
+    }
+
     pub fn settings(&self) -> Settings<'_> {
         Settings::new(&self.core)
     }

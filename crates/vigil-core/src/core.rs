@@ -54,6 +54,8 @@ pub struct Core {
     pub(crate) tasks: crate::tasks::Tasks,
     /// How often a deploy asks CloudFormation while it works.
     pub(crate) deploy_poll: std::time::Duration,
+    /// How long a validation's smoke test waits for the worker.
+    pub(crate) smoke_limit: std::time::Duration,
 }
 
 /// The OS user running Vigil, recorded as the actor of operator-log records.
@@ -73,6 +75,7 @@ impl Core {
             pools: Default::default(),
             tasks: Default::default(),
             deploy_poll: std::time::Duration::from_secs(5),
+            smoke_limit: crate::deploy::validate::SMOKE_LIMIT,
         }
     }
 

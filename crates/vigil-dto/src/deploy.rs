@@ -24,6 +24,9 @@ pub struct BundleSummary {
     /// SHA-256 of the signed manifest: the bundle's identity in records.
     pub manifest_sha256: String,
     pub files: usize,
+    /// Each file's SHA-256 by path, as signed (what an upgrade is compared by).
+    #[serde(default)]
+    pub file_hashes: BTreeMap<String, String>,
     pub iam_actions: Vec<String>,
     pub stacks: Vec<String>,
     pub tiers: Vec<String>,
@@ -138,6 +141,9 @@ pub struct CostEstimate {
     pub currency: String,
     pub prices_taken: String,
     pub source: String,
+    /// Why some prices are the bundle's snapshot, or another region's.
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub lines: Vec<CostLine>,
     pub total: f64,
 }
@@ -159,6 +165,67 @@ pub struct DeployPlan {
     /// A teardown's resources that stay (retained, or a final snapshot).
     #[serde(default)]
     pub kept: Vec<KeptResource>,
+    /// The operator's edits of the tier (an upgrade keeps them).
+    #[serde(default)]
+    pub overrides: BTreeMap<String, BTreeMap<String, String>>,
+    /// The container images the plan runs (the tier's manifests, filled).
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// When the platform runs an older bundle: what the upgrade changes.
+    #[serde(default)]
+    pub upgrade: Option<UpgradeInfo>,
+}
+
+/// A platform stack that no plan can build on, and what recovers it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StackRecovery {
+    pub stack: String,
+    pub name: String,
+    pub status: String,
+    /// delete (a failed create), continue_rollback (an update that could not roll back).
+    pub action: String,
+    /// Resources a continued rollback skips (they failed to roll back).
+    pub skip: Vec<String>,
+    /// The first failure, as CloudFormation said it.
+    pub cause: Option<String>,
+    /// What Vigil does (or did), in words.
+    pub what: String,
+}
+
+/// What an upgrade changes against the deployed bundle, and how it protects the data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeInfo {
+    pub from_version: String,
+    pub to_version: String,
+    /// The deploy that put the running version in place.
+    pub from_plan: String,
+    /// Files of the bundle added, modified or removed.
+    pub files: Vec<FileChange>,
+    /// Container images replaced (the worker rolls to these).
+    pub images: Vec<ImageChange>,
+    /// Migrations the new bundle adds; they run forward only, after the snapshot.
+    pub migrations: Vec<String>,
+    /// Monthly estimates of the running plan and of this one.
+    pub cost_before: f64,
+    pub cost_after: f64,
+    /// The manual Aurora snapshot taken before anything changes.
+    pub snapshot: String,
+    pub cluster: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    /// added, modified, removed.
+    pub change: String,
+    /// templates, kubernetes, migrations, tiers, pricing, other.
+    pub area: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageChange {
+    pub from: String,
+    pub to: String,
 }
 
 fn deploy_kind() -> String {
@@ -226,6 +293,9 @@ pub struct DeploymentStatus {
     /// After a deploy's stacks: the platform's set-up, step by step.
     #[serde(default)]
     pub setup: Vec<SetupStep>,
+    /// An upgrade's snapshot of the database, taken before any stack changes.
+    #[serde(default)]
+    pub snapshot: Option<SetupStep>,
 }
 
 /// One step of the platform's set-up after its stacks (keys, database, Kubernetes, rollout).

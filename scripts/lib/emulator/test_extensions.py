@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 
 import boto3
 
@@ -177,6 +178,42 @@ class Extensions(unittest.TestCase):
         self.assertEqual((sse["SSEAlgorithm"], sse["KMSMasterKeyID"]), ("aws:kms", self.outputs["DataKeyArn"]))
         tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
         self.assertEqual((tags["pj:backup"], tags["pj:environment"]), ("true", ENV))
+
+    def test_a_resource_failing_in_a_change_set_rolls_its_stack_back(self):
+        cf, sqs = self.client("cloudformation"), self.client("sqs")
+        body = {
+            "Resources": {
+                "Fine": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "rollback-fine"}},
+                "Broken": {"Type": "AWS::SQS::Queue", "DependsOn": "Fine", "Properties": {"QueueName": "not a queue name!"}},
+            }
+        }
+        cf.create_change_set(StackName="rollback", ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=json.dumps(body))
+        cf.execute_change_set(StackName="rollback", ChangeSetName="first")
+        self.assertEqual(cf.describe_stacks(StackName="rollback")["Stacks"][0]["StackStatus"], "ROLLBACK_COMPLETE")
+        failed = [e for e in cf.describe_stack_events(StackName="rollback")["StackEvents"] if e["ResourceStatus"].endswith("_FAILED")]
+        self.assertEqual([(e["LogicalResourceId"], e["ResourceStatus"]) for e in failed], [("Broken", "CREATE_FAILED")])
+        self.assertIn("alphanumeric", failed[0]["ResourceStatusReason"])
+        # What was made is gone; the failed stack can only be deleted.
+        self.assertNotIn("rollback-fine", " ".join(sqs.list_queues().get("QueueUrls", [])))
+        cf.delete_stack(StackName="rollback")
+        with self.assertRaises(cf.exceptions.ClientError):
+            cf.describe_stacks(StackName="rollback")
+
+    def test_an_upload_under_input_reaches_the_work_queue(self):
+        s3, sqs = self.client("s3"), self.client("sqs")
+        bucket, queue = self.outputs["DocumentsBucket"], self.outputs["WorkQueueUrl"]
+        config = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        self.assertEqual([(c["QueueArn"], c["Events"]) for c in config], [(self.outputs["WorkQueueArn"], ["s3:ObjectCreated:*"])])
+        self.assertEqual(config[0]["Filter"]["Key"]["FilterRules"], [{"Name": "prefix", "Value": "input/"}])
+        s3.put_object(Bucket=bucket, Key="elsewhere/note.txt", Body=b"not for the worker")
+        s3.put_object(Bucket=bucket, Key="input/check/note.txt", Body=b"for the worker")
+        keys = []
+        for _ in range(5):
+            for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+                body = json.loads(m["Body"])
+                keys += [urllib.parse.unquote_plus(r["s3"]["object"]["key"]) for r in body.get("Records", [])]
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(keys, ["input/check/note.txt"])
 
     def test_queues_are_encrypted_and_redrive_to_the_dead_letter_queue(self):
         sqs = self.client("sqs")

@@ -1,11 +1,43 @@
-//! Deploy page: the bundle and its publishers, preflight, the plan, apply with its progress
-//! pushed over a channel, the deployment's status, validation and the deployment record.
+//! Deploy page: the bundle (this console's, or a newer one the operator opens) and its
+//! publishers, preflight, the plan, apply with its progress pushed over a channel, the
+//! deployment's status, recovery of a failed stack, validation and the deployment record.
 
 use super::Res;
 use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
-use vigil_dto::deploy::{BundleSummary, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightReport, Publisher, ValidationReport};
+use vigil_dto::deploy::{
+    BundleSummary, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightReport, Publisher, StackRecovery, ValidationReport,
+};
+
+/// The bundle the operator opened (None: this console's own); the webview never names it.
+#[derive(Default)]
+pub struct OpenedBundle(pub std::sync::Mutex<Option<std::path::PathBuf>>);
+
+fn opened(b: &OpenedBundle) -> Option<std::path::PathBuf> {
+    b.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Asks for a bundle folder and verifies it; plans and preflights use it from then on. `None`
+/// when the dialog is cancelled.
+#[tauri::command]
+pub async fn deploy_open_bundle(app: tauri::AppHandle, c: State<'_, App>, b: State<'_, OpenedBundle>) -> Res<Option<BundleSummary>> {
+    let Some(dir) = crate::save_dialog::pick_folder(&app, "Open a platform bundle").await else { return Ok(None) };
+    let summary = c.deploy().bundle_summary(Some(&dir)).await?;
+    *b.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+    Ok(Some(summary))
+}
+
+#[tauri::command]
+pub async fn deploy_recoveries(c: State<'_, App>, environment: String) -> Res<Vec<StackRecovery>> {
+    Ok(c.deploy().recoveries(&environment).await?)
+}
+
+/// Recovers a failed stack; the ui asks for the stack's name typed.
+#[tauri::command]
+pub async fn deploy_recover(c: State<'_, App>, environment: String, stack: String, confirmation: Option<String>) -> Res<StackRecovery> {
+    Ok(c.deploy().recover(&environment, &stack, confirmation.as_deref()).await?)
+}
 
 /// This console's own bundle, verified.
 #[tauri::command]
@@ -25,13 +57,13 @@ pub async fn trust_publisher(c: State<'_, App>, name: String, key: String) -> Re
 }
 
 #[tauri::command]
-pub async fn deploy_preflight(c: State<'_, App>, request: DeployRequest) -> Res<PreflightReport> {
-    Ok(c.deploy().preflight(&request, None).await?)
+pub async fn deploy_preflight(c: State<'_, App>, b: State<'_, OpenedBundle>, request: DeployRequest) -> Res<PreflightReport> {
+    Ok(c.deploy().preflight(&request, opened(&b).as_deref()).await?)
 }
 
 #[tauri::command]
-pub async fn deploy_plan(c: State<'_, App>, request: DeployRequest) -> Res<DeployPlan> {
-    Ok(c.deploy().plan(&request, None).await?)
+pub async fn deploy_plan(c: State<'_, App>, b: State<'_, OpenedBundle>, request: DeployRequest) -> Res<DeployPlan> {
+    Ok(c.deploy().plan(&request, opened(&b).as_deref()).await?)
 }
 
 /// Applies a reviewed plan (a gated one with the environment's name typed), pushing where it

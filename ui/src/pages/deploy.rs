@@ -1,9 +1,11 @@
 //! Deploy page: the platform bundle into the current environment's AWS account, as a wizard —
-//! the bundle and who signed it (deploy_bundle), preflight (deploy_preflight), tier, parameters
-//! and the monthly estimate with the plan and its gates (deploy_plan), apply with its progress
-//! pushed over a channel (deploy_apply), where the newest deployment stands (deploy_status),
-//! validation of what is deployed (deploy_validate, run after every deploy) and the PDF
-//! deployment record (export_deployment_record).
+//! the bundle and who signed it (deploy_bundle, or a newer one opened: deploy_open_bundle),
+//! preflight (deploy_preflight), tier, parameters and the monthly estimate with the plan, its
+//! gates and, over a running platform, what the upgrade changes (deploy_plan), apply with its
+//! progress pushed over a channel (deploy_apply), where the newest deployment stands
+//! (deploy_status), recovery of a failed stack (deploy_recoveries, deploy_recover), validation
+//! of what is deployed (deploy_validate, run after every deploy) and the PDF deployment record
+//! (export_deployment_record).
 
 use crate::app::Ctx;
 use crate::components::AsyncState;
@@ -13,7 +15,8 @@ use leptos::task::spawn_local;
 use serde_json::json;
 use std::collections::BTreeMap;
 use vigil_dto::deploy::{
-    BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightCheck, PreflightReport, ValidationReport,
+    BundleSummary, CheckStatus, DeployPlan, DeployRequest, DeploymentRecord, DeploymentStatus, PreflightCheck, PreflightReport, StackRecovery,
+    ValidationReport,
 };
 use vigil_dto::ErrorInfo;
 
@@ -84,6 +87,9 @@ pub fn DeployPage() -> impl IntoView {
     let record = RwSignal::new(None::<DeploymentRecord>);
     let busy = RwSignal::new("");
     let error = RwSignal::new(None::<ErrorInfo>);
+    let opened = RwSignal::new(false);
+    let recoveries = RwSignal::new(Vec::<StackRecovery>::new());
+    let recover_confirm = RwSignal::new(String::new());
     let env_name = move || ctx.current().map(|e| e.name).unwrap_or_default();
 
     spawn_local(async move {
@@ -98,8 +104,20 @@ pub fn DeployPage() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            if let Ok(s) = ipc::call::<Option<DeploymentStatus>>("deploy_status", json!({ "environment": env })).await {
+            if let Ok(s) = ipc::call::<Option<DeploymentStatus>>("deploy_status", json!({ "environment": env.clone() })).await {
+                // Over a running platform the plan keeps its tier and edits unless another is chosen.
+                if s.as_ref().is_some_and(|s| s.kind == "deploy" && s.state == "succeeded") && tier.get_untracked() == "small" {
+                    tier.set(String::new());
+                }
+                let failed = s.as_ref().is_some_and(|s| s.state == "failed");
                 status.set(s);
+                if failed {
+                    if let Ok(r) = ipc::call::<Vec<StackRecovery>>("deploy_recoveries", json!({ "environment": env })).await {
+                        recoveries.set(r);
+                    }
+                } else {
+                    recoveries.set(vec![]);
+                }
             }
         });
     };
@@ -231,6 +249,41 @@ pub fn DeployPage() -> impl IntoView {
             busy.set("");
         });
     };
+    let open_bundle = move |_| {
+        busy.set("bundle");
+        error.set(None);
+        spawn_local(async move {
+            match ipc::call0::<Option<BundleSummary>>("deploy_open_bundle").await {
+                Ok(Some(b)) => {
+                    bundle.set(Some(b));
+                    bundle_error.set(None);
+                    opened.set(true);
+                    plan.set(None);
+                    preflight.set(None);
+                }
+                Ok(None) => {}
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
+    let recover = move |stack: String| {
+        busy.set("recover");
+        error.set(None);
+        let env = env_name();
+        let typed = Some(recover_confirm.get_untracked()).filter(|t| !t.trim().is_empty());
+        spawn_local(async move {
+            match ipc::call::<StackRecovery>("deploy_recover", json!({ "environment": env, "stack": stack, "confirmation": typed })).await {
+                Ok(r) => {
+                    ctx.toast(r.what.clone());
+                    recover_confirm.set(String::new());
+                    load_status();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set("");
+        });
+    };
     let apply = move |_| run_plan(plan, confirm);
     let tear_down = move |_| run_plan(teardown, teardown_confirm);
     let gated = move || plan.with(|p| p.as_ref().is_some_and(|p| !p.gates.is_empty()));
@@ -244,11 +297,16 @@ pub fn DeployPage() -> impl IntoView {
         </div>
         {move || ctx.current().is_none().then(|| view! { <p class="muted" id="deploy-no-env">"Choose an environment first (Environments page)."</p> })}
         <div class="panel" id="deploy-bundle">
-            <h2>"Bundle"</h2>
+            <div class="row">
+                <h2>"Bundle"</h2>
+                <span class="spacer"></span>
+                <span class="muted" id="bundle-source">{move || if opened.get() { "opened from a folder" } else { "this console's own" }}</span>
+                <button id="deploy-open-bundle" disabled=move || !busy.get().is_empty() on:click=open_bundle>"Open a newer bundle…"</button>
+            </div>
             {move || match (bundle.get(), bundle_error.get()) {
                 (Some(b), _) => view! {
                     <dl class="kv">
-                        <dt>"Bundle"</dt><dd id="bundle-version">{format!("{} {}", b.name, b.version)}</dd>
+                        <dt>"Bundle"</dt><dd id="bundle-version" data-version=b.version.clone()>{format!("{} {}", b.name, b.version)}</dd>
                         <dt>"Signed by"</dt><dd id="bundle-signer">{b.signer.clone()}</dd>
                         <dt>"Manifest SHA-256"</dt><dd class="mono breakable">{b.manifest_sha256.clone()}</dd>
                         <dt>"Needs"</dt><dd>{format!("Vigil {} or newer; {} files, {} stacks", b.min_console, b.files, b.stacks.len())}</dd>
@@ -268,6 +326,9 @@ pub fn DeployPage() -> impl IntoView {
             <div class="row toolbar">
                 <label class="inline" for="deploy-tier">"Tier"</label>
                 <select id="deploy-tier" class="narrow" on:change=move |ev| { tier.set(event_target_value(&ev)); plan.set(None); }>
+                    {move || status.get().filter(|s| s.kind == "deploy" && s.state == "succeeded").map(|_| view! {
+                        <option value="" selected=move || tier.get().is_empty()>"the running tier"</option>
+                    })}
                     {move || bundle.get().map(|b| b.tiers).unwrap_or_else(|| vec!["small".into()]).into_iter().map(|t| {
                         let t2 = t.clone();
                         view! { <option value=t.clone() selected=move || tier.get() == t2>{t.clone()}</option> }
@@ -301,6 +362,26 @@ pub fn DeployPage() -> impl IntoView {
                     {move || if busy.get() == "plan" { "Planning…" } else { "Plan" }}
                 </button>
                 {move || plan.get().map(|p| view! {
+                    {p.upgrade.clone().map(|u| view! {
+                        <div id="deploy-upgrade" data-from=u.from_version.clone() data-to=u.to_version.clone()>
+                            <h3>{format!("Upgrade {} → {}", u.from_version, u.to_version)}</h3>
+                            <p>{format!("First a snapshot of {} ({}); migrations run forward only.", u.cluster, u.snapshot)}</p>
+                            <p id="deploy-upgrade-cost" data-delta=format!("{:.0}", u.cost_after - u.cost_before)>
+                                {format!("Monthly estimate {} → {} ({}{})", money(u.cost_before), money(u.cost_after), if u.cost_after >= u.cost_before { "+" } else { "−" }, money((u.cost_after - u.cost_before).abs()))}
+                            </p>
+                            <table id="deploy-upgrade-files">
+                                <thead><tr><th>"Change"</th><th>"Area"</th><th>"File"</th></tr></thead>
+                                <tbody>
+                                    {u.files.iter().map(|f| view! {
+                                        <tr data-area=f.area.clone() data-change=f.change.clone()><td>{f.change.clone()}</td><td>{f.area.clone()}</td><td class="mono">{f.path.clone()}</td></tr>
+                                    }).collect_view()}
+                                    {u.images.iter().map(|i| view! {
+                                        <tr data-area="image" data-change="replaced"><td>"replaced"</td><td>"image"</td><td class="mono">{format!("{} → {}", i.from, i.to)}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    })}
                     <h3>"Monthly estimate"</h3>
                     <table id="deploy-cost" data-total=format!("{:.0}", p.cost.total)>
                         <thead><tr><th>"Component"</th><th>"Item"</th><th class="num">"Per month"</th></tr></thead>
@@ -308,9 +389,12 @@ pub fn DeployPage() -> impl IntoView {
                             {p.cost.lines.iter().map(|l| view! {
                                 <tr><td>{l.component.clone()}</td><td>{l.item.clone()}</td><td class="num">{money(l.monthly)}</td></tr>
                             }).collect_view()}
-                            <tr class="total"><td>"Total"</td><td class="muted">{format!("{} prices of {}", p.cost.source, p.cost.prices_taken)}</td><td class="num" id="deploy-cost-total">{money(p.cost.total)}</td></tr>
+                            <tr class="total"><td>"Total"</td><td class="muted" id="deploy-cost-source">{format!("Prices: {}", p.cost.source)}</td><td class="num" id="deploy-cost-total">{money(p.cost.total)}</td></tr>
                         </tbody>
                     </table>
+                    <ul class="muted" id="deploy-cost-notes">
+                        {p.cost.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                    </ul>
                     <h3>"Stacks"</h3>
                     <table id="deploy-stacks">
                         <thead><tr><th>"Stack"</th><th>"Action"</th><th>"Changes"</th></tr></thead>
@@ -430,6 +514,30 @@ pub fn DeployPage() -> impl IntoView {
                         <p>{format!("{} of {} resources{}", s.done, s.total, s.eta_s.filter(|e| *e > 0).map(|e| format!(" · about {} to go", duration(e))).unwrap_or_default())}</p>
                         {s.root_cause.clone().map(|c| view! { <div class="result bad" id="deploy-cause"><b>"Cause: "</b>{c}</div> })}
                         {s.next.clone().map(|n| view! { <div class="hint" id="deploy-next">"What to do: "{n}</div> })}
+                        {move || (!recoveries.get().is_empty()).then(|| view! {
+                            <div id="deploy-recovery">
+                                <h3>"Recover"</h3>
+                                {recoveries.get().into_iter().map(|r| {
+                                    let (stack, name) = (r.stack.clone(), r.name.clone());
+                                    let name2 = name.clone();
+                                    view! {
+                                        <div class="row" data-stack=r.stack.clone() data-action=r.action.clone()>
+                                            <span>{r.what.clone()}</span>
+                                            {r.cause.clone().map(|c| view! { <span class="muted small-text">{format!(" — {c}")}</span> })}
+                                            <span class="spacer"></span>
+                                            <input class="narrow" id=format!("recover-confirm-{}", r.stack) placeholder=name.clone()
+                                                prop:value=move || recover_confirm.get() on:input=move |ev| recover_confirm.set(event_target_value(&ev))/>
+                                            <button class="danger" id=format!("recover-{}", r.stack)
+                                                disabled=move || !busy.get().is_empty() || recover_confirm.get().trim() != name2
+                                                on:click=move |_| recover(stack.clone())>"Recover"</button>
+                                        </div>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        })}
+                        {s.snapshot.clone().map(|st| view! {
+                            <p id="deploy-snapshot" data-state=st.state.clone()>{format!("{}: {} — {}", st.title, st.state, st.detail.unwrap_or_default())}</p>
+                        })}
                         <table id="deploy-progress-stacks">
                             <thead><tr><th>"Stack"</th><th>"State"</th><th>"Status"</th><th>"Resources"</th></tr></thead>
                             <tbody>

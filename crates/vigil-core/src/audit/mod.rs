@@ -222,7 +222,7 @@ impl Audit<'_> {
 }
 
 /// The environment's pinned audit checkpoint keys; none is an error that says how to add one.
-fn audit_keys(env: &Environment) -> Result<std::collections::HashMap<String, pj_audit::Ed25519VerifyingKey>> {
+pub(crate) fn audit_keys(env: &Environment) -> Result<std::collections::HashMap<String, pj_audit::Ed25519VerifyingKey>> {
     let keys_hex = env.deployment.get(AUDIT_KEYS_PARAM).cloned().unwrap_or_default();
     let keys = verify::keys_from_hex(&keys_hex).map_err(|e| Error::validation("audit_public_keys", e))?;
     if keys.is_empty() {

@@ -131,6 +131,7 @@ pub fn status_of(entry: &Entry) -> DeploymentStatus {
         updated_at: entry.updated_at.clone(),
         kind: entry.plan.kind.clone(),
         kept: entry.plan.kept.iter().chain(&entry.progress.kept).cloned().collect(),
+        snapshot: entry.progress.snapshot.clone().or_else(|| entry.plan.upgrade.as_ref().map(super::upgrade::pending_snapshot)),
         setup: if entry.plan.kind == "teardown" {
             vec![]
         } else if entry.progress.setup.is_empty() {

@@ -65,6 +65,7 @@ impl Bundle {
             signer_key: self.manifest.signer.public_key.clone(),
             manifest_sha256: self.manifest_sha256.clone(),
             files: self.manifest.files.len(),
+            file_hashes: self.manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect(),
             iam_actions: self.manifest.iam_actions.clone(),
             stacks: STACKS.iter().map(|s| s.to_string()).collect(),
             tiers: self.tiers.keys().cloned().collect(),

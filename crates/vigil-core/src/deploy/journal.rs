@@ -39,6 +39,8 @@ pub struct Progress {
     pub kept: Vec<KeptResource>,
     /// A deploy's set-up after its stacks (see setup.rs).
     pub setup: Vec<SetupStep>,
+    /// An upgrade's pre-upgrade database snapshot (see upgrade.rs).
+    pub snapshot: Option<SetupStep>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,17 @@ pub async fn latest_deployed(pool: &sqlx::SqlitePool, environment: &str) -> Resu
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM deployments WHERE environment = ? COLLATE NOCASE AND state = 'succeeded'
          AND COALESCE(json_extract(plan, '$.kind'), 'deploy') = 'deploy' ORDER BY created_at DESC, rowid DESC LIMIT 1"
+    ))
+    .bind(environment)
+    .fetch_optional(pool)
+    .await?;
+    row.map(entry).transpose()
+}
+
+/// The newest entry of `environment` that finished, deploy or teardown: what stands now.
+pub async fn latest_succeeded(pool: &sqlx::SqlitePool, environment: &str) -> Result<Option<Entry>> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE environment = ? COLLATE NOCASE AND state = 'succeeded' ORDER BY updated_at DESC, rowid DESC LIMIT 1"
     ))
     .bind(environment)
     .fetch_optional(pool)

@@ -25,9 +25,11 @@ pub mod journal;
 pub mod plan;
 pub mod preflight;
 pub mod record;
+pub mod recover;
 pub mod setup;
 pub mod teardown;
 pub mod templates;
+pub mod upgrade;
 pub mod validate;
 
 use crate::app::area;
@@ -96,7 +98,8 @@ fn deployed_platform(env: &Environment) -> Result<String> {
 
 fn platform_env(env: &Environment, request: &DeployRequest) -> Result<String> {
     let name = if request.platform_environment.trim().is_empty() {
-        platform_environment_of(&env.name)
+        // The deployed platform's own name where there is one (an upgrade keeps it).
+        env.deployment.get("environment").cloned().unwrap_or_else(|| platform_environment_of(&env.name))
     } else {
         request.platform_environment.trim().to_string()
     };
@@ -104,7 +107,28 @@ fn platform_env(env: &Environment, request: &DeployRequest) -> Result<String> {
     Ok(name)
 }
 
+/// The tier and edits `request` asks for; with no tier, the running deployment's, with the
+/// request's edits over its own (an upgrade keeps them).
+fn tier_of(request: &DeployRequest, running: Option<&journal::Entry>) -> Result<(String, BTreeMap<String, BTreeMap<String, String>>)> {
+    match (request.tier.trim(), running) {
+        ("", Some(r)) => {
+            let mut overrides = r.plan.overrides.clone();
+            for (stack, params) in &request.overrides {
+                overrides.entry(stack.clone()).or_default().extend(params.clone());
+            }
+            Ok((r.plan.tier.clone(), overrides))
+        }
+        ("", None) => Err(Error::validation("tier", "nothing is deployed to keep the tier of: choose small, medium or large")),
+        (t, _) => Ok((t.to_string(), request.overrides.clone())),
+    }
+}
+
 impl Deploy<'_> {
+    /// The deploy the platform of `environment` stands on now (None: none, or torn down).
+    async fn running(&self, environment: &str) -> Result<Option<journal::Entry>> {
+        Ok(journal::latest_succeeded(self.store().pool(), environment).await?.filter(|e| e.plan.kind == "deploy"))
+    }
+
     /// Polling interval while CloudFormation works (tests shorten it).
     fn poll(&self) -> Duration {
         self.deploy_poll
@@ -179,7 +203,8 @@ impl Deploy<'_> {
         let env = self.environment(&request.environment).await?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
-        let tier = plan::edited_tier(&bundle, &request.tier, &request.overrides)?;
+        let (tier_name, overrides) = tier_of(request, self.running(&env.name).await?.as_ref())?;
+        let tier = plan::edited_tier(&bundle, &tier_name, &overrides)?;
         let ctx = self.aws_context(&env).await;
         let op = vigil_aws::new_op_id();
         let mut checks = vec![];
@@ -228,12 +253,29 @@ impl Deploy<'_> {
         let env = self.environment(&request.environment).await?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
-        let tier = plan::edited_tier(&bundle, &request.tier, &request.overrides)?;
-        let cost = plan::cost_of(&bundle, &request.tier, &tier)?;
+        let running = self.running(&env.name).await?;
+        let (tier_name, overrides) = tier_of(request, running.as_ref())?;
+        let tier = plan::edited_tier(&bundle, &tier_name, &overrides)?;
+        cost::estimate(&tier_name, &tier, &bundle.prices)?;
         self.refuse_if_busy(&env.name).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let op = vigil_aws::new_op_id();
         let ctx = self.aws_context(&env).await;
+        let pricing = vigil_aws::pricing::Pricing::new(&ctx, &op);
+        let emulated = env.endpoint_url.as_deref().is_some_and(vigil_aws::is_loopback_url);
+        let prices = cost::prices_for((!emulated).then_some(&pricing), &bundle.prices, &tier, &env.region).await?;
+        let cost = plan::cost_of(&prices, &tier_name, &tier)?;
+        let images = upgrade::images(&bundle, &tier_name);
+        // Over a running platform made from another bundle: an upgrade (refused before anything
+        // is made if it would go backwards).
+        let upgrade = match running {
+            Some(prev) => {
+                let cluster = env.deployment.get("db_cluster_id").cloned().unwrap_or_else(|| format!("pj-{platform}"));
+                let snapshot = upgrade::snapshot_id(&platform, &bundle.manifest.version, chrono::Utc::now());
+                upgrade::compare(&prev.plan, &bundle, &images, cost.total, &cluster, snapshot)?
+            }
+            None => None,
+        };
         let cf = CloudFormation::new(&ctx, &op);
         let change_set_name = format!("vigil-{}", &id[..8]);
         let mut outputs = BTreeMap::new();
@@ -274,11 +316,14 @@ impl Deploy<'_> {
             environment: env.name.clone(),
             platform_environment: platform,
             bundle: bundle.summary(),
-            tier: request.tier.clone(),
+            tier: tier_name,
+            overrides,
             stacks,
             gates,
             cost,
             created_at: journal::now(),
+            images,
+            upgrade,
         };
         let mut tx = self.begin().await?;
         journal::insert(&mut tx, &plan, &bundle.root.to_string_lossy()).await?;
@@ -289,13 +334,18 @@ impl Deploy<'_> {
             "stacks": plan.stacks.iter().map(|s| json!({ "stack": s.name, "action": s.action, "change_set": s.change_set })).collect::<Vec<_>>(),
             "gates": plan.gates.len(),
             "monthly_estimate": plan.cost.total,
+            "upgrade": plan.upgrade.as_ref().map(|u| json!({
+                "from": u.from_version, "to": u.to_version, "files": u.files.len(), "migrations": u.migrations,
+                "images": u.images.iter().map(|i| &i.to).collect::<Vec<_>>(), "snapshot": u.snapshot,
+                "monthly_delta": u.cost_after - u.cost_before,
+            })),
         });
         self.commit(tx, Record::new("deploy.plan", &env.name, details).op(&op)).await?;
         Ok(plan)
     }
 
     /// Refuses a new plan while an apply of `environment` is under way.
-    async fn refuse_if_busy(&self, environment: &str) -> Result<()> {
+    pub(super) async fn refuse_if_busy(&self, environment: &str) -> Result<()> {
         match journal::latest(self.store().pool(), environment).await?.filter(|e| e.state == "applying") {
             Some(busy) => Err(Error::Deploy {
                 kind: "deploy_busy",
@@ -329,6 +379,9 @@ impl Deploy<'_> {
             cost: Default::default(),
             created_at: journal::now(),
             kept,
+            overrides: Default::default(),
+            images: vec![],
+            upgrade: None,
         };
         let mut tx = self.begin().await?;
         journal::insert(&mut tx, &plan, "").await?;
@@ -434,7 +487,11 @@ impl Deploy<'_> {
             report,
             seen: vec![],
         };
-        let ended = run.run().await;
+        let ended = match self.snapshot_first(&mut run.entry, &Rds::new(&ctx, op), op, report).await {
+            // An upgrade's snapshot comes before any stack changes.
+            Ok(()) => run.run().await,
+            Err(e) => Err(e),
+        };
         let mut entry = run.entry;
         let ended = match ended {
             Ok(x) => x,
@@ -514,9 +571,52 @@ impl Deploy<'_> {
             backup: vigil_aws::backup::Backup::new(&ctx, &op),
             cw: vigil_aws::cloudwatch::CloudWatch::new(&ctx, &op),
         };
-        let checks = validate::run(&aws, &platform).await;
+        let smoke = self.smoke_access(&env, &ctx, &op, &platform).await;
+        let (checks, smoke_run) = validate::run(&aws, &platform, &smoke).await;
+        if let Some(run) = smoke_run {
+            let passed = checks.iter().any(|c| c.id == "smoke" && c.status == CheckStatus::Pass);
+            let mut details = json!(run);
+            details["passed"] = json!(passed);
+            self.log(Record::new("deploy.smoke_test", &env.name, details).op(&op)).await?;
+        }
         let ok = checks.iter().all(|c| c.status != CheckStatus::Fail);
         Ok(ValidationReport { environment: env.name, platform_environment: platform, region: env.region, checked_at: journal::now(), checks, ok })
+    }
+
+    /// What the validation's smoke test needs: the platform's own database, read as its worker
+    /// reads it (the worker's login from Secrets Manager, held in memory, at the route the set-up
+    /// used: a tunnel set as the platform database, else the cluster's endpoint), and the
+    /// pinned audit keys.
+    async fn smoke_access(&self, env: &Environment, ctx: &vigil_aws::AwsContext, op: &str, platform: &str) -> validate::SmokeAccess {
+        use crate::platform_db::connect;
+        use validate::SmokeAccess;
+        if let Err(e) = self.policy().require(Change::Deploy) {
+            return SmokeAccess::NotAllowed(e.to_string());
+        }
+        let keys = match crate::audit::audit_keys(env) {
+            Ok(k) => k,
+            Err(e) => return SmokeAccess::Unavailable(e.to_string(), e.hint().unwrap_or_default()),
+        };
+        let name = setup::database_secret(platform);
+        let secret = match vigil_aws::secretsmanager::SecretsManager::new(ctx, op).value(&name).await {
+            Ok(Some(s)) => serde_json::from_str::<serde_json::Value>(&s).unwrap_or_default(),
+            Ok(None) => {
+                return SmokeAccess::Unavailable(format!("there is no secret {name}"), "finish the deployment's set-up: `vigil deploy resume`".into())
+            }
+            Err(e) => return SmokeAccess::Unavailable(e.message.clone(), e.hint.clone().unwrap_or_default()),
+        };
+        let text = |k: &str| secret[k].as_str().unwrap_or_default().to_string();
+        let port = secret["port"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(5432);
+        let (host, port, ca_file) = match &env.platform_db {
+            Some(db) if connect::is_loopback_host(&db.host) => (db.host.clone(), db.port, db.ca_file.clone()),
+            Some(db) => (text("host"), port, db.ca_file.clone()),
+            None => (text("host"), port, None),
+        };
+        let db = vigil_dto::PlatformDb { host, port, database: text("dbname"), user: text("username"), auth: vigil_dto::DbAuth::Password, ca_file };
+        match connect::pool(&db, Some(&text("password")), Duration::from_secs(15)).await {
+            Ok(pool) => SmokeAccess::Ready { pool, keys, poll: self.poll().min(Duration::from_secs(1)), limit: self.core.smoke_limit },
+            Err(e) => SmokeAccess::Unavailable(e.to_string(), e.hint().unwrap_or_default()),
+        }
     }
 
     /// Validates `environment` and writes its deployment record (PDF) to `path`; the file's

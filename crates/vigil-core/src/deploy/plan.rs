@@ -50,10 +50,10 @@ pub fn recovery(name: &str, status: &str) -> String {
     match status {
         s if s.ends_with("_IN_PROGRESS") => format!("{name} is busy ({s}); wait for it to finish (Vigil re-attaches to an apply it started), then plan again"),
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
-            format!("{name} failed to create ({status}) and can only be deleted: delete it in the CloudFormation console (its events name what failed), then plan again")
+            format!("{name} failed to create ({status}) and can only be deleted: Recover on the Deploy page or `vigil deploy recover --stack {name} --confirm {name}` deletes it, then plan again")
         }
         "UPDATE_ROLLBACK_FAILED" => format!(
-            "{name} could not roll back an update; continue the rollback in the CloudFormation console, skipping the resources its events name, then plan again"
+            "{name} could not roll back an update: Recover on the Deploy page or `vigil deploy recover --stack {name} --confirm {name}` continues the rollback, skipping the resources that failed, then plan again"
         ),
         "DELETE_FAILED" => format!("{name} failed to delete; delete it in the CloudFormation console, keeping the resources its events name, then plan again"),
         s => format!("{name} is {s}; settle it in the CloudFormation console, then plan again"),
@@ -82,13 +82,15 @@ pub fn edited_tier(bundle: &Bundle, tier: &str, overrides: &BTreeMap<String, BTr
     Ok(out)
 }
 
-pub fn cost_of(bundle: &Bundle, tier_name: &str, tier: &Tier) -> Result<CostEstimate> {
-    let e = cost::estimate(tier_name, tier, &bundle.prices)?;
+/// The estimate of `tier` at `prices` (the Price List API's over the bundle's snapshot).
+pub fn cost_of(prices: &cost::Prices, tier_name: &str, tier: &Tier) -> Result<CostEstimate> {
+    let e = cost::estimate(tier_name, tier, prices)?;
     Ok(CostEstimate {
         tier: e.tier,
         currency: e.currency,
         prices_taken: e.prices_taken,
-        source: bundle.prices.source.clone(),
+        source: e.source,
+        notes: e.notes,
         lines: e.lines.into_iter().map(|l| CostLine { component: l.component.into(), item: l.item, monthly: l.monthly }).collect(),
         total: e.total,
     })

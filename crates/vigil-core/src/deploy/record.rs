@@ -115,10 +115,13 @@ fn deployment(l: &mut Layout, d: &Entry) {
     }
     l.field(
         "Monthly estimate",
-        &format!("{} {:.0} (prices of {}, {})", p.cost.currency, p.cost.total, p.cost.prices_taken, p.cost.source),
+        &format!("{} {:.0} (prices of {}: {})", p.cost.currency, p.cost.total, p.cost.prices_taken, p.cost.source),
         Face::Regular,
         INK,
     );
+    for n in &p.cost.notes {
+        l.paragraph(9.0, Face::Regular, MUTED, n);
+    }
     let rows: Vec<Vec<Cell>> =
         p.cost.lines.iter().map(|c| vec![cell(c.component.as_str()), cell(c.item.as_str()), cell(format!("{:.0}", c.monthly))]).collect();
     l.table(WIDTH, &["Component", "Item", "Monthly"], &[1.0, 3.0, 0.8], &[false, false, true], &rows);

@@ -5,11 +5,15 @@
 //! the documents bucket KMS-encrypted, versioned, closed to the public and TLS-only; the work
 //! queue encrypted and redriving to an encrypted dead-letter queue; a continuous backup rule,
 //! the vault encrypted, and the database and bucket covered by the plan's selection; every alarm
-//! of the alarms stack present. Each check pass/warn/fail with the fix and the API it read;
-//! names come from the stacks' outputs, so what is checked is what was deployed.
+//! of the alarms stack present; then a smoke test of the running platform: a synthetic note
+//! uploaded under the worker's input prefix, its job followed in the ledger to success, and the
+//! job's audit record verified in its chain with the environment's pinned keys. Each check
+//! pass/warn/fail with the fix and the API it read; names come from the stacks' outputs, so
+//! what is checked is what was deployed.
 
 use super::templates::{stack_name, STACKS};
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 use vigil_aws::backup::{Backup, PlanInfo, SelectionInfo, VaultInfo};
 use vigil_aws::cloudformation::{CloudFormation, StackInfo};
 use vigil_aws::cloudwatch::CloudWatch;
@@ -66,6 +70,39 @@ const BACKUP_COVERAGE: Check = Check {
 };
 const WORKER: Check = Check { id: "worker", title: "Worker rolled out and ready", api: "Kubernetes: get deployments (EKS token)" };
 const ALARMS: Check = Check { id: "alarms", title: "Every alarm present", api: "cloudformation:ListStackResources, cloudwatch:DescribeAlarms" };
+const SMOKE: Check = Check {
+    id: "smoke",
+    title: "Smoke test: a synthetic note de-identified, its audit record verified",
+    api: "s3:PutObject; the platform database (jobs, audit_log)",
+};
+
+/// How long the smoke test waits for the worker to finish its note.
+pub const SMOKE_LIMIT: Duration = Duration::from_secs(180);
+/// Where the smoke test's notes go (under the worker's input prefix).
+pub const SMOKE_PREFIX: &str = "input/vigil-smoke/";
+
+/// What the smoke test needs besides S3: the platform database and the pinned audit keys, or
+/// why it cannot run (message, what to do).
+pub enum SmokeAccess {
+    Ready {
+        pool: sqlx::PgPool,
+        keys: HashMap<String, pj_audit::Ed25519VerifyingKey>,
+        poll: Duration,
+        limit: Duration,
+    },
+    Unavailable(String, String),
+    /// The console may not change the platform (a read-only policy): not run, a warning.
+    NotAllowed(String),
+}
+
+/// What the smoke test did, for the operator log.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SmokeRun {
+    pub key: String,
+    pub job: Option<String>,
+    pub status: String,
+    pub audit: Option<String>,
+}
 
 struct Check {
     id: &'static str,
@@ -499,8 +536,157 @@ pub fn alarms(expected: &[String], answer: Answer<Vec<AlarmInfo>>) -> PreflightC
     c.pass(format!("all {} alarms present", expected.len()))
 }
 
-/// Reads the stacks, then checks every component they name.
-pub async fn run(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
+/// A note with the shapes the de-identification looks for (a name, dates, a record number, a
+/// phone number), all made up and unique to this run, so it is never taken for a duplicate.
+pub fn synthetic_note(run: &str, at: &str) -> String {
+    format!(
+        "SYNTHETIC TEST NOTE: Vigil validation {run} at {at}. Not a real patient.\n\
+         Patient: Jonas Ekberg-Vale, DOB 03/14/1961, MRN 4471-{tail}.\n\
+         Seen on {at} by Dr. Amara Quist. Phone (555) 010-{phone}.\n\
+         Assessment: stable; follow up in two weeks.\n",
+        tail = &run[..6],
+        phone = &run[run.len() - 4..]
+    )
+}
+
+/// The job the worker made for `source` (newest first): id, status, error class and message.
+async fn job_of(pool: &sqlx::PgPool, source: &str) -> Result<Option<(String, String, Option<String>, Option<String>)>, String> {
+    sqlx::query_as::<_, (uuid::Uuid, String, Option<String>, Option<String>)>(
+        "SELECT id, status, error_class, error_message FROM jobs WHERE source_uri = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(source)
+    .fetch_optional(pool)
+    .await
+    .map(|r| r.map(|(id, st, class, msg)| (id.to_string(), st, class, msg)))
+    .map_err(|e| format!("reading the job ledger failed: {e}"))
+}
+
+/// Uploads a synthetic note to `bucket`, waits for the worker's job to finish, then verifies the
+/// job's audit record in its stream with the pinned keys.
+pub async fn smoke_test(s3: &S3, bucket: &str, access: &SmokeAccess) -> (PreflightCheck, Option<SmokeRun>) {
+    let c = SMOKE;
+    let (pool, keys, poll, limit) = match access {
+        SmokeAccess::Ready { pool, keys, poll, limit } => (pool, keys, *poll, *limit),
+        SmokeAccess::Unavailable(message, fix) => return (c.fail(format!("not run: {message}"), fix), None),
+        SmokeAccess::NotAllowed(why) => return (c.warn(format!("not run: {why}"), "validate from a console allowed to change the platform"), None),
+    };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let started = chrono::Utc::now();
+    let key = format!("{SMOKE_PREFIX}{id}.txt");
+    let source = format!("s3://{bucket}/{key}");
+    let mut run = SmokeRun { key: key.clone(), status: "not uploaded".into(), ..Default::default() };
+    if let Err(e) = s3.put_text(bucket, &key, &synthetic_note(&id, &started.format("%Y-%m-%d").to_string())).await {
+        return (c.unanswered(&e), Some(run));
+    }
+    run.status = "uploaded".into();
+    let deadline = tokio::time::Instant::now() + limit;
+    let job = loop {
+        match job_of(pool, &source).await {
+            Err(e) => return (c.fail(e, "check the platform database (Audit page → Database) and validate again"), Some(run)),
+            Ok(Some(j)) if matches!(j.1.as_str(), "succeeded" | "failed") => break j,
+            Ok(seen) => {
+                if tokio::time::Instant::now() >= deadline {
+                    let (detail, fix) = match seen {
+                        None => (
+                            format!("no job for {key} after {} s: the worker did not take the note from the queue", limit.as_secs()),
+                            "check the worker's pods and logs (EKS page), and that the bucket's notifications reach the work queue",
+                        ),
+                        Some(j) => (
+                            format!("job {} is still {} after {} s", j.0, j.1, limit.as_secs()),
+                            "see the job on the Jobs page; the worker may be overloaded or stuck",
+                        ),
+                    };
+                    return (c.fail(detail, fix), Some(run));
+                }
+                tokio::time::sleep(poll).await;
+            }
+        }
+    };
+    run.job = Some(job.0.clone());
+    run.status = job.1.clone();
+    if job.1 == "failed" {
+        let why = format!("{}: {}", job.2.unwrap_or_default(), job.3.unwrap_or_default());
+        return (
+            c.fail(format!("job {} failed ({why})", job.0), "open the job on the Jobs page for its log lines and what the error class means"),
+            Some(run),
+        );
+    }
+    let record = sqlx::query_as::<_, (String, i64)>(
+        "SELECT stream_id, seq FROM audit_log WHERE job_id = $1::uuid AND action = 'deidentify' ORDER BY at LIMIT 1",
+    )
+    .bind(&job.0)
+    .fetch_optional(pool)
+    .await;
+    let (stream, seq) = match record {
+        Err(e) => return (c.fail(format!("reading the audit log failed: {e}"), "check the platform database's grants (pj_auditor)"), Some(run)),
+        Ok(None) => {
+            return (
+                c.fail(format!("job {} succeeded but wrote no audit record", job.0), "the worker must audit every document: check its version"),
+                Some(run),
+            )
+        }
+        Ok(Some(r)) => r,
+    };
+    run.audit = Some(format!("{stream}#{seq}"));
+    let since = started - chrono::Duration::seconds(1);
+    let report = match crate::audit::verify::verify(pool, Some(since), keys, std::sync::Arc::new(crate::progress::Progress::default())).await {
+        Err(e) => return (c.fail(format!("verifying the audit log failed: {e}"), "check the platform database and validate again"), Some(run)),
+        Ok(r) => r,
+    };
+    let Some(v) = report.streams.iter().find(|v| v.stream_id == stream) else {
+        return (c.fail(format!("stream {stream} was not verified"), "validate again"), Some(run));
+    };
+    if let Some(b) = &v.first_break {
+        return (
+            c.fail(
+                format!("audit stream {stream} is broken at record {}: {}", b.seq, b.detail),
+                "open the Audit page and verify the chain for where and how",
+            ),
+            Some(run),
+        );
+    }
+    let signed = if seq <= v.last_seq - v.unsigned_tail as i64 {
+        "covered by a signed checkpoint"
+    } else {
+        "not yet under a signed checkpoint (the worker signs one every checkpoint interval)"
+    };
+    let detail = format!("{key} → job {} succeeded; audit record {stream}#{seq} verifies in its chain, {signed}", job.0);
+    (c.pass(detail), Some(run))
+}
+
+/// Reads the stacks, then checks every component they name; with `smoke`, last, the smoke test
+/// (only when the worker is ready: its run is what it tests).
+pub async fn run(aws: &Services, platform_env: &str, smoke: &SmokeAccess) -> (Vec<PreflightCheck>, Option<SmokeRun>) {
+    let mut checks = components(aws, platform_env).await;
+    if checks.len() == 1 {
+        // The stacks could not be read: nothing else is claimed.
+        return (checks, None);
+    }
+    let worker_ready = checks.iter().any(|c| c.id == WORKER.id && c.status == CheckStatus::Pass);
+    let bucket_ok = checks.iter().any(|c| c.id == BUCKET.id && c.status != CheckStatus::Fail);
+    let bucket = aws
+        .cf
+        .stack(&stack_name(platform_env, "storage"))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| s.outputs.into_iter().find(|(k, _)| k == "DocumentsBucket").map(|(_, v)| v));
+    let (check, run) = match bucket {
+        Some(b) if worker_ready && bucket_ok => smoke_test(&aws.s3, &b, smoke).await,
+        _ => (
+            SMOKE.fail(
+                "not run: the worker or the documents bucket is not ready".into(),
+                "fix the worker and bucket checks first, then validate again",
+            ),
+            None,
+        ),
+    };
+    checks.push(check);
+    (checks, run)
+}
+
+/// Every component the stacks name, checked.
+async fn components(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
     let mut found = vec![];
     let mut outputs: BTreeMap<String, String> = BTreeMap::new();
     for stack in STACKS {

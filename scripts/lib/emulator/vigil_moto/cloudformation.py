@@ -1,4 +1,5 @@
-"""Two fixes to moto's reading of YAML templates, as CloudFormation reads them:
+"""Fixes to moto's CloudFormation, so stacks behave as CloudFormation's: its reading of YAML
+templates,
 
 - `!GetAtt Cluster.Endpoint.Address` names resource `Cluster`, attribute `Endpoint.Address`
   (moto split at every dot);
@@ -7,7 +8,9 @@
 - `Fn::Cidr` (moto has none) and `Fn::GetAZs ""` in the stack's own region (moto: us-east-1).
 
 moto registers its constructor before each template load, by the name its modules import; the
-fixed one replaces that name in both."""
+fixed one replaces that name in both. Then: UpdateTerminationProtection; a stack that fails to
+delete (DELETE_FAILED); change sets that give their stacks exports and outputs; a resource that
+fails while a change set runs (its *_FAILED event, then the rollback)."""
 
 import ipaddress
 import itertools
@@ -149,3 +152,89 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 models.CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# A resource that fails as a change set runs fails the stack as CloudFormation does: the
+# resource's *_FAILED event with the reason, then the rollback (a new stack's resources deleted:
+# ROLLBACK_COMPLETE; an update's: UPDATE_ROLLBACK_COMPLETE). moto let the error escape
+# ExecuteChangeSet and left the stack *_IN_PROGRESS.
+class ResourceFailed(Exception):
+    def __init__(self, logical_id, resource_type, reason):
+        super().__init__(reason)
+        self.logical_id, self.resource_type, self.reason = logical_id, resource_type, reason
+
+
+moto_parse_and_create_resource = parsing.parse_and_create_resource
+
+
+def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    try:
+        return moto_parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+    except ResourceFailed:
+        raise
+    except Exception as e:  # noqa: BLE001 - any refusal of the service is the resource's failure
+        reason = getattr(e, "message", None) or getattr(e, "description", None) or str(e)
+        raise ResourceFailed(logical_id, resource_json.get("Type", ""), reason) from e
+
+
+parsing.parse_and_create_resource = parse_and_create_resource
+
+
+def resource_event(stack, failed, status):
+    stack.events.append(
+        models.Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=failed.logical_id,
+            physical_resource_id="",
+            resource_type=failed.resource_type,
+            resource_status=status,
+            resource_status_reason=failed.reason,
+            resource_properties=None,
+        )
+    )
+
+
+def fail_change_set(stack, change_set, failed):
+    if change_set.change_set_type == "CREATE":
+        resource_event(stack, failed, "CREATE_FAILED")
+        stack._add_stack_event(
+            "ROLLBACK_IN_PROGRESS",
+            resource_status_reason=f"The following resource(s) failed to create: [{failed.logical_id}]. Rollback requested by user.",
+        )
+        try:
+            stack.resource_map.delete()
+        except Exception:  # noqa: BLE001 - what cannot go stays, as a failed rollback would leave it
+            stack._add_stack_event("ROLLBACK_FAILED")
+            stack.status = "ROLLBACK_FAILED"
+            return
+        stack._add_stack_event("ROLLBACK_COMPLETE")
+        stack.status = "ROLLBACK_COMPLETE"
+    else:
+        existed = failed.logical_id in (stack.template_dict or {}).get("Resources", {})
+        resource_event(stack, failed, "UPDATE_FAILED" if existed else "CREATE_FAILED")
+        stack._add_stack_event(
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            resource_status_reason=f"The following resource(s) failed to update: [{failed.logical_id}].",
+        )
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    change_set.execution_status = "EXECUTE_FAILED"
+
+
+exporting_execute_change_set = models.CloudFormationBackend.execute_change_set
+
+
+def failing_execute_change_set(self, change_set_name, stack_name=None):
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name and stack_name in (None, c.stack_name, c.stack_id)), None
+    )
+    try:
+        exporting_execute_change_set(self, change_set_name, stack_name)
+    except ResourceFailed as failed:
+        if change_set is None:
+            raise
+        fail_change_set(self.stacks[change_set.stack_id], change_set, failed)
+
+
+models.CloudFormationBackend.execute_change_set = failing_execute_change_set

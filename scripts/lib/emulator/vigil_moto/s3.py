@@ -1,7 +1,10 @@
 """What moto's AWS::S3::Bucket leaves out (it keeps only encryption and tags): versioning, the
-public access block and the lifecycle rules; and AWS::S3::BucketPolicy, which moto skips.
+public access block, the lifecycle rules and the queue notifications (so an upload reaches the
+platform's work queue); and AWS::S3::BucketPolicy, which moto skips (its conditional statements
+are kept but not enforced: see get_permission).
 All on moto's own S3 backend, so GetBucketVersioning, GetPublicAccessBlock,
-GetBucketLifecycleConfiguration and GetBucketPolicy answer what the template asked for; and
+GetBucketLifecycleConfiguration, GetBucketNotificationConfiguration and GetBucketPolicy answer
+what the template asked for, and moto's own notifications deliver the events; and
 GetBucketVersioning's answer under the root element S3 gives it."""
 
 import json
@@ -35,6 +38,15 @@ def lifecycle_rule(r: dict) -> dict:
     return rule
 
 
+def queue_notification(i: int, q: dict) -> dict:
+    """A CloudFormation QueueConfiguration in the form moto reads from the API's XML."""
+    out = {"Id": q.get("Id") or f"queue-{i}", "Queue": q["Queue"], "Event": [q["Event"]]}
+    rules = ((q.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+    if rules:
+        out["Filter"] = {"S3Key": {"FilterRule": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+    return out
+
+
 def apply_properties(s3, name: str, p: dict) -> None:
     versioning = (p.get("VersioningConfiguration") or {}).get("Status")
     if versioning:
@@ -45,6 +57,10 @@ def apply_properties(s3, name: str, p: dict) -> None:
     rules = (p.get("LifecycleConfiguration") or {}).get("Rules")
     if rules:
         s3.put_bucket_lifecycle(name, [lifecycle_rule(r) for r in rules])
+    queues = (p.get("NotificationConfiguration") or {}).get("QueueConfigurations")
+    if queues:
+        config = {"QueueConfiguration": [queue_notification(i, q) for i, q in enumerate(queues)]}
+        s3.put_bucket_notification_configuration(name, config)
 
 
 moto_create_bucket = FakeBucket.create_from_cloudformation_json.__func__
@@ -84,6 +100,26 @@ class BucketPolicy(Emulated, CloudFormationModel):
     @classmethod
     def apply_update(cls, resource, properties, account_id, region_name):
         backend(account_id, region_name).put_bucket_policy(resource.physical_id, json.dumps(properties["PolicyDocument"]).encode())
+
+
+def get_permission(self, action, resource):
+    """The bucket policy as moto evaluates it, without the statements that carry a Condition:
+    moto has no request context for them (aws:SecureTransport, aws:SourceAccount) and denies
+    whenever a condition does not match, whatever the statement's effect, so the bundle's
+    TLS-only statement would refuse every call to the plain-HTTP emulator."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    doc = json.loads(self.policy.decode())
+    statements = doc.get("Statement", [])
+    statements = [st for st in (statements if isinstance(statements, list) else [statements]) if not st.get("Condition")]
+    if not statements:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({**doc, "Statement": statements})).is_action_permitted(action, resource)
+
+
+FakeBucket.get_permission = get_permission
 
 
 # GetBucketVersioning: S3 answers <VersioningConfiguration>; moto's serializer names the root
