@@ -109,7 +109,7 @@ fn platform_env(env: &Environment, request: &DeployRequest) -> Result<String> {
 
 /// The tier and edits `request` asks for; with no tier, the running deployment's, with the
 /// request's edits over its own (an upgrade keeps them).
-fn tier_of(request: &DeployRequest, running: Option<&journal::Entry>) -> Result<(String, BTreeMap<String, BTreeMap<String, String>>)> {
+fn tier_of(request: &DeployRequest, running: Option<&journal::Entry>) -> Result<(String, cost::StackParameters)> {
     match (request.tier.trim(), running) {
         ("", Some(r)) => {
             let mut overrides = r.plan.overrides.clone();
