@@ -657,22 +657,16 @@ pub async fn smoke_test(s3: &S3, bucket: &str, access: &SmokeAccess) -> (Preflig
 /// Reads the stacks, then checks every component they name; with `smoke`, last, the smoke test
 /// (only when the worker is ready: its run is what it tests).
 pub async fn run(aws: &Services, platform_env: &str, smoke: &SmokeAccess) -> (Vec<PreflightCheck>, Option<SmokeRun>) {
-    let mut checks = components(aws, platform_env).await;
+    let (mut checks, outputs) = components(aws, platform_env).await;
     if checks.len() == 1 {
         // The stacks could not be read: nothing else is claimed.
         return (checks, None);
     }
     let worker_ready = checks.iter().any(|c| c.id == WORKER.id && c.status == CheckStatus::Pass);
     let bucket_ok = checks.iter().any(|c| c.id == BUCKET.id && c.status != CheckStatus::Fail);
-    let bucket = aws
-        .cf
-        .stack(&stack_name(platform_env, "storage"))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|s| s.outputs.into_iter().find(|(k, _)| k == "DocumentsBucket").map(|(_, v)| v));
+    let bucket = outputs.get("DocumentsBucket").filter(|b| !b.is_empty());
     let (check, run) = match bucket {
-        Some(b) if worker_ready && bucket_ok => smoke_test(&aws.s3, &b, smoke).await,
+        Some(b) if worker_ready && bucket_ok => smoke_test(&aws.s3, b, smoke).await,
         _ => (
             SMOKE.fail(
                 "not run: the worker or the documents bucket is not ready".into(),
@@ -685,8 +679,8 @@ pub async fn run(aws: &Services, platform_env: &str, smoke: &SmokeAccess) -> (Ve
     (checks, run)
 }
 
-/// Every component the stacks name, checked.
-async fn components(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
+/// Every component the stacks name, checked; with the stacks' outputs.
+async fn components(aws: &Services, platform_env: &str) -> (Vec<PreflightCheck>, BTreeMap<String, String>) {
     let mut found = vec![];
     let mut outputs: BTreeMap<String, String> = BTreeMap::new();
     for stack in STACKS {
@@ -704,7 +698,7 @@ async fn components(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
     let mut checks = vec![stacks(&found)];
     if found.iter().any(|(_, a)| a.is_err()) {
         // Without the stacks nothing is known of what to check.
-        return checks;
+        return (checks, outputs);
     }
     let out = |k: &str| outputs.get(k).cloned().filter(|v| !v.is_empty());
 
@@ -816,7 +810,7 @@ async fn components(aws: &Services, platform_env: &str) -> Vec<PreflightCheck> {
             "deploy the platform (`vigil deploy plan`, then `vigil deploy apply`), then validate again",
         )
     });
-    checks
+    (checks, outputs)
 }
 
 #[cfg(test)]
