@@ -30,6 +30,9 @@ pub enum Fault {
     Hang,
     /// The service's expired-token error (credentials that were good have expired).
     ExpiredToken,
+    /// The request reaches the emulator and is carried out, but the connection closes before
+    /// the answer: the caller cannot tell whether it happened.
+    Lost,
 }
 
 /// A request the proxy saw.
@@ -37,7 +40,9 @@ pub enum Fault {
 pub struct Seen {
     /// The signing name in the request's credential scope: `monitoring`, `sts`, `sqs`, `logs`...
     pub service: String,
-    /// The operation: `GetMetricData`, `SendMessage`, `AssumeRole`...
+    /// The operation: `GetMetricData`, `SendMessage`, `AssumeRole`... For S3 (REST), the SDK's
+    /// `x-id` (`PutObject`), else the object operation by method (`HeadObject`) or the method and
+    /// the bucket's first sub-resource (`GET versioning`).
     pub action: String,
     /// The fault answered, if one was.
     pub fault: Option<Fault>,
@@ -135,10 +140,28 @@ fn is_json(content_type: &str) -> bool {
     content_type.contains("x-amz-json")
 }
 
-/// The operation: `X-Amz-Target: Service.Operation` (awsJson) or `Action=` in the form (awsQuery).
-fn action_of(target: Option<&str>, body: &[u8]) -> String {
+/// The operation: `X-Amz-Target: Service.Operation` (awsJson), `Action=` in the form (awsQuery),
+/// or for S3 what the method does to the path (path-style: `/bucket/key`).
+fn action_of(service: &str, parts: &hyper::http::request::Parts, target: Option<&str>, body: &[u8]) -> String {
     if let Some(t) = target {
         return t.rsplit('.').next().unwrap_or(t).to_string();
+    }
+    if service == "s3" {
+        // The Rust SDK names most operations in `x-id`; the rest by what the method does.
+        let query: Vec<(String, String)> = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+        if let Some((_, op)) = query.iter().find(|(k, _)| k == "x-id") {
+            return op.clone();
+        }
+        let object = parts.uri.path().trim_start_matches('/').split_once('/').is_some_and(|(_, key)| !key.is_empty());
+        let method = parts.method.as_str();
+        return match (object, query.first(), method) {
+            (true, None, "PUT") => "PutObject".into(),
+            (true, None, "GET") => "GetObject".into(),
+            (true, None, "HEAD") => "HeadObject".into(),
+            (true, None, "DELETE") => "DeleteObject".into(),
+            (_, Some((sub, _)), m) => format!("{m} {sub}"),
+            (_, None, m) => m.into(),
+        };
     }
     url::form_urlencoded::parse(body).find(|(k, _)| k == "Action").map(|(_, v)| v.into_owned()).unwrap_or_else(|| "unknown".into())
 }
@@ -180,7 +203,7 @@ async fn handle(
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(String::from);
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
-    let action = action_of(target.as_deref(), &body);
+    let action = action_of(&service, &parts, target.as_deref(), &body);
     let fault = {
         let mut st = state.lock().unwrap();
         let rule = st.rules.iter_mut().find(|r| r.remaining > 0 && r.service == service && r.action.as_ref().is_none_or(|a| *a == action));
@@ -217,8 +240,9 @@ async fn handle(
             return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "injected hang"));
         }
         Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
-        None => {}
+        Some(Fault::Lost) | None => {}
     }
+    let lost = fault == Some(Fault::Lost);
     let uri = format!("{upstream}{}", parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
     let mut forward = Request::builder().method(parts.method).uri(uri);
     for (k, v) in &parts.headers {
@@ -228,6 +252,9 @@ async fn handle(
     }
     let forward = forward.body(Full::new(body)).map_err(std::io::Error::other)?;
     let answer = client.request(forward).await.map_err(std::io::Error::other)?;
+    if lost {
+        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected: the answer was lost"));
+    }
     let (parts, body) = answer.into_parts();
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
     let mut back = Response::builder().status(parts.status);

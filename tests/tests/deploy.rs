@@ -672,6 +672,51 @@ async fn a_resource_that_fails_rolls_its_stack_back_with_the_cause_and_recover_d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_whose_rollback_fails_is_continued_skipping_what_was_deleted_and_plans_again() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = console(data.path(), &moto.endpoint()).await;
+    deployed(&app, signed_bundle("1.0.0", |_| {}).path()).await;
+    // Someone deletes the worker's log group behind CloudFormation's back; then an update of
+    // the same stack fails, and its rollback cannot bring the log group back.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    aws_sdk_cloudwatchlogs::Client::new(ctx.sdk()).delete_log_group().log_group_name("/pj/prod/worker").send().await.unwrap();
+    let broken = signed_bundle("1.1.0", |dir| {
+        let path = dir.join("cloudformation/observability.yaml");
+        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
+        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
+        std::fs::write(path, text).unwrap();
+    });
+    let upgrade = DeployRequest { environment: "prod".into(), ..Default::default() };
+    let plan = app.deploy().plan(&upgrade, Some(broken.path())).await.unwrap();
+    let out = apply(&app, &plan.id, None).await.0.unwrap();
+    assert_eq!(out.state, "failed");
+    assert!(out.root_cause.as_deref().unwrap_or_default().contains("Broken (AWS::SQS::Queue)"), "{:?}", out.root_cause);
+    assert!(out.next.as_deref().unwrap_or_default().contains("vigil deploy recover --stack pj-prod-observability"), "{:?}", out.next);
+
+    // Recovery continues the rollback, skipping the log group that failed in it.
+    let pending = app.deploy().recoveries("prod").await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let r = &pending[0];
+    assert_eq!((r.stack.as_str(), r.action.as_str(), r.status.as_str()), ("observability", "continue_rollback", "UPDATE_ROLLBACK_FAILED"));
+    assert_eq!(r.skip, ["WorkerLogs"]);
+    assert!(r.what.contains("skipping WorkerLogs"), "{r:?}");
+    assert_eq!(app.deploy().recover("prod", "observability", Some("pj-prod-alarms")).await.unwrap_err().kind(), "confirmation_required");
+    let done = app.deploy().recover("prod", "observability", Some("pj-prod-observability")).await.unwrap();
+    assert_eq!(done.status, "UPDATE_ROLLBACK_COMPLETE", "{done:?}");
+    let logged = app.oplog().list(1, None).await.unwrap().remove(0);
+    assert_eq!(logged.action, "deploy.recover");
+    let details: serde_json::Value = serde_json::from_str(&logged.details).unwrap();
+    assert_eq!((details["action"].as_str(), details["skip"][0].as_str()), (Some("continue_rollback"), Some("WorkerLogs")), "{details}");
+    assert!(app.deploy().recoveries("prod").await.unwrap().is_empty());
+
+    // The stack takes a plan again: the fixed bundle deploys.
+    let fixed = signed_bundle("1.2.0", |_| {});
+    let plan = app.deploy().plan(&upgrade, Some(fixed.path())).await.unwrap();
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgrade_says_what_changes_snapshots_the_database_first_and_rolls_the_worker_without_losing_work() {
     let (moto, kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
@@ -769,6 +814,105 @@ async fn an_upgrade_says_what_changes_snapshots_the_database_first_and_rolls_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_whose_snapshot_cannot_be_taken_changes_nothing_and_resumes_with_one_snapshot() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let app = console_through(data.path(), &proxy).await;
+    deployed(&app, signed_bundle("1.0.0", |_| {}).path()).await;
+    let v2 = signed_bundle("1.1.0", |dir| {
+        let alarms = dir.join("cloudformation/alarms.yaml");
+        let text = std::fs::read_to_string(&alarms).unwrap().replacen("Threshold: 30000", "Threshold: 45000", 1);
+        std::fs::write(alarms, text).unwrap();
+    });
+    let plan = app.deploy().plan(&DeployRequest { environment: "prod".into(), ..Default::default() }, Some(v2.path())).await.unwrap();
+    let snapshot = plan.upgrade.clone().expect("an upgrade").snapshot;
+    let (rds, _, _) = rds_and_s3(&moto.endpoint()).await;
+    let snapshots = || async {
+        let out = rds.describe_db_cluster_snapshots().db_cluster_identifier("pj-prod").snapshot_type("manual").send().await.unwrap();
+        out.db_cluster_snapshots().iter().filter_map(|s| s.db_cluster_snapshot_identifier().map(String::from)).collect::<Vec<_>>()
+    };
+    let executed = || proxy.count("cloudformation", Some("ExecuteChangeSet"));
+    let before = executed();
+
+    // RDS unavailable past the retries: a classified error naming the snapshot; no stack moved,
+    // no snapshot, nothing logged; the journal says to resume.
+    proxy.inject("rds", Some("CreateDBClusterSnapshot"), Fault::Status(503), 2);
+    let e = apply(&app, &plan.id, None).await.0.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    assert!(e.to_string().contains(&format!("the pre-upgrade snapshot {snapshot} of pj-prod could not be taken")), "{e}");
+    assert!(e.hint().unwrap_or_default().contains("nothing of the upgrade was applied"), "{e:?}");
+    assert_eq!(executed(), before);
+    assert!(snapshots().await.is_empty());
+    assert!(!actions(&app).await.iter().any(|a| a == "deploy.pre_upgrade_snapshot"));
+    let st = app.deploy().status("prod").await.unwrap().unwrap();
+    assert_eq!((st.state.as_str(), st.snapshot.as_ref().map(|s| s.state.as_str())), ("applying", Some("running")));
+    assert!(st.stacks.iter().all(|s| s.state == "pending"), "{:?}", st.stacks);
+    assert!(st.next.as_deref().unwrap_or_default().contains("vigil deploy resume"), "{:?}", st.next);
+
+    // Resume: RDS takes the snapshot but its answer is lost; the retry finds it made. Then the
+    // first change set's execution fails: the apply stops after the snapshot.
+    proxy.inject("rds", Some("CreateDBClusterSnapshot"), Fault::Lost, 1);
+    proxy.inject("cloudformation", Some("ExecuteChangeSet"), Fault::Status(503), 2);
+    let e = app.deploy().resume(&|_| {}).await.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    assert_eq!(snapshots().await, std::slice::from_ref(&snapshot));
+    let st = app.deploy().status("prod").await.unwrap().unwrap();
+    assert_eq!(st.snapshot.as_ref().map(|s| s.state.as_str()), Some("done"));
+    proxy.clear();
+
+    // The next resume takes no second snapshot and finishes.
+    let asked = proxy.count("rds", Some("CreateDBClusterSnapshot"));
+    let done = app.deploy().resume(&|_| {}).await.unwrap();
+    assert_eq!(done[0].state, "succeeded", "{:?}", done[0].root_cause);
+    assert_eq!(proxy.count("rds", Some("CreateDBClusterSnapshot")), asked);
+    assert_eq!(snapshots().await, [snapshot]);
+    assert_eq!(actions(&app).await.iter().filter(|a| *a == "deploy.pre_upgrade_snapshot").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_that_aws_refuses_leaves_the_stack_as_it_was_and_succeeds_after() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let broken = signed_bundle("1.0.0", |dir| {
+        let path = dir.join("cloudformation/alarms.yaml");
+        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
+        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
+        std::fs::write(path, text).unwrap();
+    });
+    let app = console_through(data.path(), &proxy).await;
+    let plan = app.deploy().plan(&request(), Some(broken.path())).await.unwrap();
+    assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "failed");
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let cf = CloudFormation::new(&ctx, "test");
+    // The operator had protected the failed stack.
+    cf.protect("pj-prod-alarms", true).await.unwrap();
+    let logged = actions(&app).await.len();
+
+    for (action, fault, kind) in [
+        ("DeleteStack", Fault::Status(503), "service_unavailable"),
+        ("UpdateTerminationProtection", Fault::ExpiredToken, "expired_credentials"),
+        ("DescribeStacks", Fault::Throttle { retry_after: None }, "throttled"),
+    ] {
+        proxy.inject("cloudformation", Some(action), fault, 2);
+        let e = app.deploy().recover("prod", "alarms", Some("pj-prod-alarms")).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{action}: {e}");
+        assert!(e.hint().is_some(), "{action}: {e:?}");
+        proxy.clear();
+        let now = cf.stack("pj-prod-alarms").await.unwrap().expect("the stack is still there");
+        assert_eq!((now.status.as_str(), now.termination_protection), ("ROLLBACK_COMPLETE", true), "{action}");
+        assert_eq!(actions(&app).await.len(), logged, "{action}: nothing logged");
+        assert_eq!(app.deploy().recoveries("prod").await.unwrap().len(), 1, "{action}");
+    }
+
+    let done = app.deploy().recover("prod", "alarms", Some("pj-prod-alarms")).await.unwrap();
+    assert_eq!(done.status, "DELETE_COMPLETE", "{done:?}");
+    assert_eq!(actions(&app).await.last().map(String::as_str), Some("deploy.recover"));
+    assert!(cf.stack("pj-prod-alarms").await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_smoke_test_whose_note_no_worker_takes_fails_with_where_to_look_and_is_logged() {
     let (moto, kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
@@ -807,23 +951,26 @@ async fn validation_under_aws_faults_fails_only_the_checks_of_the_failing_servic
 
     // Each service failing fails the checks that read it, with the classified message and what
     // to do; the other checks still pass.
-    for (service, message, fault, failing) in [
-        ("eks", "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes", "worker", "smoke"][..]),
-        ("rds", "rds:", Fault::Status(503), &["aurora", "aurora-zones", "backup-coverage"][..]),
-        ("elasticache", "elasticache:", Fault::Throttle { retry_after: None }, &["cache"][..]),
-        ("s3", "s3:", Fault::Reset, &["bucket", "backup-coverage", "smoke"][..]),
-        ("sqs", "sqs:", Fault::Status(500), &["queue"][..]),
-        ("backup", "backup:", Fault::Hang, &["backup-plan", "backup-coverage"][..]),
-        ("monitoring", "cloudwatch:", Fault::ExpiredToken, &["alarms"][..]),
+    for (service, action, message, fault, failing) in [
+        ("eks", None, "eks:", Fault::Status(500), &["eks-cluster", "eks-nodes", "worker", "smoke"][..]),
+        ("rds", None, "rds:", Fault::Status(503), &["aurora", "aurora-zones", "backup-coverage"][..]),
+        ("elasticache", None, "elasticache:", Fault::Throttle { retry_after: None }, &["cache"][..]),
+        ("s3", None, "s3:", Fault::Reset, &["bucket", "backup-coverage", "smoke"][..]),
+        ("sqs", None, "sqs:", Fault::Status(500), &["queue"][..]),
+        ("backup", None, "backup:", Fault::Hang, &["backup-plan", "backup-coverage"][..]),
+        ("monitoring", None, "cloudwatch:", Fault::ExpiredToken, &["alarms"][..]),
+        // The smoke test's own calls: the worker's database login, the note's upload.
+        ("secretsmanager", Some("GetSecretValue"), "secretsmanager:GetSecretValue", Fault::Status(500), &["smoke"][..]),
+        ("s3", Some("PutObject"), "s3:PutObject", Fault::Throttle { retry_after: None }, &["smoke"][..]),
     ] {
-        proxy.inject(service, None, fault, 100);
+        proxy.inject(service, action, fault, 100);
         let v = app.deploy().validate("prod").await.unwrap();
         assert!(!v.ok, "{service}");
         for c in &v.checks {
             if failing.contains(&c.id.as_str()) {
                 assert_eq!(c.status, CheckStatus::Fail, "{service}: {c:?}");
                 assert!(c.fix.is_some(), "{service}: {c:?}");
-                if (c.id != "backup-coverage" || service == "backup") && c.id != "worker" && c.id != "smoke" {
+                if (c.id != "backup-coverage" || service == "backup") && c.id != "worker" && (c.id != "smoke" || action.is_some()) {
                     assert!(c.detail.contains(message), "{service}: {c:?}");
                 }
             } else {

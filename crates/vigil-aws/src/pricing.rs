@@ -173,9 +173,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_throttled_or_denied_query_is_classified() {
+    async fn a_throttled_denied_unavailable_or_expired_query_is_classified() {
         let ctx = crate::testing::context().await;
-        for (code, kind) in [("ThrottlingException", crate::Kind::Throttled), ("AccessDeniedException", crate::Kind::AccessDenied)] {
+        for (code, kind) in [
+            ("ThrottlingException", crate::Kind::Throttled),
+            ("AccessDeniedException", crate::Kind::AccessDenied),
+            ("ServiceUnavailableException", crate::Kind::Unavailable),
+            ("ExpiredTokenException", crate::Kind::ExpiredCredentials),
+        ] {
             // Every attempt (retries included) gets the same answer.
             let rule = mock!(aws_sdk_pricing::Client::get_products)
                 .sequence()

@@ -199,6 +199,32 @@ class Extensions(unittest.TestCase):
         with self.assertRaises(cf.exceptions.ClientError):
             cf.describe_stacks(StackName="rollback")
 
+    def test_an_update_that_cannot_roll_back_continues_skipping_what_was_deleted(self):
+        cf, logs = self.client("cloudformation"), self.client("logs")
+        kept = {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/rollback/kept"}}}
+        cf.create_change_set(StackName="unrollable", ChangeSetName="one", ChangeSetType="CREATE", TemplateBody=json.dumps({"Resources": kept}))
+        cf.execute_change_set(StackName="unrollable", ChangeSetName="one")
+        logs.delete_log_group(logGroupName="/rollback/kept")
+        broken = {**kept, "Broken": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "not a queue name!"}}}
+        cf.create_change_set(StackName="unrollable", ChangeSetName="two", ChangeSetType="UPDATE", TemplateBody=json.dumps({"Resources": broken}))
+        cf.execute_change_set(StackName="unrollable", ChangeSetName="two")
+        self.assertEqual(cf.describe_stacks(StackName="unrollable")["Stacks"][0]["StackStatus"], "UPDATE_ROLLBACK_FAILED")
+        events = cf.describe_stack_events(StackName="unrollable")["StackEvents"]
+        failed = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
+        self.assertIn(("Logs", "UPDATE_FAILED"), failed)
+        # Only a stack whose rollback failed continues; the skipped resource must be the stack's.
+        with self.assertRaises(cf.exceptions.ClientError):
+            cf.continue_update_rollback(StackName="unrollable", ResourcesToSkip=["Nothing"])
+        cf.continue_update_rollback(StackName="unrollable")
+        self.assertEqual(cf.describe_stacks(StackName="unrollable")["Stacks"][0]["StackStatus"], "UPDATE_ROLLBACK_FAILED")
+        cf.continue_update_rollback(StackName="unrollable", ResourcesToSkip=["Logs"])
+        self.assertEqual(cf.describe_stacks(StackName="unrollable")["Stacks"][0]["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
+        newest = cf.describe_stack_events(StackName="unrollable")["StackEvents"][:2]
+        self.assertEqual([(e["LogicalResourceId"], e["ResourceStatus"]) for e in newest], [("unrollable", "UPDATE_ROLLBACK_COMPLETE"), ("Logs", "UPDATE_COMPLETE")])
+        with self.assertRaises(cf.exceptions.ClientError):
+            cf.continue_update_rollback(StackName="unrollable")
+        cf.delete_stack(StackName="unrollable")
+
     def test_an_upload_under_input_reaches_the_work_queue(self):
         s3, sqs = self.client("s3"), self.client("sqs")
         bucket, queue = self.outputs["DocumentsBucket"], self.outputs["WorkQueueUrl"]

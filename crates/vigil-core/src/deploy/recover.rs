@@ -101,11 +101,22 @@ impl Deploy<'_> {
         let op = vigil_aws::new_op_id();
         let ctx = self.aws_context(&env).await;
         let cf = CloudFormation::new(&ctx, &op);
-        let id = cf.stack(&r.name).await?.map(|s| s.id).filter(|i| !i.is_empty()).unwrap_or_else(|| r.name.clone());
+        let now = cf.stack(&r.name).await?;
+        let protected = now.as_ref().is_some_and(|s| s.termination_protection);
+        let id = now.map(|s| s.id).filter(|i| !i.is_empty()).unwrap_or_else(|| r.name.clone());
         if r.action == "delete" {
-            // A failed create keeps nothing to protect; its termination protection would refuse.
-            cf.protect(&r.name, false).await?;
-            cf.delete_stack(&r.name, &[]).await?;
+            // Termination protection would refuse the delete.
+            if protected {
+                cf.protect(&r.name, false).await?;
+            }
+            if let Err(e) = cf.delete_stack(&r.name, &[]).await {
+                // Nothing half-done: the protection is put back as it was.
+                if protected && cf.protect(&r.name, true).await.is_err() {
+                    let hint = format!("{}; termination protection of {} is now off", e.hint.clone().unwrap_or_else(|| "try again".into()), r.name);
+                    return Err(vigil_aws::AwsError { hint: Some(hint), ..e }.into());
+                }
+                return Err(e.into());
+            }
         } else {
             cf.continue_update_rollback(&r.name, &r.skip).await?;
         }

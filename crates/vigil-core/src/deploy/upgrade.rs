@@ -196,10 +196,14 @@ impl Deploy<'_> {
     }
 }
 
+/// An AWS failure while taking the snapshot, classified as AWS's (throttled, unavailable…), with
+/// what it was and that nothing of the upgrade was applied.
 fn fail(e: vigil_aws::AwsError, u: &UpgradeInfo) -> Error {
-    Error::Deploy {
-        kind: "snapshot_failed",
-        message: format!("the pre-upgrade snapshot {} of {} could not be taken: {}", u.snapshot, u.cluster, e.message),
-        hint: format!("{}; nothing of the upgrade was applied: `vigil deploy resume` tries again", e.hint.unwrap_or_else(|| "fix the cause".into())),
-    }
+    let hint = format!(
+        "{}; nothing of the upgrade was applied: `vigil deploy resume` tries again",
+        e.hint.clone().unwrap_or_else(|| "fix the cause".into())
+    );
+    let mut e = e.during(&format!("the pre-upgrade snapshot {} of {} could not be taken", u.snapshot, u.cluster));
+    e.hint = Some(hint);
+    Error::Aws(e)
 }

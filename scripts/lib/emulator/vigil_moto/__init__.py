@@ -24,7 +24,8 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
 - cloudformation: YAML short forms read as CloudFormation reads them (GetAtt, functions over
   mappings, Fn::Cidr, Fn::GetAZs); UpdateTerminationProtection, honoured by DeleteStack; the
   outputs and exports of stacks made or changed by change sets; a refused deletion leaves the
-  stack DELETE_FAILED; a deleted stack has no outputs
+  stack DELETE_FAILED; a deleted stack has no outputs; an update whose rollback cannot restore
+  what was deleted behind its back (UPDATE_ROLLBACK_FAILED) and ContinueUpdateRollback
 
 Module names matter: moto takes the second dotted part of a model's module as its service.
 test_extensions.py checks every resource with boto3, which parses by AWS's service models.

@@ -10,7 +10,9 @@ templates,
 moto registers its constructor before each template load, by the name its modules import; the
 fixed one replaces that name in both. Then: UpdateTerminationProtection; a stack that fails to
 delete (DELETE_FAILED); change sets that give their stacks exports and outputs; a resource that
-fails while a change set runs (its *_FAILED event, then the rollback)."""
+fails while a change set runs (its *_FAILED event, then the rollback); an update's rollback that
+cannot restore a resource deleted behind its back (UPDATE_ROLLBACK_FAILED) and
+ContinueUpdateRollback with resources to skip."""
 
 import ipaddress
 import itertools
@@ -61,7 +63,7 @@ parsing.clean_json = clean_json
 # UpdateTerminationProtection, which moto lacks (HTTP 500), on moto's own stacks; DeleteStack
 # then refuses a protected stack as CloudFormation does.
 from moto.cloudformation.exceptions import ValidationError  # noqa: E402
-from moto.core.responses import ActionResult  # noqa: E402
+from moto.core.responses import ActionResult, EmptyResult  # noqa: E402
 
 
 def update_termination_protection(self):
@@ -106,6 +108,11 @@ def backend_delete_stack(self, name_or_stack_id):
     if stack is None:
         return moto_backend_delete_stack(self, name_or_stack_id)
     before = FixedOutputs({k: stack.output_map[k] for k in stack.output_map}, stack.output_map.exports)
+    # What was deleted behind CloudFormation's back counts as deleted (moto failed on it).
+    resources = stack.resource_map
+    for logical_id in [i for i in resources._parsed_resources if gone(stack, i)]:
+        resources._parsed_resources.pop(logical_id)
+        resources._resource_json_map.pop(logical_id, None)
     try:
         moto_backend_delete_stack(self, stack.stack_id)
         stack.output_map = FixedOutputs()
@@ -217,9 +224,60 @@ def fail_change_set(stack, change_set, failed):
             "UPDATE_ROLLBACK_IN_PROGRESS",
             resource_status_reason=f"The following resource(s) failed to update: [{failed.logical_id}].",
         )
+        roll_back(stack, skip=())
+    change_set.execution_status = "EXECUTE_FAILED"
+
+
+# The rollback of an update cannot restore a resource deleted outside CloudFormation: that
+# resource's UPDATE_FAILED, the stack UPDATE_ROLLBACK_FAILED, until ContinueUpdateRollback skips
+# it (moto has no ContinueUpdateRollback). Deleted is known for log groups, topics and queues.
+def gone(stack, logical_id):
+    from moto.logs.models import LogGroup, logs_backends
+    from moto.sns.models import Topic, sns_backends
+    from moto.sqs.models import Queue, sqs_backends
+
+    resource = stack.resource_map._parsed_resources.get(logical_id)
+    account, region = stack.account_id, stack.region_name
+    if isinstance(resource, LogGroup):
+        return resource.name not in logs_backends[account][region].groups
+    if isinstance(resource, Topic):
+        return resource.arn not in sns_backends[account][region].topics
+    if isinstance(resource, Queue):
+        return resource.name not in sqs_backends[account][region].queues
+    return False
+
+
+def roll_back(stack, skip):
+    resources = (stack.template_dict or {}).get("Resources", {})
+    for logical_id in skip:
+        resource_event(stack, ResourceFailed(logical_id, resources.get(logical_id, {}).get("Type", ""), "Resource skipped during rollback"), "UPDATE_COMPLETE")
+    lost = [(i, r.get("Type", "")) for i, r in resources.items() if i not in skip and gone(stack, i)]
+    for logical_id, resource_type in lost:
+        reason = f"Resource handler returned message: \"{logical_id} was not found: it was deleted outside CloudFormation\" (HandlerErrorCode: NotFound)"
+        resource_event(stack, ResourceFailed(logical_id, resource_type, reason), "UPDATE_FAILED")
+    if lost:
+        stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=f"The following resource(s) failed to update: [{', '.join(i for i, _ in lost)}].")
+        stack.status = "UPDATE_ROLLBACK_FAILED"
+    else:
         stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
         stack.status = "UPDATE_ROLLBACK_COMPLETE"
-    change_set.execution_status = "EXECUTE_FAILED"
+
+
+def continue_update_rollback(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    if stack.status != "UPDATE_ROLLBACK_FAILED":
+        raise ValidationError(message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+    skip = self._get_param("ResourcesToSkip", [])
+    resources = (stack.template_dict or {}).get("Resources", {})
+    unknown = [r for r in skip if r not in resources]
+    if unknown:
+        raise ValidationError(message=f"Resources to skip are not in the stack: {', '.join(unknown)}")
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="Continue rollback requested by user.")
+    roll_back(stack, skip)
+    return EmptyResult()
+
+
+responses.CloudFormationResponse.continue_update_rollback = continue_update_rollback
 
 
 exporting_execute_change_set = models.CloudFormationBackend.execute_change_set
