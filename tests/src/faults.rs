@@ -136,15 +136,24 @@ fn service_of(req: &Request<hyper::body::Incoming>) -> String {
     auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or("unknown").to_string()
 }
 
+/// Services whose REST protocol answers errors in JSON (their GETs carry no JSON content type).
+const REST_JSON: [&str; 2] = ["backup", "eks"];
+
 fn is_json(content_type: &str) -> bool {
     content_type.contains("x-amz-json")
 }
 
 /// The operation: `X-Amz-Target: Service.Operation` (awsJson), `Action=` in the form (awsQuery),
-/// or for S3 what the method does to the path (path-style: `/bucket/key`).
+/// for AWS Backup (REST) its method and path, or for S3 what the method does to the path
+/// (path-style: `/bucket/key`).
 fn action_of(service: &str, parts: &hyper::http::request::Parts, target: Option<&str>, body: &[u8]) -> String {
     if let Some(t) = target {
         return t.rsplit('.').next().unwrap_or(t).to_string();
+    }
+    if service == "backup" {
+        if let Some(op) = backup_action(parts.method.as_str(), parts.uri.path()) {
+            return op.into();
+        }
     }
     if service == "s3" {
         // The Rust SDK names most operations in `x-id`; the rest by what the method does.
@@ -164,6 +173,37 @@ fn action_of(service: &str, parts: &hyper::http::request::Parts, target: Option<
         };
     }
     url::form_urlencoded::parse(body).find(|(k, _)| k == "Action").map(|(_, v)| v.into_owned()).unwrap_or_else(|| "unknown".into())
+}
+
+/// AWS Backup's REST operations by method and path (the ones Vigil calls).
+fn backup_action(method: &str, path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Some(match (method, segments.as_slice()) {
+        ("PUT", ["backup-jobs"]) => "StartBackupJob",
+        ("GET", ["backup-jobs"]) => "ListBackupJobs",
+        ("GET", ["backup-jobs", _]) => "DescribeBackupJob",
+        ("PUT", ["restore-jobs"]) => "StartRestoreJob",
+        ("GET", ["restore-jobs"]) => "ListRestoreJobs",
+        ("GET", ["restore-jobs", _]) => "DescribeRestoreJob",
+        ("PUT", ["copy-jobs"]) => "StartCopyJob",
+        ("GET", ["copy-jobs"]) => "ListCopyJobs",
+        ("GET", ["backup-vaults"]) => "ListBackupVaults",
+        ("GET", ["backup-vaults", _]) => "DescribeBackupVault",
+        ("GET", ["backup-vaults", _, "access-policy"]) => "GetBackupVaultAccessPolicy",
+        ("GET", ["backup-vaults", _, "recovery-points"]) => "ListRecoveryPointsByBackupVault",
+        ("GET", ["backup-vaults", _, "recovery-points", .., "restore-metadata"]) => "GetRecoveryPointRestoreMetadata",
+        ("GET", ["backup-vaults", _, "recovery-points", ..]) => "DescribeRecoveryPoint",
+        ("DELETE", ["backup-vaults", _, "recovery-points", ..]) => "DeleteRecoveryPoint",
+        ("GET", ["resources"]) => "ListProtectedResources",
+        ("GET", ["resources", .., "recovery-points"]) => "ListRecoveryPointsByResource",
+        ("GET", ["backup", "plans"]) => "ListBackupPlans",
+        ("GET", ["backup", "plans", _]) => "GetBackupPlan",
+        ("GET", ["backup", "plans", _, "selections"]) => "ListBackupSelections",
+        ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection",
+        ("GET", ["audit", "frameworks"]) => "ListFrameworks",
+        ("GET", ["audit", "frameworks", _]) => "DescribeFramework",
+        _ => return None,
+    })
 }
 
 fn error_response(json: bool, status: u16, code: &str, message: &str, retry_after: Option<u32>) -> Response<Full<Bytes>> {
@@ -199,7 +239,7 @@ async fn handle(
     upstream: Arc<str>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let service = service_of(&req);
-    let json = is_json(req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default());
+    let json = is_json(req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()) || REST_JSON.contains(&service.as_str());
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(String::from);
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();

@@ -388,10 +388,13 @@ fn control(d: &mut Value, reads: u32, mode: RolloutMode) {
     };
 }
 
-/// SIGTERM to each pod, then waits for it to exit (the worker drains and signs a checkpoint).
+/// SIGTERM to every pod at once, then waits for each to exit (the worker drains, puts back what
+/// its last long poll was handed, and signs a checkpoint).
 fn terminate(pods: Vec<Pod>) {
-    for mut p in pods {
+    for p in &pods {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    }
+    for mut p in pods {
         let _ = p.child.wait();
     }
 }

@@ -748,6 +748,19 @@ async fn deploy_wizard() {
     s.assert_absent("section.chart-card[data-error='true']", "every chart's query was accepted").await;
     s.screenshot("deploy-metrics.png").await;
 
+    // Backups: the database is restorable by its point-in-time recovery; the bucket, covered by
+    // the plan, has no recovery point yet; what AWS Backup cannot protect says how it comes back.
+    s.click("#nav-backups").await;
+    s.find("#backup-state[data-state='ready']").await;
+    s.find("#backup-coverage tr[data-component='aurora'][data-status='meets RPO']").await;
+    s.find("#backup-coverage tr[data-component='documents'][data-status='at risk']").await;
+    s.find("#backup-coverage tr[data-component='queue'][data-status='recoverable']").await;
+    s.find("#backup-vaults tr[data-vault='pj-sandbox']").await;
+    s.find("#backup-plans tr[data-rule]").await;
+    s.screenshot("backups.png").await;
+    s.click("#backup-tab-jobs").await;
+    s.find("#backup-jobs-state[data-state='empty']").await;
+
     // Upgrade: the newer bundle opened, what it changes and the cost delta shown, applied after a
     // snapshot of the database.
     s.click("#nav-deploy").await;

@@ -14,6 +14,7 @@ pub enum Page {
     Alarms,
     Audit,
     Jobs,
+    Backups,
     Deploy,
     Settings,
 }
@@ -156,6 +157,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Alarms, "nav-alarms", "Alarms")}
                 {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Jobs, "nav-jobs", "Jobs")}
+                {nav(Page::Backups, "nav-backups", "Backups")}
                 {nav(Page::Deploy, "nav-deploy", "Deploy")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
@@ -186,6 +188,7 @@ pub fn App() -> impl IntoView {
                     Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
+                    Page::Backups => view! { <pages::backups::BackupsPage/> }.into_any(),
                     Page::Deploy => view! { <pages::deploy::DeployPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}

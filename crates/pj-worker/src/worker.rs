@@ -1,6 +1,7 @@
 //! The processing loop: receives messages while the database is up, runs up to `concurrency`
 //! jobs at once, signs audit checkpoints, flushes metrics, and on shutdown lets in-flight work
-//! finish within the grace period and releases the rest back to the queue.
+//! finish within the grace period and releases the rest back to the queue (what the last long
+//! poll is handed too).
 
 use crate::aws::cloudwatch::CloudWatch;
 use crate::aws::sqs::Sqs;
@@ -92,9 +93,23 @@ impl Worker {
                 }
                 continue;
             }
+            let receive = self.sqs.receive(&s.queue_url, available.min(10) as i32, s.receive_wait, s.visibility);
+            tokio::pin!(receive);
             let received = tokio::select! {
-                r = self.sqs.receive(&s.queue_url, available.min(10) as i32, s.receive_wait, s.visibility) => r,
-                _ = shutdown.changed() => continue,
+                r = &mut receive => r,
+                _ = shutdown.changed() => {
+                    // A long poll given up is still answered by SQS, and what it hands over stays
+                    // invisible for the visibility timeout: take the answer (within the wait) and
+                    // put those messages straight back for the other replicas.
+                    if let Ok(messages) = receive.await {
+                        for m in messages {
+                            if let Err(e) = self.sqs.delay(&s.queue_url, &m.receipt, Duration::ZERO).await {
+                                warn!(error = %e, message = %m.id, "could not put a message back on shutdown; it returns after its visibility timeout");
+                            }
+                        }
+                    }
+                    continue;
+                }
             };
             let messages = match received {
                 Ok(m) => m,

@@ -4,6 +4,7 @@
 
 use crate::error::AwsError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use vigil_dto::backup::{BackupJobView, RecoveryPointView, VaultView};
 
 /// A backup rule.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -13,9 +14,15 @@ pub struct RuleInfo {
     /// Continuous backup (point-in-time restore) for the resources that support it.
     pub continuous: bool,
     pub schedule: Option<String>,
+    /// The schedule's time zone (UTC when none is given).
+    pub timezone: Option<String>,
+    pub start_window_minutes: Option<i64>,
+    pub completion_window_minutes: Option<i64>,
     pub delete_after_days: Option<i64>,
-    /// How many copy actions (to other vaults, other regions) the rule has.
-    pub copies: usize,
+    pub cold_after_days: Option<i64>,
+    /// Copy actions (to other vaults, other regions or accounts): (destination vault ARN,
+    /// retention days).
+    pub copies: Vec<(String, Option<i64>)>,
 }
 
 /// A backup plan.
@@ -74,11 +81,45 @@ impl Backup {
                     vault: r.target_backup_vault_name().to_string(),
                     continuous: r.enable_continuous_backup() == Some(true),
                     schedule: r.schedule_expression().map(str::to_string),
+                    timezone: text(r.schedule_expression_timezone()),
+                    start_window_minutes: r.start_window_minutes(),
+                    completion_window_minutes: r.completion_window_minutes(),
                     delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
-                    copies: r.copy_actions().len(),
+                    cold_after_days: r.lifecycle().and_then(|l| l.move_to_cold_storage_after_days()),
+                    copies: r
+                        .copy_actions()
+                        .iter()
+                        .map(|c| (c.destination_backup_vault_arn().to_string(), c.lifecycle().and_then(|l| l.delete_after_days())))
+                        .collect(),
                 })
                 .collect(),
         }))
+    }
+
+    /// The ids of every backup plan of the account in the region.
+    pub async fn plan_ids(&self) -> Result<Vec<String>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.list_backup_plans().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => out.extend(p.backup_plans_list().iter().filter_map(|p| p.backup_plan_id().map(str::to_string))),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "backup", "ListBackupPlans", &e).await),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of every vault of the account in the region.
+    pub async fn vault_names(&self) -> Result<Vec<String>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.list_backup_vaults().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => out.extend(p.backup_vault_list().iter().filter_map(|v| v.backup_vault_name().map(str::to_string))),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "backup", "ListBackupVaults", &e).await),
+            }
+        }
+        Ok(out)
     }
 
     /// The plan's selections.
@@ -126,5 +167,453 @@ impl Backup {
             Err(e) if is_missing(&e) => Ok(None),
             Err(e) => Err(crate::error::classify(&self.ctx, "backup", "DescribeBackupVault", &e).await),
         }
+    }
+}
+
+/// Milliseconds since the epoch of an SDK time.
+fn ms(t: Option<&aws_smithy_types::DateTime>) -> Option<i64> {
+    t.and_then(|t| t.to_millis().ok())
+}
+
+fn time(ms: i64) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_millis(ms)
+}
+
+/// What a job is: a backup, a copy to another vault, or a restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Backup,
+    Copy,
+    Restore,
+}
+
+/// What to list jobs by (AWS Backup's own filters).
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub state: Option<String>,
+    pub resource_arn: Option<String>,
+    pub created_after_ms: Option<i64>,
+    /// At most this many (newest first), over as many pages as it takes.
+    pub limit: Option<usize>,
+}
+
+/// A resource AWS Backup has a recovery point of.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProtectedInfo {
+    pub resource_arn: String,
+    pub resource_type: String,
+    pub name: Option<String>,
+    pub last_backup_ms: Option<i64>,
+    pub last_vault: Option<String>,
+    pub last_recovery_point: Option<String>,
+}
+
+/// A framework of Backup Audit Manager: its controls and their parameters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FrameworkInfo {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub controls: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl Backup {
+    async fn fail<E>(
+        &self,
+        action: &str,
+        e: aws_sdk_backup::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        crate::error::classify(&self.ctx, "backup", action, &e).await
+    }
+
+    /// Jobs of `kind`, newest first, by `filter`, every page up to its limit.
+    pub async fn jobs(&self, kind: JobKind, filter: &JobFilter) -> Result<Vec<BackupJobView>, AwsError> {
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let (page, next) = match kind {
+                JobKind::Backup => self.backup_jobs_page(filter, token.take()).await?,
+                JobKind::Copy => self.copy_jobs_page(filter, token.take()).await?,
+                JobKind::Restore => self.restore_jobs_page(filter, token.take()).await?,
+            };
+            out.extend(page);
+            if out.len() >= limit || next.is_none() {
+                break;
+            }
+            token = next;
+        }
+        out.sort_by_key(|p| std::cmp::Reverse(p.created_ms));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn backup_jobs_page(&self, f: &JobFilter, token: Option<String>) -> Result<(Vec<BackupJobView>, Option<String>), AwsError> {
+        let req = self
+            .client
+            .list_backup_jobs()
+            .set_next_token(token)
+            .set_by_state(f.state.as_deref().map(aws_sdk_backup::types::BackupJobState::from))
+            .set_by_resource_arn(f.resource_arn.clone())
+            .set_by_created_after(f.created_after_ms.map(time));
+        let out = match req.send().await {
+            Ok(o) => o,
+            Err(e) => return Err(self.fail("ListBackupJobs", e).await),
+        };
+        let jobs = out
+            .backup_jobs()
+            .iter()
+            .map(|j| BackupJobView {
+                kind: "backup".into(),
+                id: j.backup_job_id().unwrap_or_default().to_string(),
+                state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(j.status_message()),
+                resource: j.resource_arn().unwrap_or_default().to_string(),
+                resource_type: j.resource_type().unwrap_or_default().to_string(),
+                vault: j.backup_vault_name().unwrap_or_default().to_string(),
+                recovery_point: text(j.recovery_point_arn()),
+                created_ms: ms(j.creation_date()).unwrap_or_default(),
+                completed_ms: ms(j.completion_date()),
+                size_bytes: j.backup_size_in_bytes(),
+                percent_done: text(j.percent_done()),
+                plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
+                ..Default::default()
+            })
+            .collect();
+        Ok((jobs, text(out.next_token())))
+    }
+
+    async fn copy_jobs_page(&self, f: &JobFilter, token: Option<String>) -> Result<(Vec<BackupJobView>, Option<String>), AwsError> {
+        let req = self
+            .client
+            .list_copy_jobs()
+            .set_next_token(token)
+            .set_by_state(f.state.as_deref().map(aws_sdk_backup::types::CopyJobState::from))
+            .set_by_resource_arn(f.resource_arn.clone())
+            .set_by_created_after(f.created_after_ms.map(time));
+        let out = match req.send().await {
+            Ok(o) => o,
+            Err(e) => return Err(self.fail("ListCopyJobs", e).await),
+        };
+        let jobs = out
+            .copy_jobs()
+            .iter()
+            .map(|j| BackupJobView {
+                kind: "copy".into(),
+                id: j.copy_job_id().unwrap_or_default().to_string(),
+                state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(j.status_message()),
+                resource: j.resource_arn().unwrap_or_default().to_string(),
+                resource_type: j.resource_type().unwrap_or_default().to_string(),
+                vault: j.source_backup_vault_arn().unwrap_or_default().to_string(),
+                destination_vault: text(j.destination_backup_vault_arn()),
+                recovery_point: text(j.destination_recovery_point_arn()),
+                created_ms: ms(j.creation_date()).unwrap_or_default(),
+                completed_ms: ms(j.completion_date()),
+                size_bytes: j.backup_size_in_bytes(),
+                plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
+                ..Default::default()
+            })
+            .collect();
+        Ok((jobs, text(out.next_token())))
+    }
+
+    async fn restore_jobs_page(&self, f: &JobFilter, token: Option<String>) -> Result<(Vec<BackupJobView>, Option<String>), AwsError> {
+        let req = self
+            .client
+            .list_restore_jobs()
+            .set_next_token(token)
+            .set_by_status(f.state.as_deref().map(aws_sdk_backup::types::RestoreJobStatus::from))
+            .set_by_created_after(f.created_after_ms.map(time));
+        let out = match req.send().await {
+            Ok(o) => o,
+            Err(e) => return Err(self.fail("ListRestoreJobs", e).await),
+        };
+        let jobs = out.restore_jobs().iter().map(restore_job).filter(|j| f.resource_arn.as_ref().is_none_or(|r| *r == j.resource)).collect();
+        Ok((jobs, text(out.next_token())))
+    }
+
+    /// One restore job, or None when there is none.
+    pub async fn restore_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
+        match self.client.describe_restore_job().restore_job_id(id).send().await {
+            Ok(j) => Ok(Some(BackupJobView {
+                kind: "restore".into(),
+                id: j.restore_job_id().unwrap_or(id).to_string(),
+                state: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(j.status_message()),
+                resource: j.source_resource_arn().unwrap_or_default().to_string(),
+                resource_type: j.resource_type().unwrap_or_default().to_string(),
+                vault: j.backup_vault_arn().unwrap_or_default().to_string(),
+                recovery_point: text(j.recovery_point_arn()),
+                created_resource: text(j.created_resource_arn()),
+                created_ms: ms(j.creation_date()).unwrap_or_default(),
+                completed_ms: ms(j.completion_date()),
+                size_bytes: j.backup_size_in_bytes(),
+                percent_done: text(j.percent_done()),
+                ..Default::default()
+            })),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(self.fail("DescribeRestoreJob", e).await),
+        }
+    }
+
+    /// One backup job, or None when there is none.
+    pub async fn backup_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
+        match self.client.describe_backup_job().backup_job_id(id).send().await {
+            Ok(j) => Ok(Some(BackupJobView {
+                kind: "backup".into(),
+                id: j.backup_job_id().unwrap_or(id).to_string(),
+                state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(j.status_message()),
+                resource: j.resource_arn().unwrap_or_default().to_string(),
+                resource_type: j.resource_type().unwrap_or_default().to_string(),
+                vault: j.backup_vault_name().unwrap_or_default().to_string(),
+                recovery_point: text(j.recovery_point_arn()),
+                created_ms: ms(j.creation_date()).unwrap_or_default(),
+                completed_ms: ms(j.completion_date()),
+                size_bytes: j.backup_size_in_bytes(),
+                percent_done: text(j.percent_done()),
+                plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
+                ..Default::default()
+            })),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(self.fail("DescribeBackupJob", e).await),
+        }
+    }
+
+    /// The recovery points in `vault`, newest first (created after `since_ms` when given).
+    pub async fn recovery_points(&self, vault: &str, since_ms: Option<i64>) -> Result<Vec<RecoveryPointView>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self
+            .client
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(vault)
+            .set_by_created_after(since_ms.map(time))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(self.fail("ListRecoveryPointsByBackupVault", e).await),
+            };
+            out.extend(page.recovery_points().iter().map(|p| RecoveryPointView {
+                arn: p.recovery_point_arn().unwrap_or_default().to_string(),
+                vault: p.backup_vault_name().unwrap_or(vault).to_string(),
+                source_vault: text(p.source_backup_vault_arn()),
+                resource: p.resource_arn().unwrap_or_default().to_string(),
+                resource_type: p.resource_type().unwrap_or_default().to_string(),
+                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(p.status_message()),
+                created_ms: ms(p.creation_date()).unwrap_or_default(),
+                completed_ms: ms(p.completion_date()),
+                size_bytes: p.backup_size_in_bytes(),
+                encrypted: p.is_encrypted(),
+                encryption_key: text(p.encryption_key_arn()),
+                delete_after_days: p.lifecycle().and_then(|l| l.delete_after_days()),
+                delete_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.delete_at())),
+                cold_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at())),
+                plan: text(p.created_by().and_then(|c| c.backup_plan_id())),
+                last_restore_ms: ms(p.last_restore_time()),
+            }));
+        }
+        out.sort_by_key(|p| std::cmp::Reverse(p.created_ms));
+        Ok(out)
+    }
+
+    /// The newest recovery points of `resource_arn` across vaults (at most `limit`).
+    pub async fn points_of(&self, resource_arn: &str, limit: usize) -> Result<Vec<RecoveryPointView>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.list_recovery_points_by_resource().resource_arn(resource_arn).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(self.fail("ListRecoveryPointsByResource", e).await),
+            };
+            out.extend(page.recovery_points().iter().map(|p| RecoveryPointView {
+                arn: p.recovery_point_arn().unwrap_or_default().to_string(),
+                vault: p.backup_vault_name().unwrap_or_default().to_string(),
+                resource: resource_arn.to_string(),
+                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(p.status_message()),
+                created_ms: ms(p.creation_date()).unwrap_or_default(),
+                size_bytes: p.backup_size_bytes(),
+                encrypted: p.encryption_key_arn().is_some(),
+                encryption_key: text(p.encryption_key_arn()),
+                ..Default::default()
+            }));
+        }
+        // AWS does not promise an order: every page is read, then the newest kept.
+        out.sort_by_key(|p| std::cmp::Reverse(p.created_ms));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Every resource with a recovery point, with its latest.
+    pub async fn protected_resources(&self) -> Result<Vec<ProtectedInfo>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.list_protected_resources().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(self.fail("ListProtectedResources", e).await),
+            };
+            out.extend(page.results().iter().map(|r| ProtectedInfo {
+                resource_arn: r.resource_arn().unwrap_or_default().to_string(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                name: text(r.resource_name()),
+                last_backup_ms: ms(r.last_backup_time()),
+                last_vault: text(r.last_backup_vault_arn()),
+                last_recovery_point: text(r.last_recovery_point_arn()),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// The vault `name` with its lock and access policy, or None when there is none.
+    pub async fn vault_detail(&self, name: &str) -> Result<Option<VaultView>, AwsError> {
+        let v = match self.client.describe_backup_vault().backup_vault_name(name).send().await {
+            Ok(v) => v,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(self.fail("DescribeBackupVault", e).await),
+        };
+        let access_policy = match self.client.get_backup_vault_access_policy().backup_vault_name(name).send().await {
+            Ok(p) => text(p.policy()),
+            Err(e) if is_missing(&e) => None,
+            Err(e) => return Err(self.fail("GetBackupVaultAccessPolicy", e).await),
+        };
+        Ok(Some(VaultView {
+            name: v.backup_vault_name().unwrap_or(name).to_string(),
+            arn: v.backup_vault_arn().unwrap_or_default().to_string(),
+            encryption_key: text(v.encryption_key_arn()),
+            recovery_points: v.number_of_recovery_points(),
+            locked: v.locked() == Some(true),
+            min_retention_days: v.min_retention_days(),
+            max_retention_days: v.max_retention_days(),
+            lock_date_ms: ms(v.lock_date()),
+            vault_type: v.vault_type().map(|t| t.as_str().to_string()).unwrap_or_else(|| "BACKUP_VAULT".into()),
+            access_policy,
+        }))
+    }
+
+    /// Starts an on-demand backup of `resource_arn` into `vault`, kept `delete_after_days` when
+    /// given; (job id, recovery point ARN when AWS gave one).
+    pub async fn start_backup(
+        &self,
+        vault: &str,
+        resource_arn: &str,
+        role_arn: &str,
+        delete_after_days: Option<i64>,
+        token: &str,
+    ) -> Result<(String, Option<String>), AwsError> {
+        let lifecycle = delete_after_days.map(|d| aws_sdk_backup::types::Lifecycle::builder().delete_after_days(d).build());
+        let req = self
+            .client
+            .start_backup_job()
+            .backup_vault_name(vault)
+            .resource_arn(resource_arn)
+            .iam_role_arn(role_arn)
+            .set_lifecycle(lifecycle)
+            .idempotency_token(token);
+        match req.send().await {
+            Ok(o) => Ok((o.backup_job_id().unwrap_or_default().to_string(), text(o.recovery_point_arn()))),
+            Err(e) => Err(self.fail("StartBackupJob", e).await),
+        }
+    }
+
+    /// What AWS Backup would restore `point` as (the source's settings), by metadata key.
+    pub async fn restore_metadata(&self, vault: &str, point: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        match self.client.get_recovery_point_restore_metadata().backup_vault_name(vault).recovery_point_arn(point).send().await {
+            Ok(o) => Ok(o.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()),
+            Err(e) => Err(self.fail("GetRecoveryPointRestoreMetadata", e).await),
+        }
+    }
+
+    /// Starts restoring `point` with `metadata` (a new resource's name and settings); the job id.
+    pub async fn start_restore(
+        &self,
+        point: &str,
+        role_arn: &str,
+        resource_type: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let req = self
+            .client
+            .start_restore_job()
+            .recovery_point_arn(point)
+            .iam_role_arn(role_arn)
+            .resource_type(resource_type)
+            .set_metadata(Some(metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .idempotency_token(token);
+        match req.send().await {
+            Ok(o) => Ok(o.restore_job_id().unwrap_or_default().to_string()),
+            Err(e) => Err(self.fail("StartRestoreJob", e).await),
+        }
+    }
+
+    /// The account's Backup Audit Manager frameworks with their controls (none where the
+    /// account has none).
+    pub async fn frameworks(&self) -> Result<Vec<FrameworkInfo>, AwsError> {
+        let mut names = vec![];
+        let mut pages = self.client.list_frameworks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => names.extend(p.frameworks().iter().filter_map(|f| f.framework_name().map(str::to_string))),
+                Err(e) => return Err(self.fail("ListFrameworks", e).await),
+            }
+        }
+        let mut out = vec![];
+        for name in names {
+            let f = match self.client.describe_framework().framework_name(&name).send().await {
+                Ok(f) => f,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(self.fail("DescribeFramework", e).await),
+            };
+            let controls = f
+                .framework_controls()
+                .iter()
+                .map(|c| {
+                    let params = c
+                        .control_input_parameters()
+                        .iter()
+                        .map(|p| (p.parameter_name().unwrap_or_default().to_string(), p.parameter_value().unwrap_or_default().to_string()))
+                        .collect();
+                    (c.control_name().to_string(), params)
+                })
+                .collect();
+            out.push(FrameworkInfo {
+                name: name.clone(),
+                arn: f.framework_arn().unwrap_or_default().to_string(),
+                status: f.deployment_status().unwrap_or_default().to_string(),
+                controls,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn text(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn restore_job(j: &aws_sdk_backup::types::RestoreJobsListMember) -> BackupJobView {
+    BackupJobView {
+        kind: "restore".into(),
+        id: j.restore_job_id().unwrap_or_default().to_string(),
+        state: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        message: text(j.status_message()),
+        resource: j.source_resource_arn().unwrap_or_default().to_string(),
+        resource_type: j.resource_type().unwrap_or_default().to_string(),
+        vault: j.backup_vault_arn().unwrap_or_default().to_string(),
+        recovery_point: text(j.recovery_point_arn()),
+        created_resource: text(j.created_resource_arn()),
+        created_ms: ms(j.creation_date()).unwrap_or_default(),
+        completed_ms: ms(j.completion_date()),
+        size_bytes: j.backup_size_in_bytes(),
+        percent_done: text(j.percent_done()),
+        ..Default::default()
     }
 }

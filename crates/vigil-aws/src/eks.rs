@@ -19,6 +19,8 @@ pub struct ClusterInfo {
     pub secrets_key: Option<String>,
     /// Control-plane log types turned on (api, audit, authenticator, controllerManager, scheduler).
     pub logs: Vec<String>,
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
 }
 
 /// A managed node group.
@@ -70,6 +72,8 @@ impl Eks {
                         .collect()
                 })
                 .unwrap_or_default(),
+            arn: c.arn().unwrap_or_default().to_string(),
+            tags: c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
         }))
     }
 

@@ -29,6 +29,14 @@ pub struct ClusterInfo {
     pub database: Option<String>,
     /// The master user's secret, when RDS manages the password.
     pub master_secret: Option<String>,
+    pub arn: String,
+    /// The latest time the cluster can be restored to (point-in-time recovery).
+    pub latest_restorable_ms: Option<i64>,
+    pub engine_version: String,
+    pub kms_key: Option<String>,
+    pub parameter_group: Option<String>,
+    pub security_groups: Vec<String>,
+    pub subnet_group: Option<String>,
 }
 
 /// A database instance of a cluster.
@@ -85,6 +93,13 @@ impl Rds {
             port: c.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(5432),
             database: c.database_name().map(str::to_string),
             master_secret: c.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string),
+            arn: c.db_cluster_arn().unwrap_or_default().to_string(),
+            latest_restorable_ms: c.latest_restorable_time().and_then(|t| t.to_millis().ok()),
+            engine_version: c.engine_version().unwrap_or_default().to_string(),
+            kms_key: c.kms_key_id().map(str::to_string),
+            parameter_group: c.db_cluster_parameter_group().map(str::to_string),
+            security_groups: c.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
+            subnet_group: c.db_subnet_group().map(str::to_string),
         }))
     }
 

@@ -67,12 +67,18 @@ impl S3 {
             Err(e) if absent(&e, &["NoSuchBucketPolicy"]) => None,
             Err(e) => return Err(self.fail("GetBucketPolicy", e).await),
         };
-        let tags = match self.client.get_bucket_tagging().bucket(bucket).send().await {
-            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-            Err(e) if absent(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) => vec![],
-            Err(e) => return Err(self.fail("GetBucketTagging", e).await),
-        };
+        let tags = self.tags(bucket).await?.unwrap_or_default();
         Ok(Some(BucketPosture { name: bucket.to_string(), encryption, versioning, public_access_blocked, policy, tags }))
+    }
+
+    /// The bucket's tags, or None when there is no such bucket.
+    pub async fn tags(&self, bucket: &str) -> Result<Option<Vec<(String, String)>>, AwsError> {
+        match self.client.get_bucket_tagging().bucket(bucket).send().await {
+            Ok(out) => Ok(Some(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())),
+            Err(e) if absent(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) => Ok(Some(vec![])),
+            Err(e) if absent(&e, &["NoSuchBucket"]) => Ok(None),
+            Err(e) => Err(self.fail("GetBucketTagging", e).await),
+        }
     }
 
     /// Writes `body` as the object `key` (the bucket's default encryption applies).

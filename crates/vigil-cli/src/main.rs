@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
 //! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`); 7 preflight
-//! found a failure; 8 a deployment failed.
+//! found a failure; 8 a deployment failed; 9 a component holding data misses its RPO
+//! (`backup status`).
 
+mod backup;
 mod deploy;
 mod platform;
 
@@ -61,6 +63,10 @@ enum Command {
     /// destroy.
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
+    /// AWS Backup: each component's protection against the RPO, vaults, plans, jobs, recovery
+    /// points.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -357,6 +363,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Db(c) => platform::db(&console, c, json).await,
         Command::Deploy(c) => deploy::run(&console, c, json).await,
+        Command::Backup(c) => backup::run(&console, c, json).await,
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {

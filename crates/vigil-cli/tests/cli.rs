@@ -475,6 +475,22 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert_eq!(record["deployment"], plan["id"]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
+    // Backups: the bucket has no recovery point yet (exit 9), the database is restorable by
+    // its point-in-time recovery; bad input is a usage error.
+    let status = vigil(d, &["backup", "status"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(code(&status), 9, "{text}");
+    assert!(text.contains("FAIL  documents") && text.contains("ok    aurora") && text.contains("RPO 15 min"), "{text}");
+    assert!(text.contains("recovery  not protected by AWS Backup"), "{text}");
+    let o = json(&vigil(d, &["backup", "status", "--json"]));
+    assert_eq!(o["components"].as_array().unwrap().len(), 6, "{o}");
+    let bad = vigil(d, &["backup", "jobs", "--kind", "snapshot"]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use backup, copy or restore"));
+    let jobs = vigil(d, &["backup", "jobs"]);
+    assert_eq!(code(&jobs), 0);
+    assert!(String::from_utf8_lossy(&jobs.stdout).contains("no backup jobs in the last 7 days"));
+
     // Nothing needs recovery; an upgrade plan says what a newer bundle changes and what it
     // does first.
     let rec = vigil(d, &["deploy", "recover"]);

@@ -102,6 +102,10 @@ impl App {
         Audit::new(&self.core)
     }
 
+    pub fn backups(&self) -> crate::backup::Backups<'_> {
+        crate::backup::Backups::new(&self.core)
+    }
+
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs::new(&self.core)
     }

@@ -15,6 +15,7 @@
 //! | `app.oplog()` | [`oplog`] | the operator log (a hash chain) |
 //! | `app.settings()` | [`settings`] | the theme |
 //! | `app.deploy()` | [`deploy`] | the platform bundle: publishers, preflight, tier and cost, plan, apply, status |
+//! | `app.backups()` | [`backup`] | AWS Backup: each component's coverage against the RPO, vaults, plans, jobs, recovery points |
 //!
 //! Shared by all: [`core`] (the store, AWS contexts, keychain, policy; committing a change with
 //! its operator-log record), [`policy`] (who may change what), [`store`], [`secrets`],
@@ -24,6 +25,7 @@
 pub mod alarms;
 pub mod app;
 pub mod audit;
+pub mod backup;
 pub mod core;
 pub mod deploy;
 pub mod environments;

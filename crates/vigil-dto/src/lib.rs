@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod backup;
 pub mod deploy;
 pub mod units;
 

@@ -60,6 +60,7 @@ class Extensions(unittest.TestCase):
                     raise
                 cls.server.wait(timeout=0.2) if cls.server.poll() is not None else time.sleep(0.1)
         kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+        cls.kw = kw
         cls.client = staticmethod(lambda service: boto3.client(service, **kw))
         cls.outputs = {}
         with open(os.path.join(BUNDLE, "tiers.json")) as f:
@@ -240,6 +241,98 @@ class Extensions(unittest.TestCase):
                 keys += [urllib.parse.unquote_plus(r["s3"]["object"]["key"]) for r in body.get("Records", [])]
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
         self.assertEqual(keys, ["input/check/note.txt"])
+
+    def test_backup_jobs_make_recovery_points_that_restore_to_new_resources(self):
+        backup, rds, s3 = self.client("backup"), self.client("rds"), self.client("s3")
+        vault = self.outputs["VaultName"]
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=self.outputs["ClusterIdentifier"])["DBClusters"][0]
+        role = "arn:aws:iam::123456789012:role/backup"
+        job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=cluster["DBClusterArn"], IamRoleArn=role, Lifecycle={"DeleteAfterDays": 35})
+        described = backup.describe_backup_job(BackupJobId=job["BackupJobId"])
+        self.assertEqual((described["State"], described["ResourceType"], described["RecoveryPointArn"]), ("COMPLETED", "Aurora", job["RecoveryPointArn"]))
+        # The recovery point is the cluster snapshot AWS Backup made.
+        self.assertIn(":cluster-snapshot:awsbackup:job-", job["RecoveryPointArn"])
+        snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier=cluster["DBClusterIdentifier"], SnapshotType="awsbackup")["DBClusterSnapshots"]
+        self.assertEqual([s["DBClusterSnapshotArn"] for s in snapshots], [job["RecoveryPointArn"]])
+        point = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
+        self.assertEqual((point["Status"], point["ResourceArn"], point["Lifecycle"]["DeleteAfterDays"]), ("COMPLETED", cluster["DBClusterArn"], 35))
+        self.assertEqual(point["CalculatedLifecycle"]["DeleteAt"] - point["CreationDate"], __import__("datetime").timedelta(days=35))
+        by_resource = backup.list_recovery_points_by_resource(ResourceArn=cluster["DBClusterArn"])["RecoveryPoints"]
+        self.assertEqual([p["RecoveryPointArn"] for p in by_resource], [job["RecoveryPointArn"]])
+        metadata = backup.get_recovery_point_restore_metadata(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])["RestoreMetadata"]
+        self.assertEqual((metadata["DBClusterIdentifier"], metadata["EnableIAMDatabaseAuthentication"]), (cluster["DBClusterIdentifier"], "true"))
+
+        # A restore makes a new cluster without instances; over an existing one it fails.
+        restore = backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], IamRoleArn=role, Metadata={**metadata, "DBClusterIdentifier": "restored-1"})
+        done = backup.describe_restore_job(RestoreJobId=restore["RestoreJobId"])
+        self.assertEqual(done["Status"], "COMPLETED", done.get("StatusMessage"))
+        restored = rds.describe_db_clusters(DBClusterIdentifier="restored-1")["DBClusters"][0]
+        self.assertEqual((done["CreatedResourceArn"], restored["DBClusterMembers"], restored["Engine"]), (restored["DBClusterArn"], [], "aurora-postgresql"))
+        self.assertTrue(restored["IAMDatabaseAuthenticationEnabled"])
+        again = backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], IamRoleArn=role, Metadata={**metadata, "DBClusterIdentifier": "restored-1"})
+        failed = backup.describe_restore_job(RestoreJobId=again["RestoreJobId"])
+        self.assertEqual(failed["Status"], "FAILED")
+        self.assertIn("already exists", failed["StatusMessage"])
+        self.assertEqual([j["Status"] for j in backup.list_restore_jobs()["RestoreJobs"]], ["FAILED", "COMPLETED"])
+        rds.delete_db_cluster(DBClusterIdentifier="restored-1", SkipFinalSnapshot=True)
+
+        # S3: the objects come back into a new bucket, or only some prefixes.
+        bucket = self.outputs["DocumentsBucket"]
+        for key in ("input/a.txt", "output/b.txt"):
+            s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        keys = lambda b: sorted(o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"])  # noqa: E731
+        backed_up = keys(bucket)
+        job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=f"arn:aws:s3:::{bucket}", IamRoleArn=role)
+        s3.delete_object(Bucket=bucket, Key="input/a.txt")
+        backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], IamRoleArn=role, Metadata={"DestinationBucketName": "restored-docs", "NewBucket": "true"})
+        self.assertEqual(keys("restored-docs"), backed_up)
+        self.assertIn("input/a.txt", backed_up)
+        metadata = {"DestinationBucketName": bucket, "NewBucket": "false", "ItemsToRestore": json.dumps([f"s3://{bucket}/input/"])}
+        backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], IamRoleArn=role, Metadata=metadata)
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="input/a.txt")["Body"].read(), b"input/a.txt")
+
+        # What cannot be backed up: a type AWS Backup does not take here is refused; a resource
+        # that is not there fails its job, with the reason.
+        with self.assertRaises(backup.exceptions.InvalidParameterValueException):
+            backup.start_backup_job(BackupVaultName=vault, ResourceArn="arn:aws:sqs:eu-west-1:123456789012:q", IamRoleArn=role)
+        missing = backup.start_backup_job(BackupVaultName=vault, ResourceArn=cluster["DBClusterArn"].replace(cluster["DBClusterIdentifier"], "gone"), IamRoleArn=role)
+        self.assertNotIn("RecoveryPointArn", missing)
+        failed = backup.list_backup_jobs(ByState="FAILED", ByCreatedAfter=__import__("datetime").datetime(2020, 1, 1))["BackupJobs"]
+        self.assertEqual([j["BackupJobId"] for j in failed], [missing["BackupJobId"]])
+        self.assertIn("not found", failed[0]["StatusMessage"])
+        # Pages, newest first; protected resources with their latest point.
+        first = backup.list_backup_jobs(MaxResults=1)
+        second = backup.list_backup_jobs(MaxResults=1, NextToken=first["NextToken"])
+        self.assertEqual(first["BackupJobs"][0]["BackupJobId"], missing["BackupJobId"])
+        self.assertEqual(second["BackupJobs"][0]["ResourceType"], "S3")
+        protected = {r["ResourceArn"]: r["LastRecoveryPointArn"] for r in backup.list_protected_resources()["Results"]}
+        self.assertEqual(protected[f"arn:aws:s3:::{bucket}"], job["RecoveryPointArn"])
+        self.assertIn(cluster["DBClusterArn"], protected)
+
+        # A copy into another region's vault; a locked vault keeps its points and its bounds.
+        west = boto3.client("backup", **{**self.kw, "region_name": "us-west-2"})
+        west.create_backup_vault(BackupVaultName="dr")
+        west.put_backup_vault_lock_configuration(BackupVaultName="dr", MinRetentionDays=7, MaxRetentionDays=400)
+        target = west.describe_backup_vault(BackupVaultName="dr")["BackupVaultArn"]
+        with self.assertRaises(west.exceptions.InvalidParameterValueException):
+            backup.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName=vault, DestinationBackupVaultArn=target, IamRoleArn=role, Lifecycle={"DeleteAfterDays": 3})
+        copy = backup.start_copy_job(RecoveryPointArn=job["RecoveryPointArn"], SourceBackupVaultName=vault, DestinationBackupVaultArn=target, IamRoleArn=role)
+        copied = backup.list_copy_jobs()["CopyJobs"][0]
+        self.assertEqual((copied["CopyJobId"], copied["State"], copied["SourceRecoveryPointArn"]), (copy["CopyJobId"], "COMPLETED", job["RecoveryPointArn"]))
+        in_west = west.list_recovery_points_by_backup_vault(BackupVaultName="dr")["RecoveryPoints"]
+        self.assertEqual([(p["RecoveryPointArn"], p["SourceBackupVaultArn"]) for p in in_west], [(copied["DestinationRecoveryPointArn"], self.outputs["VaultArn"])])
+        self.assertEqual(west.describe_backup_vault(BackupVaultName="dr")["NumberOfRecoveryPoints"], 1)
+        with self.assertRaises(west.exceptions.InvalidRequestException):
+            west.delete_recovery_point(BackupVaultName="dr", RecoveryPointArn=copied["DestinationRecoveryPointArn"])
+        # A vault's access policy.
+        with self.assertRaises(west.exceptions.ResourceNotFoundException):
+            west.get_backup_vault_access_policy(BackupVaultName="dr")
+        deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]})
+        west.put_backup_vault_access_policy(BackupVaultName="dr", Policy=deny)
+        self.assertEqual(json.loads(west.get_backup_vault_access_policy(BackupVaultName="dr")["Policy"]), json.loads(deny))
+        backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
+        with self.assertRaises(backup.exceptions.ResourceNotFoundException):
+            backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
 
     def test_queues_are_encrypted_and_redrive_to_the_dead_letter_queue(self):
         sqs = self.client("sqs")

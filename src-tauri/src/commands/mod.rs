@@ -3,6 +3,7 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod backup;
 pub mod deploy;
 pub mod environments;
 pub mod jobs;

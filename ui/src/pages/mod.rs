@@ -1,6 +1,7 @@
 //! One module per sidebar page.
 pub mod alarms;
 pub mod audit;
+pub mod backups;
 pub mod deploy;
 pub mod environments;
 pub mod jobs;
