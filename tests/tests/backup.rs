@@ -194,6 +194,10 @@ async fn aws_faults_are_classified_the_overview_shows_what_it_could_read_and_rec
             assert_eq!(e.kind(), kind, "{service} {action:?}: {e}");
             assert!(e.hint().is_some(), "{e:?}");
         }
+        if service == "backup" && action.is_none() {
+            let e = app.backups().recovery_points(None, None).await.unwrap_err();
+            assert_eq!(e.kind(), kind, "{service}: {e}");
+        }
         proxy.clear();
     }
     // Recovered: the data meets its RPO again.

@@ -67,6 +67,17 @@ async fn apply(app: &App, plan: &str, confirm: Option<&str>) -> (vigil_core::Res
     (out, seen.into_inner().unwrap())
 }
 
+/// A signed bundle whose `stack` also holds a resource its service refuses (a queue name with
+/// spaces).
+fn broken_bundle(version: &str, stack: &str) -> tempfile::TempDir {
+    signed_bundle(version, |dir| {
+        let path = dir.join(format!("cloudformation/{stack}.yaml"));
+        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
+        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
+        std::fs::write(path, text).unwrap();
+    })
+}
+
 /// Plans and applies `bundle` to `prod`: it must succeed.
 async fn deployed(app: &App, bundle: &Path) -> vigil_dto::deploy::DeployPlan {
     let plan = app.deploy().plan(&request(), Some(bundle)).await.unwrap();
@@ -626,12 +637,7 @@ async fn a_resource_that_fails_rolls_its_stack_back_with_the_cause_and_recover_d
     let (moto, _kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
     // The alarms stack (the last) holds a resource its service refuses.
-    let broken = signed_bundle("1.0.0", |dir| {
-        let path = dir.join("cloudformation/alarms.yaml");
-        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
-        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
-        std::fs::write(path, text).unwrap();
-    });
+    let broken = broken_bundle("1.0.0", "alarms");
     let app = console(data.path(), &moto.endpoint()).await;
     let plan = app.deploy().plan(&request(), Some(broken.path())).await.unwrap();
     let out = apply(&app, &plan.id, None).await.0.unwrap();
@@ -681,12 +687,7 @@ async fn an_update_whose_rollback_fails_is_continued_skipping_what_was_deleted_a
     // the same stack fails, and its rollback cannot bring the log group back.
     let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
     aws_sdk_cloudwatchlogs::Client::new(ctx.sdk()).delete_log_group().log_group_name("/pj/prod/worker").send().await.unwrap();
-    let broken = signed_bundle("1.1.0", |dir| {
-        let path = dir.join("cloudformation/observability.yaml");
-        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
-        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
-        std::fs::write(path, text).unwrap();
-    });
+    let broken = broken_bundle("1.1.0", "observability");
     let upgrade = DeployRequest { environment: "prod".into(), ..Default::default() };
     let plan = app.deploy().plan(&upgrade, Some(broken.path())).await.unwrap();
     let out = apply(&app, &plan.id, None).await.0.unwrap();
@@ -875,12 +876,7 @@ async fn a_recovery_that_aws_refuses_leaves_the_stack_as_it_was_and_succeeds_aft
     let (moto, _kube) = vigil_tests::platform().await;
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
-    let broken = signed_bundle("1.0.0", |dir| {
-        let path = dir.join("cloudformation/alarms.yaml");
-        let bad = "Resources:\n  Broken:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: \"not a queue name!\"\n";
-        let text = std::fs::read_to_string(&path).unwrap().replacen("Resources:\n", bad, 1);
-        std::fs::write(path, text).unwrap();
-    });
+    let broken = broken_bundle("1.0.0", "alarms");
     let app = console_through(data.path(), &proxy).await;
     let plan = app.deploy().plan(&request(), Some(broken.path())).await.unwrap();
     assert_eq!(apply(&app, &plan.id, None).await.0.unwrap().state, "failed");

@@ -1,6 +1,7 @@
 //! AWS Backup: the platform's vault, plan and selections as a deploy's validation reads them
 //! (a continuous rule for point-in-time recovery, the scheduled rules, what each selection
-//! covers, the vault's KMS key and lock).
+//! covers, the vault's KMS key and lock); for the Backups area every plan and vault (lock,
+//! access policy), the backup, copy and restore jobs, the recovery points, an on-demand backup.
 
 use crate::error::AwsError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -197,26 +198,6 @@ pub struct JobFilter {
     pub limit: Option<usize>,
 }
 
-/// A resource AWS Backup has a recovery point of.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProtectedInfo {
-    pub resource_arn: String,
-    pub resource_type: String,
-    pub name: Option<String>,
-    pub last_backup_ms: Option<i64>,
-    pub last_vault: Option<String>,
-    pub last_recovery_point: Option<String>,
-}
-
-/// A framework of Backup Audit Manager: its controls and their parameters.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FrameworkInfo {
-    pub name: String,
-    pub arn: String,
-    pub status: String,
-    pub controls: Vec<(String, Vec<(String, String)>)>,
-}
-
 impl Backup {
     async fn fail<E>(
         &self,
@@ -336,54 +317,6 @@ impl Backup {
         Ok((jobs, text(out.next_token())))
     }
 
-    /// One restore job, or None when there is none.
-    pub async fn restore_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
-        match self.client.describe_restore_job().restore_job_id(id).send().await {
-            Ok(j) => Ok(Some(BackupJobView {
-                kind: "restore".into(),
-                id: j.restore_job_id().unwrap_or(id).to_string(),
-                state: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                message: text(j.status_message()),
-                resource: j.source_resource_arn().unwrap_or_default().to_string(),
-                resource_type: j.resource_type().unwrap_or_default().to_string(),
-                vault: j.backup_vault_arn().unwrap_or_default().to_string(),
-                recovery_point: text(j.recovery_point_arn()),
-                created_resource: text(j.created_resource_arn()),
-                created_ms: ms(j.creation_date()).unwrap_or_default(),
-                completed_ms: ms(j.completion_date()),
-                size_bytes: j.backup_size_in_bytes(),
-                percent_done: text(j.percent_done()),
-                ..Default::default()
-            })),
-            Err(e) if is_missing(&e) => Ok(None),
-            Err(e) => Err(self.fail("DescribeRestoreJob", e).await),
-        }
-    }
-
-    /// One backup job, or None when there is none.
-    pub async fn backup_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
-        match self.client.describe_backup_job().backup_job_id(id).send().await {
-            Ok(j) => Ok(Some(BackupJobView {
-                kind: "backup".into(),
-                id: j.backup_job_id().unwrap_or(id).to_string(),
-                state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                message: text(j.status_message()),
-                resource: j.resource_arn().unwrap_or_default().to_string(),
-                resource_type: j.resource_type().unwrap_or_default().to_string(),
-                vault: j.backup_vault_name().unwrap_or_default().to_string(),
-                recovery_point: text(j.recovery_point_arn()),
-                created_ms: ms(j.creation_date()).unwrap_or_default(),
-                completed_ms: ms(j.completion_date()),
-                size_bytes: j.backup_size_in_bytes(),
-                percent_done: text(j.percent_done()),
-                plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
-                ..Default::default()
-            })),
-            Err(e) if is_missing(&e) => Ok(None),
-            Err(e) => Err(self.fail("DescribeBackupJob", e).await),
-        }
-    }
-
     /// The recovery points in `vault`, newest first (created after `since_ms` when given).
     pub async fn recovery_points(&self, vault: &str, since_ms: Option<i64>) -> Result<Vec<RecoveryPointView>, AwsError> {
         let mut out = vec![];
@@ -451,27 +384,6 @@ impl Backup {
         Ok(out)
     }
 
-    /// Every resource with a recovery point, with its latest.
-    pub async fn protected_resources(&self) -> Result<Vec<ProtectedInfo>, AwsError> {
-        let mut out = vec![];
-        let mut pages = self.client.list_protected_resources().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => return Err(self.fail("ListProtectedResources", e).await),
-            };
-            out.extend(page.results().iter().map(|r| ProtectedInfo {
-                resource_arn: r.resource_arn().unwrap_or_default().to_string(),
-                resource_type: r.resource_type().unwrap_or_default().to_string(),
-                name: text(r.resource_name()),
-                last_backup_ms: ms(r.last_backup_time()),
-                last_vault: text(r.last_backup_vault_arn()),
-                last_recovery_point: text(r.last_recovery_point_arn()),
-            }));
-        }
-        Ok(out)
-    }
-
     /// The vault `name` with its lock and access policy, or None when there is none.
     pub async fn vault_detail(&self, name: &str) -> Result<Option<VaultView>, AwsError> {
         let v = match self.client.describe_backup_vault().backup_vault_name(name).send().await {
@@ -521,77 +433,6 @@ impl Backup {
             Ok(o) => Ok((o.backup_job_id().unwrap_or_default().to_string(), text(o.recovery_point_arn()))),
             Err(e) => Err(self.fail("StartBackupJob", e).await),
         }
-    }
-
-    /// What AWS Backup would restore `point` as (the source's settings), by metadata key.
-    pub async fn restore_metadata(&self, vault: &str, point: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
-        match self.client.get_recovery_point_restore_metadata().backup_vault_name(vault).recovery_point_arn(point).send().await {
-            Ok(o) => Ok(o.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()),
-            Err(e) => Err(self.fail("GetRecoveryPointRestoreMetadata", e).await),
-        }
-    }
-
-    /// Starts restoring `point` with `metadata` (a new resource's name and settings); the job id.
-    pub async fn start_restore(
-        &self,
-        point: &str,
-        role_arn: &str,
-        resource_type: &str,
-        metadata: &std::collections::BTreeMap<String, String>,
-        token: &str,
-    ) -> Result<String, AwsError> {
-        let req = self
-            .client
-            .start_restore_job()
-            .recovery_point_arn(point)
-            .iam_role_arn(role_arn)
-            .resource_type(resource_type)
-            .set_metadata(Some(metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
-            .idempotency_token(token);
-        match req.send().await {
-            Ok(o) => Ok(o.restore_job_id().unwrap_or_default().to_string()),
-            Err(e) => Err(self.fail("StartRestoreJob", e).await),
-        }
-    }
-
-    /// The account's Backup Audit Manager frameworks with their controls (none where the
-    /// account has none).
-    pub async fn frameworks(&self) -> Result<Vec<FrameworkInfo>, AwsError> {
-        let mut names = vec![];
-        let mut pages = self.client.list_frameworks().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(p) => names.extend(p.frameworks().iter().filter_map(|f| f.framework_name().map(str::to_string))),
-                Err(e) => return Err(self.fail("ListFrameworks", e).await),
-            }
-        }
-        let mut out = vec![];
-        for name in names {
-            let f = match self.client.describe_framework().framework_name(&name).send().await {
-                Ok(f) => f,
-                Err(e) if is_missing(&e) => continue,
-                Err(e) => return Err(self.fail("DescribeFramework", e).await),
-            };
-            let controls = f
-                .framework_controls()
-                .iter()
-                .map(|c| {
-                    let params = c
-                        .control_input_parameters()
-                        .iter()
-                        .map(|p| (p.parameter_name().unwrap_or_default().to_string(), p.parameter_value().unwrap_or_default().to_string()))
-                        .collect();
-                    (c.control_name().to_string(), params)
-                })
-                .collect();
-            out.push(FrameworkInfo {
-                name: name.clone(),
-                arn: f.framework_arn().unwrap_or_default().to_string(),
-                status: f.deployment_status().unwrap_or_default().to_string(),
-                controls,
-            });
-        }
-        Ok(out)
     }
 }
 
