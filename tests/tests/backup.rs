@@ -1,13 +1,16 @@
 //! The Backups area against a platform deployed into the AWS emulator (moto with Vigil's
 //! extensions: backup jobs make recovery points through moto's RDS and S3): each component's
 //! coverage against the RPO, vaults and plans, jobs with what a failure means, recovery points,
-//! bad input, and the fault injector on its AWS calls.
+//! an on-demand backup, restores of Aurora (instances added, settings checked) and S3 to new
+//! resources, bad input, read-only refusals, and the fault injector on its AWS calls.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_aws::backup::Backup;
+use vigil_core::progress::Progress;
 use vigil_core::App;
+use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest};
 use vigil_dto::deploy::{CheckStatus, DeployRequest};
 use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::{Fault, FaultProxy};
@@ -206,4 +209,413 @@ async fn aws_faults_are_classified_the_overview_shows_what_it_could_read_and_rec
     for id in ["aurora", "documents"] {
         assert_eq!(component(&o, id).status, CheckStatus::Pass, "{:?}", component(&o, id));
     }
+}
+
+/// The operator log's actions, oldest first.
+async fn logged(app: &App) -> Vec<String> {
+    app.oplog().list(1000, None).await.unwrap().into_iter().rev().map(|e| e.action).collect()
+}
+
+/// The same console's store opened read-only, as a compliance officer's console.
+async fn read_only(dir: &Path) -> App {
+    App::open_with_secrets(
+        &dir.join("vigil.db"),
+        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
+        "auditor",
+        Arc::new(vigil_core::secrets::MemoryStore::default()),
+    )
+    .await
+    .unwrap()
+    .read_only(true)
+}
+
+fn start(resource: &str, days: Option<i64>, confirm: Option<&str>) -> BackupRequest {
+    BackupRequest { resource: resource.into(), retention_days: days, confirm: confirm.map(str::to_string) }
+}
+
+async fn restore(app: &App, point: &str, target: &str, prefixes: &[&str]) -> vigil_core::error::Result<RestoreRecord> {
+    let req = RestoreRequest {
+        point: point.into(),
+        vault: None,
+        target: target.into(),
+        prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+        confirm: Some(target.into()),
+    };
+    app.backups().restore(&req, &Progress::default()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_demand_backup_needs_the_name_typed_keeps_within_the_vault_lock_and_is_logged() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, bucket, vault) = (env.deployment["db_cluster_id"].clone(), env.deployment["bucket"].clone(), env.deployment["backup_vault"].clone());
+    let before = logged(&app).await;
+
+    // Refused, with what to do, before anything is asked of AWS Backup.
+    let e = app.backups().start_backup(&start("aurora", None, None)).await.unwrap_err();
+    assert_eq!(e.kind(), "confirmation_required", "{e}");
+    assert_eq!(e.hint().unwrap(), format!("confirm with {db}"));
+    for (resource, says) in [
+        ("", "name what to back up"),
+        ("nope", "is not a resource of the platform"),
+        ("arn:aws:rds:us-east-1:123456789012:cluster:someone-elses", "is not a resource of the platform"),
+        ("cache", "is not backed up by AWS Backup"),
+    ] {
+        let e = app.backups().start_backup(&start(resource, None, Some(resource))).await.unwrap_err();
+        assert_eq!(e.kind(), "validation", "{resource}: {e}");
+        assert!(e.to_string().contains(says), "{resource}: {e}");
+    }
+    // A vault lock's minimum retention bounds what a backup may ask for.
+    let sdk = aws_sdk_backup::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    sdk.put_backup_vault_lock_configuration().backup_vault_name(&vault).min_retention_days(7).max_retention_days(400).send().await.unwrap();
+    let e = app.backups().start_backup(&start("aurora", Some(3), Some(&db))).await.unwrap_err();
+    assert_eq!(e.kind(), "validation", "{e}");
+    assert!(e.to_string().contains(&format!("below the lock of vault {vault}")) && e.to_string().contains("at least 7 days"), "{e}");
+    let e = app.backups().start_backup(&start("documents", Some(500), Some(&bucket))).await.unwrap_err();
+    assert!(e.to_string().contains("at most 400 days"), "{e}");
+    // Read-only: refused whatever was typed.
+    let ro = read_only(data.path()).await;
+    assert_eq!(ro.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap_err().kind(), "read_only");
+    assert_eq!(logged(&app).await, before, "nothing refused was logged");
+    assert!(app.backups().jobs("backup", None, 1, 10).await.unwrap().is_empty(), "no job was started");
+
+    // By component and by ARN: each job completes into the vault, kept as the plan keeps it
+    // unless told, and is logged.
+    let job = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    assert_eq!((job.state.as_str(), job.vault.as_str()), ("COMPLETED", vault.as_str()), "{job:?}");
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let job2 = app.backups().start_backup(&start(&arn, Some(30), Some(&bucket))).await.unwrap();
+    assert_eq!((job2.state.as_str(), job2.resource.as_str()), ("COMPLETED", arn.as_str()));
+    let points = app.backups().recovery_points(None, None).await.unwrap();
+    let kept: Vec<_> = points.iter().map(|p| (p.resource_type.as_str(), p.delete_after_days)).collect();
+    assert!(kept.contains(&("S3", Some(30))), "{kept:?}");
+    let plan_days = app.backups().overview().await.unwrap().plans[0].rules.iter().find(|r| !r.continuous).and_then(|r| r.delete_after_days);
+    assert!(kept.contains(&("Aurora", plan_days)), "{kept:?} vs the plan's {plan_days:?}");
+    let log = app.oplog().list(2, None).await.unwrap();
+    assert!(log.iter().all(|e| e.action == "backup.start"), "{log:?}");
+    assert!(log[0].details.contains(&job2.id) && log[1].details.contains(&job.id), "{log:?}");
+    // Read-only still sees the jobs.
+    assert_eq!(ro.backups().jobs("backup", None, 1, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aurora_restore_finishes_with_instances_and_checked_settings_and_is_kept_as_rto_evidence() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let db = app.environments().get("prod").await.unwrap().deployment["db_cluster_id"].clone();
+    let job = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    let point = job.recovery_point.clone().expect("a recovery point");
+    let target = format!("{db}-restored");
+
+    // Refused: the running cluster, an existing cluster, a bad name, no confirmation, prefixes
+    // for a cluster, read-only, a point that is not there.
+    let req = |target: &str, confirm: Option<&str>| RestoreRequest {
+        point: point.clone(),
+        target: target.into(),
+        confirm: confirm.map(str::to_string),
+        ..Default::default()
+    };
+    let refused = |r: vigil_core::error::Result<RestoreRecord>, kind: &str, says: &str| {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    };
+    refused(restore(&app, &point, &db, &[]).await, "validation", "never writes over the running one");
+    refused(restore(&app, &point, "1-bad--name", &[]).await, "validation", "is not a cluster identifier");
+    refused(app.backups().restore(&req(&target, None), &Progress::default()).await, "confirmation_required", "type that name");
+    refused(restore(&app, &point, &target, &["input/"]).await, "validation", "restored whole");
+    refused(restore(&app, &format!("{point}-gone"), &target, &[]).await, "not_found", "no recovery point");
+    refused(read_only(data.path()).await.backups().restore(&req(&target, Some(&target)), &Progress::default()).await, "read_only", "restoring");
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let source = rds.describe_db_clusters().db_cluster_identifier(&db).send().await.unwrap().db_clusters()[0].clone();
+    let other = format!("{db}-other");
+    rds.create_db_cluster()
+        .db_cluster_identifier(&other)
+        .engine("aurora-postgresql")
+        .master_username("x")
+        .master_user_password("password1")
+        .send()
+        .await
+        .unwrap();
+    refused(restore(&app, &point, &other, &[]).await, "target_exists", "already exists");
+    assert!(app.backups().restores(10).await.unwrap().is_empty(), "nothing refused is kept");
+    assert!(app.backups().jobs("restore", None, 1, 10).await.unwrap().is_empty(), "no restore job was started");
+
+    // The restore: a new cluster with the source's instances, its settings as the source's.
+    let r = restore(&app, &point, &target, &[]).await.unwrap();
+    assert_eq!((r.state.as_str(), r.component.as_str(), r.target.as_str()), ("restored", "aurora", target.as_str()), "{r:#?}");
+    assert_eq!(r.instances.len(), source.db_cluster_members().len(), "{r:#?}");
+    assert!(r.instances.iter().all(|i| i.starts_with(&format!("{target}-"))), "{r:?}");
+    let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["engine_version", "parameter_group", "security_groups", "kms_key", "iam_auth", "storage_encrypted"]);
+    assert!(r.checks.iter().all(|c| c.matches), "{:#?}", r.checks);
+    assert_eq!((r.rto_met, r.restore_seconds.is_some(), r.total_seconds.is_some()), (Some(true), true, true), "{r:?}");
+    let restored = rds.describe_db_clusters().db_cluster_identifier(&target).send().await.unwrap().db_clusters()[0].clone();
+    assert_eq!(Some(restored.db_cluster_arn().unwrap()), r.created_resource.as_deref());
+    let members: Vec<&str> = restored.db_cluster_members().iter().filter_map(|m| m.db_instance_identifier()).collect();
+    assert_eq!(members, r.instances.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(restored.iam_database_authentication_enabled(), source.iam_database_authentication_enabled());
+    // The running cluster is as it was.
+    let now = rds.describe_db_clusters().db_cluster_identifier(&db).send().await.unwrap().db_clusters()[0].clone();
+    assert_eq!(now.db_cluster_members().len(), source.db_cluster_members().len());
+
+    // Kept as evidence (read-only sees it), every step logged; asked again, refused.
+    let kept = read_only(data.path()).await.backups().restores(10).await.unwrap();
+    assert_eq!(kept, std::slice::from_ref(&r));
+    let log = logged(&app).await;
+    let tail: Vec<&str> = log.iter().rev().take(4).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["backup.start", "backup.restore_started", "backup.restore_instances", "backup.restored"]);
+    refused(restore(&app, &point, &target, &[]).await, "target_exists", "already exists");
+    let jobs = app.backups().jobs("restore", None, 1, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| (j.state.as_str(), j.created_resource.clone())).collect::<Vec<_>>(), [("COMPLETED", r.created_resource.clone())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_restore_brings_back_the_prefixes_asked_for_into_a_new_bucket() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let bucket = app.environments().get("prod").await.unwrap().deployment["bucket"].clone();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await).force_path_style(true).build(),
+    );
+    for key in ["input/a.txt", "input/b.txt", "output/a.txt"] {
+        s3.put_object().bucket(&bucket).key(key).body(key.as_bytes().to_vec().into()).send().await.unwrap();
+    }
+    let job = app.backups().start_backup(&start("documents", None, Some(&bucket))).await.unwrap();
+    let point = job.recovery_point.unwrap();
+    // Deleted after the backup: the restore brings them back, elsewhere.
+    s3.delete_object().bucket(&bucket).key("input/a.txt").send().await.unwrap();
+    let e = restore(&app, &point, "Not_A_Bucket", &[]).await.unwrap_err();
+    assert!(e.to_string().contains("is not a bucket name"), "{e}");
+    let target = format!("{bucket}-restored");
+    let r = restore(&app, &point, &target, &["input/"]).await.unwrap();
+    assert_eq!((r.state.as_str(), r.component.as_str()), ("restored", "documents"), "{r:#?}");
+    assert!(r.instances.is_empty());
+    assert_eq!((r.checks.len(), r.checks[0].matches, r.checks[0].restored.as_str()), (1, true, "2 restored"), "{:?}", r.checks);
+    let keys: Vec<String> =
+        s3.list_objects_v2().bucket(&target).send().await.unwrap().contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+    assert_eq!(keys, ["input/a.txt", "input/b.txt"]);
+    assert_eq!(s3.list_objects_v2().bucket(&bucket).prefix("input/").send().await.unwrap().contents().len(), 1, "the source is untouched");
+    let e = restore(&app, &point, &target, &[]).await.unwrap_err();
+    assert_eq!(e.kind(), "target_exists", "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_in_a_backup_or_restore_leave_it_whole_and_a_restore_continues_where_it_stopped() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
+        connect_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(6),
+        max_attempts: 2,
+    });
+    let db = app.environments().get("prod").await.unwrap().deployment["db_cluster_id"].clone();
+    let before = logged(&app).await;
+
+    // The start of a backup fails: classified, nothing started, nothing logged; then it works.
+    for (action, fault, kind) in [
+        ("StartBackupJob", Fault::Status(500), "aws_error"),
+        ("StartBackupJob", Fault::ExpiredToken, "expired_credentials"),
+        ("GetBackupSelection", Fault::Throttle { retry_after: None }, "throttled"),
+        ("DescribeBackupVault", Fault::Hang, "timeout"),
+    ] {
+        proxy.inject("backup", Some(action), fault, 100);
+        let e = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{action}: {e}");
+        assert!(e.hint().is_some(), "{e:?}");
+        proxy.clear();
+        assert_eq!(logged(&app).await, before, "{action}");
+        assert!(app.backups().jobs("backup", None, 1, 10).await.unwrap().is_empty(), "{action}");
+    }
+    // Its answer lost: the retry is the same job (AWS Backup's idempotency token).
+    proxy.inject("backup", Some("StartBackupJob"), Fault::Lost, 1);
+    let job = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    proxy.clear();
+    assert_eq!(app.backups().jobs("backup", None, 1, 10).await.unwrap().len(), 1);
+    let point = job.recovery_point.unwrap();
+    let target = format!("{db}-restored");
+
+    // Before the restore job starts: nothing kept, nothing logged.
+    proxy.inject("backup", Some("GetRecoveryPointRestoreMetadata"), Fault::ExpiredToken, 100);
+    assert_eq!(restore(&app, &point, &target, &[]).await.unwrap_err().kind(), "expired_credentials");
+    proxy.clear();
+    assert!(app.backups().restores(10).await.unwrap().is_empty());
+    // The start's answer lost: one restore job all the same. Then following it fails (throttled):
+    // the restore is kept where it stands and says how to continue.
+    proxy.inject("backup", Some("StartRestoreJob"), Fault::Lost, 1);
+    proxy.inject("backup", Some("DescribeRestoreJob"), Fault::Throttle { retry_after: None }, 100);
+    let e = restore(&app, &point, &target, &[]).await.unwrap_err();
+    assert_eq!(e.kind(), "throttled", "{e}");
+    proxy.clear();
+    let kept = app.backups().restores(10).await.unwrap();
+    assert_eq!((kept.len(), kept[0].state.as_str()), (1, "restoring"), "{kept:#?}");
+    assert!(kept[0].next.as_deref().unwrap().contains("again to continue"), "{kept:?}");
+    // Continued: the instances' creation fails (RDS 503), then succeeds.
+    proxy.inject("rds", Some("CreateDBInstance"), Fault::Status(503), 100);
+    let e = restore(&app, &point, &target, &[]).await.unwrap_err();
+    assert_eq!(e.kind(), "service_unavailable", "{e}");
+    proxy.clear();
+    assert_eq!(app.backups().restores(10).await.unwrap()[0].state, "instances");
+    let r = restore(&app, &point, &target, &[]).await.unwrap();
+    assert_eq!(r.state, "restored", "{r:#?}");
+    assert!(r.checks.iter().all(|c| c.matches), "{:?}", r.checks);
+    assert_eq!(app.backups().jobs("restore", None, 1, 10).await.unwrap().len(), 1, "one restore job in all");
+    let restores = app.backups().restores(10).await.unwrap();
+    assert_eq!(restores.len(), 1, "one record, continued");
+    let log = logged(&app).await;
+    assert_eq!(log.iter().filter(|a| *a == "backup.restore_started").count(), 1);
+    assert_eq!(log.iter().filter(|a| *a == "backup.restored").count(), 1);
+}
+
+fn control<'a>(r: &'a vigil_dto::backup::ComplianceReport, id: &str) -> &'a vigil_dto::backup::ControlResult {
+    r.controls.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+/// A control's verdict for one resource.
+fn verdict(r: &vigil_dto::backup::ComplianceReport, id: &str, resource: &str) -> (CheckStatus, String) {
+    let c = control(r, id);
+    let x = c.results.iter().find(|x| x.resource == resource).unwrap_or_else(|| panic!("{resource} not under {id}: {c:#?}"));
+    (x.status, x.evidence.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_controls_follow_the_platforms_state_and_frameworks_are_evaluated_with_their_parameters() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, bucket, vault) = (env.deployment["db_cluster_id"].clone(), env.deployment["bucket"].clone(), env.deployment["backup_vault"].clone());
+    let docs = format!("arn:aws:s3:::{bucket}");
+
+    // Deployed, nothing backed up: in the plan, but no recovery point; the database is
+    // restorable by its point-in-time recovery; nothing was ever restored.
+    let r = app.backups().compliance().await.unwrap();
+    assert!(r.complete(), "{:?}", r.problems);
+    assert_eq!(r.controls.len(), 13);
+    let db_arn = component(&app.backups().overview().await.unwrap(), "aurora").resource.clone().unwrap();
+    for arn in [&db_arn, &docs] {
+        assert_eq!(verdict(&r, "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN", arn).0, CheckStatus::Pass);
+        assert_eq!(verdict(&r, "BACKUP_LAST_RECOVERY_POINT_CREATED", arn), (CheckStatus::Fail, "no recovery point".into()));
+        assert_eq!(verdict(&r, "PJ_RESTORE_TEST_WITHIN_30_DAYS", arn).0, CheckStatus::Fail);
+    }
+    assert_eq!(verdict(&r, "PJ_RPO_ACHIEVABLE", &db_arn).0, CheckStatus::Pass);
+    assert_eq!(verdict(&r, "PJ_RPO_ACHIEVABLE", &docs), (CheckStatus::Fail, "nothing to restore from; continuous backup on".into()));
+    assert_eq!(control(&r, "BACKUP_RECOVERY_POINT_ENCRYPTED").status, CheckStatus::Warn, "no point: nothing to judge");
+    assert_eq!(control(&r, "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK").status, CheckStatus::Pass);
+    let (status, why) = verdict(&r, "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED", &vault);
+    assert_eq!(status, CheckStatus::Fail, "{why}");
+
+    // Backed up (encrypted by the vault's key), the vault locked and its deletions denied, the
+    // database restored: those controls pass for what they cover.
+    app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    let point = app.backups().start_backup(&start("documents", None, Some(&bucket))).await.unwrap().recovery_point.unwrap();
+    let sdk = aws_sdk_backup::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    sdk.put_backup_vault_lock_configuration().backup_vault_name(&vault).min_retention_days(7).max_retention_days(400).send().await.unwrap();
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoManualDeletion","Effect":"Deny","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}"#;
+    sdk.put_backup_vault_access_policy().backup_vault_name(&vault).policy(deny).send().await.unwrap();
+    restore(&app, &point, &format!("{bucket}-restored"), &[]).await.unwrap();
+    let r = app.backups().compliance().await.unwrap();
+    assert!(r.complete(), "{:?}", r.problems);
+    for arn in [&db_arn, &docs] {
+        for id in ["BACKUP_LAST_RECOVERY_POINT_CREATED", "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK", "PJ_RPO_ACHIEVABLE"] {
+            assert_eq!(verdict(&r, id, arn).0, CheckStatus::Pass, "{id} {arn}: {:?}", verdict(&r, id, arn));
+        }
+    }
+    assert_eq!(control(&r, "BACKUP_RECOVERY_POINT_ENCRYPTED").status, CheckStatus::Pass);
+    assert_eq!(control(&r, "BACKUP_RECOVERY_POINT_ENCRYPTED").evaluated, 2);
+    assert_eq!(verdict(&r, "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED", &vault).0, CheckStatus::Pass);
+    let (status, why) = verdict(&r, "PJ_RESTORE_TEST_WITHIN_30_DAYS", &docs);
+    assert!(status == CheckStatus::Pass && why.starts_with(&format!("restored to {bucket}-restored")), "{why}");
+    assert_eq!(verdict(&r, "PJ_RESTORE_TEST_WITHIN_30_DAYS", &db_arn).0, CheckStatus::Fail);
+    assert_eq!(verdict(&r, "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET", &docs).0, CheckStatus::Pass);
+    assert_eq!(verdict(&r, "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET", &db_arn).0, CheckStatus::Warn);
+    // No copy anywhere else, no air-gapped vault: those fail with why.
+    let (status, why) = verdict(&r, "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION", &db_arn);
+    assert!(status == CheckStatus::Fail && why.contains("no rule copies it"), "{why}");
+    assert_eq!(verdict(&r, "RESOURCES_IN_LOGICALLY_AIR_GAPPED_VAULT", &docs).0, CheckStatus::Fail);
+
+    // The account's framework, beside Vigil's verdict with its own parameters and scope.
+    let param = |n: &str, v: &str| aws_sdk_backup::types::ControlInputParameter::builder().parameter_name(n).parameter_value(v).build();
+    let scope = aws_sdk_backup::types::ControlScope::builder().compliance_resource_types("Aurora").build();
+    let controls = [
+        aws_sdk_backup::types::FrameworkControl::builder()
+            .control_name("BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK")
+            .control_input_parameters(param("requiredRetentionDays", "3650"))
+            .control_scope(scope)
+            .build()
+            .unwrap(),
+        aws_sdk_backup::types::FrameworkControl::builder().control_name("BACKUP_RECOVERY_POINT_ENCRYPTED").build().unwrap(),
+        aws_sdk_backup::types::FrameworkControl::builder().control_name("SOMETHING_NEW").build().unwrap(),
+    ];
+    sdk.create_framework().framework_name("hipaa").set_framework_controls(Some(controls.to_vec())).send().await.unwrap();
+    let r = app.backups().compliance().await.unwrap();
+    let f = &r.frameworks[0];
+    assert_eq!((f.name.as_str(), f.status.as_str(), f.controls.len()), ("hipaa", "ACTIVE", 3));
+    let retention = f.controls[0].vigil.as_ref().unwrap();
+    assert_eq!((retention.status, retention.evaluated, f.controls[0].scope.as_str()), (CheckStatus::Fail, 1, "types Aurora"), "{retention:#?}");
+    assert!(retention.results[0].evidence.contains("(at least 3650 required)"), "{retention:#?}");
+    assert_eq!(f.controls[1].vigil.as_ref().unwrap().status, CheckStatus::Pass);
+    assert!(f.controls[2].vigil.is_none(), "a control Vigil does not know is said so");
+
+    // Exported by a read-only console: each file's SHA-256 in the operator log.
+    let ro = read_only(data.path()).await;
+    let pdf = ro.backups().export_compliance(&data.path().join("c.pdf"), "pdf").await.unwrap();
+    let csv = ro.backups().export_compliance(&data.path().join("c.csv"), "csv").await.unwrap();
+    use sha2::Digest;
+    for x in [&pdf, &csv] {
+        let bytes = std::fs::read(&x.path).unwrap();
+        assert_eq!(x.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+        assert!(x.complete && x.failing > 0, "{x:?}");
+    }
+    assert!(std::fs::read(&pdf.path).unwrap().starts_with(b"%PDF-"));
+    let text = std::fs::read_to_string(&csv.path).unwrap();
+    assert!(text.starts_with("environment,checked_at,control,title,source,parameters,control_status,resource,kind,status,evidence"), "{text}");
+    assert!(text.lines().any(|l| l.contains("PJ_RESTORE_TEST_WITHIN_30_DAYS") && l.contains(&docs) && l.contains(",pass,")), "{text}");
+    let logged: Vec<_> = app.oplog().list(2, None).await.unwrap();
+    assert!(logged.iter().all(|e| e.action == "backup.compliance_export" && e.details.contains(r#""client":"auditor""#)), "{logged:?}");
+    assert!(logged[0].details.contains(&csv.sha256) && logged[1].details.contains(&pdf.sha256));
+    let e = app.backups().export_compliance(&data.path().join("c.txt"), "txt").await.unwrap_err();
+    assert_eq!(e.kind(), "validation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_under_faults_says_it_is_incomplete_and_recovers() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
+        connect_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(6),
+        max_attempts: 2,
+    });
+    for (service, action, fault) in [
+        ("backup", Some("ListRecoveryPointsByBackupVault"), Fault::Status(500)),
+        ("backup", Some("ListFrameworks"), Fault::Throttle { retry_after: None }),
+        ("backup", Some("ListCopyJobs"), Fault::ExpiredToken),
+        ("sts", None, Fault::Reset),
+        ("backup", Some("DescribeFramework"), Fault::Hang),
+    ] {
+        proxy.inject(service, action, fault.clone(), 100);
+        if action == Some("DescribeFramework") {
+            let sdk = aws_sdk_backup::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+            let c = aws_sdk_backup::types::FrameworkControl::builder().control_name("BACKUP_RECOVERY_POINT_ENCRYPTED").build().unwrap();
+            sdk.create_framework().framework_name("f").framework_controls(c).send().await.unwrap();
+        }
+        let r = app.backups().compliance().await.unwrap();
+        assert!(!r.complete(), "{service} {action:?}");
+        assert!(r.problems.iter().all(|p| p.contains(&format!("{service}:"))), "{service} {action:?}: {:?}", r.problems);
+        let x = app.backups().export_compliance(&data.path().join("c.pdf"), "pdf").await.unwrap();
+        assert!(!x.complete, "the export says it is incomplete");
+        proxy.clear();
+    }
+    let r = app.backups().compliance().await.unwrap();
+    assert!(r.complete(), "{:?}", r.problems);
+    assert_eq!(r.frameworks.len(), 1);
 }

@@ -1,7 +1,9 @@
 //! AWS Backup: the platform's vault, plan and selections as a deploy's validation reads them
 //! (a continuous rule for point-in-time recovery, the scheduled rules, what each selection
 //! covers, the vault's KMS key and lock); for the Backups area every plan and vault (lock,
-//! access policy), the backup, copy and restore jobs, the recovery points, an on-demand backup.
+//! access policy), the backup, copy and restore jobs, the recovery points, an on-demand backup,
+//! and a restore (a point's restore metadata, the restore job, followed by its description);
+//! Backup Audit Manager's frameworks with their controls.
 
 use crate::error::AwsError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -42,6 +44,8 @@ pub struct SelectionInfo {
     pub resources: Vec<String>,
     /// (condition key, value) the resources must all match (StringEquals and list-of-tags).
     pub conditions: Vec<(String, String)>,
+    /// The role AWS Backup takes to back up (and restore) what it selects.
+    pub role: String,
 }
 
 /// A backup vault.
@@ -151,7 +155,13 @@ impl Backup {
                 })
                 .unwrap_or_default();
             conditions.extend(s.list_of_tags().iter().map(|t| (format!("aws:ResourceTag/{}", t.condition_key()), t.condition_value().to_string())));
-            out.push(SelectionInfo { id, name: s.selection_name().to_string(), resources: s.resources().to_vec(), conditions });
+            out.push(SelectionInfo {
+                id,
+                name: s.selection_name().to_string(),
+                resources: s.resources().to_vec(),
+                conditions,
+                role: s.iam_role_arn().to_string(),
+            });
         }
         Ok(out)
     }
@@ -433,6 +443,201 @@ impl Backup {
             Ok(o) => Ok((o.backup_job_id().unwrap_or_default().to_string(), text(o.recovery_point_arn()))),
             Err(e) => Err(self.fail("StartBackupJob", e).await),
         }
+    }
+}
+
+/// A recovery point as DescribeRecoveryPoint gives it, with the role that made it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PointDetail {
+    pub view: RecoveryPointView,
+    pub role: Option<String>,
+}
+
+impl Backup {
+    /// The backup job `id` (its state and what it made), or None when there is none.
+    pub async fn backup_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
+        let j = match self.client.describe_backup_job().backup_job_id(id).send().await {
+            Ok(j) => j,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(self.fail("DescribeBackupJob", e).await),
+        };
+        Ok(Some(BackupJobView {
+            kind: "backup".into(),
+            id: j.backup_job_id().unwrap_or(id).to_string(),
+            state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            message: text(j.status_message()),
+            resource: j.resource_arn().unwrap_or_default().to_string(),
+            resource_type: j.resource_type().unwrap_or_default().to_string(),
+            vault: j.backup_vault_name().unwrap_or_default().to_string(),
+            recovery_point: text(j.recovery_point_arn()),
+            created_ms: ms(j.creation_date()).unwrap_or_default(),
+            completed_ms: ms(j.completion_date()),
+            size_bytes: j.backup_size_in_bytes(),
+            percent_done: text(j.percent_done()),
+            plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
+            ..Default::default()
+        }))
+    }
+
+    /// The recovery point `arn` in `vault`, or None when there is none.
+    pub async fn point(&self, vault: &str, arn: &str) -> Result<Option<PointDetail>, AwsError> {
+        let p = match self.client.describe_recovery_point().backup_vault_name(vault).recovery_point_arn(arn).send().await {
+            Ok(p) => p,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(self.fail("DescribeRecoveryPoint", e).await),
+        };
+        Ok(Some(PointDetail {
+            view: RecoveryPointView {
+                arn: p.recovery_point_arn().unwrap_or(arn).to_string(),
+                vault: p.backup_vault_name().unwrap_or(vault).to_string(),
+                source_vault: text(p.source_backup_vault_arn()),
+                resource: p.resource_arn().unwrap_or_default().to_string(),
+                resource_type: p.resource_type().unwrap_or_default().to_string(),
+                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                message: text(p.status_message()),
+                created_ms: ms(p.creation_date()).unwrap_or_default(),
+                completed_ms: ms(p.completion_date()),
+                size_bytes: p.backup_size_in_bytes(),
+                encrypted: p.is_encrypted(),
+                encryption_key: text(p.encryption_key_arn()),
+                delete_after_days: p.lifecycle().and_then(|l| l.delete_after_days()),
+                delete_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.delete_at())),
+                cold_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at())),
+                plan: text(p.created_by().and_then(|c| c.backup_plan_id())),
+                last_restore_ms: ms(p.last_restore_time()),
+            },
+            role: text(p.iam_role_arn()),
+        }))
+    }
+
+    /// What AWS Backup needs to restore the point `arn` of `vault` (the source's settings), to
+    /// be overridden where the restore differs (a new name).
+    pub async fn restore_metadata(&self, vault: &str, arn: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        match self.client.get_recovery_point_restore_metadata().backup_vault_name(vault).recovery_point_arn(arn).send().await {
+            Ok(m) => Ok(m.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()),
+            Err(e) => Err(self.fail("GetRecoveryPointRestoreMetadata", e).await),
+        }
+    }
+
+    /// Starts restoring the point `arn` with `metadata` as role `role_arn`; the restore job's id.
+    /// `token` makes a retried start the same restore.
+    pub async fn start_restore(
+        &self,
+        arn: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+        role_arn: &str,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let req = self
+            .client
+            .start_restore_job()
+            .recovery_point_arn(arn)
+            .set_metadata(Some(metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .iam_role_arn(role_arn)
+            .idempotency_token(token);
+        match req.send().await {
+            Ok(o) => Ok(o.restore_job_id().unwrap_or_default().to_string()),
+            Err(e) => Err(self.fail("StartRestoreJob", e).await),
+        }
+    }
+
+    /// The restore job `id` as it stands, or None when there is none.
+    pub async fn restore_job(&self, id: &str) -> Result<Option<BackupJobView>, AwsError> {
+        let j = match self.client.describe_restore_job().restore_job_id(id).send().await {
+            Ok(j) => j,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(self.fail("DescribeRestoreJob", e).await),
+        };
+        Ok(Some(BackupJobView {
+            kind: "restore".into(),
+            id: j.restore_job_id().unwrap_or(id).to_string(),
+            state: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            message: text(j.status_message()),
+            resource: j.source_resource_arn().unwrap_or_default().to_string(),
+            resource_type: j.resource_type().unwrap_or_default().to_string(),
+            vault: j.backup_vault_arn().unwrap_or_default().to_string(),
+            recovery_point: text(j.recovery_point_arn()),
+            created_resource: text(j.created_resource_arn()),
+            created_ms: ms(j.creation_date()).unwrap_or_default(),
+            completed_ms: ms(j.completion_date()),
+            size_bytes: j.backup_size_in_bytes(),
+            percent_done: text(j.percent_done()),
+            ..Default::default()
+        }))
+    }
+}
+
+/// A control of an AWS Backup Audit Manager framework as the account configured it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FrameworkControlInfo {
+    pub name: String,
+    pub parameters: Vec<(String, String)>,
+    /// The scope: resource types, resource ids, tags (all empty: every resource).
+    pub resource_types: Vec<String>,
+    pub resource_ids: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// An AWS Backup Audit Manager framework.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FrameworkInfo {
+    pub name: String,
+    pub arn: String,
+    pub description: String,
+    /// ACTIVE, PARTIALLY_ACTIVE, INACTIVE, UNAVAILABLE (whether AWS Config records what it needs).
+    pub status: String,
+    pub deployment_status: String,
+    pub controls: Vec<FrameworkControlInfo>,
+}
+
+impl Backup {
+    /// Every Backup Audit Manager framework of the account in the region, with its controls.
+    pub async fn frameworks(&self) -> Result<Vec<FrameworkInfo>, AwsError> {
+        let mut names = vec![];
+        let mut pages = self.client.list_frameworks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => names.extend(p.frameworks().iter().filter_map(|f| f.framework_name().map(str::to_string))),
+                Err(e) => return Err(self.fail("ListFrameworks", e).await),
+            }
+        }
+        let mut out = vec![];
+        for name in names {
+            let f = match self.client.describe_framework().framework_name(&name).send().await {
+                Ok(f) => f,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(self.fail("DescribeFramework", e).await),
+            };
+            out.push(FrameworkInfo {
+                name: f.framework_name().unwrap_or(&name).to_string(),
+                arn: f.framework_arn().unwrap_or_default().to_string(),
+                description: f.framework_description().unwrap_or_default().to_string(),
+                status: f.framework_status().unwrap_or_default().to_string(),
+                deployment_status: f.deployment_status().unwrap_or_default().to_string(),
+                controls: f
+                    .framework_controls()
+                    .iter()
+                    .map(|c| {
+                        let scope = c.control_scope();
+                        let mut tags: Vec<(String, String)> =
+                            scope.and_then(|s| s.tags()).map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+                        tags.sort();
+                        FrameworkControlInfo {
+                            name: c.control_name().to_string(),
+                            parameters: c
+                                .control_input_parameters()
+                                .iter()
+                                .map(|p| (p.parameter_name().unwrap_or_default().to_string(), p.parameter_value().unwrap_or_default().to_string()))
+                                .collect(),
+                            resource_types: scope.map(|s| s.compliance_resource_types().to_vec()).unwrap_or_default(),
+                            resource_ids: scope.map(|s| s.compliance_resource_ids().to_vec()).unwrap_or_default(),
+                            tags,
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -32,6 +32,7 @@ pub struct ClusterInfo {
     pub arn: String,
     /// The latest time the cluster can be restored to (point-in-time recovery).
     pub latest_restorable_ms: Option<i64>,
+    pub engine: String,
     pub engine_version: String,
     pub kms_key: Option<String>,
     pub parameter_group: Option<String>,
@@ -95,6 +96,7 @@ impl Rds {
             master_secret: c.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string),
             arn: c.db_cluster_arn().unwrap_or_default().to_string(),
             latest_restorable_ms: c.latest_restorable_time().and_then(|t| t.to_millis().ok()),
+            engine: c.engine().unwrap_or_default().to_string(),
             engine_version: c.engine_version().unwrap_or_default().to_string(),
             kms_key: c.kms_key_id().map(str::to_string),
             parameter_group: c.db_cluster_parameter_group().map(str::to_string),
@@ -122,6 +124,31 @@ impl Rds {
             }));
         }
         Ok(out)
+    }
+
+    /// Creates instance `id` of class `class` in `cluster` (a restored cluster has none); an
+    /// instance of that id already in the cluster (an earlier attempt) is taken as it is.
+    pub async fn create_instance(&self, cluster: &str, engine: &str, id: &str, class: &str, tags: &[(&str, &str)]) -> Result<(), AwsError> {
+        let mut req =
+            self.client.create_db_instance().db_cluster_identifier(cluster).engine(engine).db_instance_identifier(id).db_instance_class(class);
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_instance_already_exists_fault()) => {
+                if self.instances(cluster).await?.iter().any(|i| i.id == id) {
+                    Ok(())
+                } else {
+                    Err(AwsError::new(
+                        Kind::Validation,
+                        format!("a database instance named {id} already exists in another cluster"),
+                        "restore under another name",
+                    ))
+                }
+            }
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "CreateDBInstance", &e).await),
+        }
     }
 
     /// Turns the cluster's deletion protection on or off (at once: it needs no maintenance window).

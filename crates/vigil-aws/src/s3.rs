@@ -1,6 +1,6 @@
 //! S3: a bucket's protections as a deploy's validation reads them (default encryption,
 //! versioning, the public access block, the bucket policy, the tags AWS Backup selects by), and
-//! the validation's smoke-test upload.
+//! the validation's smoke-test upload, and the objects a restore brought back.
 //!
 //! With an endpoint override (the emulator, an S3-compatible store) buckets are addressed by
 //! path, as virtual-host names would not resolve there.
@@ -79,6 +79,20 @@ impl S3 {
             Err(e) if absent(&e, &["NoSuchBucket"]) => Ok(None),
             Err(e) => Err(self.fail("GetBucketTagging", e).await),
         }
+    }
+
+    /// How many objects are in the bucket under `prefix`, or None when there is no such bucket.
+    pub async fn count(&self, bucket: &str, prefix: &str) -> Result<Option<u64>, AwsError> {
+        let mut n = 0u64;
+        let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => n += p.contents().len() as u64,
+                Err(e) if absent(&e, &["NoSuchBucket"]) => return Ok(None),
+                Err(e) => return Err(self.fail("ListObjectsV2", e).await),
+            }
+        }
+        Ok(Some(n))
     }
 
     /// Writes `body` as the object `key` (the bucket's default encryption applies).

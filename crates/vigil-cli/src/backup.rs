@@ -1,10 +1,12 @@
 //! `vigil backup …`: the platform's AWS Backup state over the same `app.backups()` as the
 //! Backups page — each component's coverage against the RPO, the vaults and plans, jobs and
-//! recovery points.
+//! recovery points; an on-demand backup and a restore to a new resource (each with the name
+//! typed as `--confirm`).
 
 use crate::{print_json, Failure};
 use clap::Subcommand;
 use vigil_core::App;
+use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest};
 use vigil_dto::deploy::CheckStatus;
 
 #[derive(Subcommand)]
@@ -34,6 +36,83 @@ pub enum BackupCommand {
         #[arg(long)]
         resource: Option<String>,
     },
+    /// Backs up a platform resource now (aurora, documents, eks, or its ARN).
+    Start {
+        resource: String,
+        /// Keep the recovery point this many days (the covering rule's retention by default).
+        #[arg(long)]
+        retention_days: Option<i64>,
+        /// The resource's name, typed to confirm (without it, the command says what it would do).
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// Restores a recovery point to a new cluster or bucket, and follows it to its end; asked
+    /// again after an interruption, it continues.
+    Restore {
+        /// The recovery point's ARN (`vigil backup points`).
+        point: String,
+        /// The new resource's name (never an existing one).
+        #[arg(long)]
+        target: String,
+        /// The point's vault (the environment's by default).
+        #[arg(long)]
+        vault: Option<String>,
+        /// S3: restore only the objects under this prefix (repeatable).
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
+        /// The target's name, typed to confirm.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// The restores made from this console, newest first: their measured time against the RTO.
+    Restores {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// The compliance controls (AWS Backup Audit Manager's eleven and the platform's own), each
+    /// resource with its evidence, and the account's frameworks; exit 9 when one fails, 1 when
+    /// something could not be read.
+    Controls {
+        /// Also write the report as PDF to this file (its SHA-256 goes into the operator log).
+        #[arg(long)]
+        pdf: Option<std::path::PathBuf>,
+        /// Also write it as CSV to this file.
+        #[arg(long)]
+        csv: Option<std::path::PathBuf>,
+    },
+}
+
+fn print_restore(r: &RestoreRecord) {
+    let took = r.total_seconds.map(|s| format!(" in {}", minutes(s))).unwrap_or_default();
+    let rto = match r.rto_met {
+        Some(true) => " (within the RTO)",
+        Some(false) => " (PAST the RTO)",
+        None => "",
+    };
+    println!("{}  {:<9} {} → {}{took}{rto}", when(r.started_ms), r.state, r.source, r.target);
+    if let Some(s) = r.restore_seconds {
+        println!("    restore job {} took {}", r.job.as_deref().unwrap_or("?"), minutes(s));
+    }
+    if !r.instances.is_empty() {
+        println!("    instances  {}", r.instances.join(", "));
+    }
+    for c in &r.checks {
+        println!("    {} {:<17} source {}, restored {}", if c.matches { "ok  " } else { "DIFF" }, c.name, c.source, c.restored);
+    }
+    if let Some(m) = &r.message {
+        println!("    {m}");
+    }
+    if let Some(n) = &r.next {
+        println!("    → {n}");
+    }
+}
+
+fn minutes(seconds: i64) -> String {
+    if seconds < 120 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
 }
 
 /// `2026-12-01 04:05 UTC` of milliseconds since the epoch.
@@ -149,6 +228,100 @@ pub async fn run(app: &App, cmd: BackupCommand, json: bool) -> Result<u8, Failur
                     let keep = p.delete_at_ms.map(|d| format!(", deleted {}", when(d))).unwrap_or_default();
                     println!("{}  {:<9} {}  {}{keep}", when(p.created_ms), p.status, p.resource, p.arn);
                 }
+            }
+            Ok(0)
+        }
+        BackupCommand::Start { resource, retention_days, confirm } => {
+            let job = backups.start_backup(&BackupRequest { resource, retention_days, confirm }).await?;
+            if json {
+                print_json(&job);
+            } else {
+                println!("backup job {} of {}: {} (vault {})", job.id, job.resource, job.state, job.vault);
+                if let Some(p) = &job.recovery_point {
+                    println!("    recovery point {p}");
+                }
+                if let Some(m) = &job.meaning {
+                    println!("    → {m}");
+                }
+                println!("follow it with `vigil backup jobs`");
+            }
+            Ok(if matches!(job.state.as_str(), "FAILED" | "ABORTED" | "EXPIRED") { 1 } else { 0 })
+        }
+        BackupCommand::Restore { point, target, vault, prefixes, confirm } => {
+            let req = RestoreRequest { point, vault, target, prefixes, confirm };
+            let show = !json;
+            let report = move |w: vigil_dto::WorkProgress| {
+                if show && w.total > 0 {
+                    eprint!("\r{:<10} {:>3}/{:<3}", w.stage, w.done, w.total);
+                }
+            };
+            let done = app.tasks().run("restore", report, |p| async move { backups.restore(&req, &p).await }).await;
+            if show {
+                eprintln!();
+            }
+            let r = done?;
+            if json {
+                print_json(&r);
+            } else {
+                print_restore(&r);
+            }
+            Ok(if r.checks.iter().all(|c| c.matches) { 0 } else { 9 })
+        }
+        BackupCommand::Controls { pdf, csv } => {
+            let r = backups.compliance().await?;
+            let mut written = vec![];
+            for (path, format) in [(pdf, "pdf"), (csv, "csv")] {
+                if let Some(path) = path {
+                    written.push(backups.write_compliance(r.clone(), &path, format).await?);
+                }
+            }
+            let failing = r.controls.iter().any(|c| c.status == CheckStatus::Fail);
+            if json {
+                print_json(&serde_json::json!({ "report": r, "written": written }));
+            } else {
+                println!("{} ({}): {} resources, {} recovery points, {} vaults", r.environment, r.region, r.resources, r.recovery_points, r.vaults);
+                for c in &r.controls {
+                    let mark = match c.status {
+                        CheckStatus::Pass => "ok  ",
+                        CheckStatus::Warn => "n/a ",
+                        CheckStatus::Fail => "FAIL",
+                    };
+                    let params = c.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+                    println!("{mark}  {:<50} {}/{} {}", c.id, c.evaluated - c.failing, c.evaluated, params);
+                    for x in c.results.iter().filter(|x| x.status != CheckStatus::Pass) {
+                        println!("      {}  {}", x.resource, x.evidence);
+                    }
+                }
+                for f in &r.frameworks {
+                    println!("framework {} ({})", f.name, f.status);
+                    for c in &f.controls {
+                        let vigil = c.vigil.as_ref().map(|v| format!("{:?}", v.status).to_lowercase()).unwrap_or_else(|| "unknown control".into());
+                        println!("  {:<50} Vigil: {vigil}  ({})", c.name, c.scope);
+                    }
+                }
+                for w in &written {
+                    println!("wrote {} ({} bytes, SHA-256 {})", w.path, w.bytes, w.sha256);
+                }
+                for p in &r.problems {
+                    println!("could not read: {p}");
+                }
+            }
+            Ok(if !r.complete() {
+                1
+            } else if failing {
+                9
+            } else {
+                0
+            })
+        }
+        BackupCommand::Restores { limit } => {
+            let all = backups.restores(limit).await?;
+            if json {
+                print_json(&all);
+            } else if all.is_empty() {
+                println!("no restores from this console yet");
+            } else {
+                all.iter().for_each(print_restore);
             }
             Ok(0)
         }

@@ -210,11 +210,12 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) | Error::ReadOnly(_) => 2,
-            Error::Deploy { kind: "confirmation_required", .. } | Error::Bundle(_) => 2,
+            Error::Deploy { kind: "confirmation_required", .. } | Error::Backup { kind: "confirmation_required", .. } | Error::Bundle(_) => 2,
             Error::EnvironmentNotFound(_)
             | Error::NoCurrentEnvironment
             | Error::PlatformDb { kind: "not_found", .. }
-            | Error::Deploy { kind: "not_found", .. } => 3,
+            | Error::Deploy { kind: "not_found", .. }
+            | Error::Backup { kind: "not_found", .. } => 3,
             _ => 1,
         };
         Failure { code, info: e.info() }

@@ -490,6 +490,34 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     let jobs = vigil(d, &["backup", "jobs"]);
     assert_eq!(code(&jobs), 0);
     assert!(String::from_utf8_lossy(&jobs.stdout).contains("no backup jobs in the last 7 days"));
+    // An on-demand backup: without the name typed it says what it would do; then it runs.
+    let db = o["components"][0]["name"].as_str().unwrap().to_string();
+    let unconfirmed = vigil(d, &["backup", "start", "aurora"]);
+    assert_eq!(code(&unconfirmed), 2);
+    assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains(&format!("confirm with {db}")));
+    let started = json(&vigil(d, &["backup", "start", "aurora", "--confirm", &db, "--json"]));
+    assert_eq!(started["state"], "COMPLETED", "{started}");
+    // Its point restored to a new cluster, with instances, followed to its end and kept.
+    let point = started["recovery_point"].as_str().unwrap();
+    let target = format!("{db}-restored");
+    let restored = vigil(d, &["backup", "restore", point, "--target", &target, "--confirm", &target]);
+    let text = String::from_utf8_lossy(&restored.stdout);
+    assert_eq!(code(&restored), 0, "{text}{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(text.contains("restored ") && text.contains(&format!(":cluster:{db} → {target} in ")), "{text}");
+    assert!(text.contains("(within the RTO)") && text.contains(&format!("instances  {target}-1")), "{text}");
+    let again = vigil(d, &["backup", "restore", point, "--target", &target, "--confirm", &target]);
+    assert_eq!(code(&again), 1);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let kept = json(&vigil(d, &["backup", "restores", "--json"]));
+    assert_eq!((kept[0]["target"].as_str(), kept[0]["state"].as_str()), (Some(target.as_str()), Some("restored")), "{kept}");
+    // The compliance controls: some fail on a fresh platform (exit 9); the report written.
+    let (pdf, csv) = (d.join("compliance.pdf"), d.join("compliance.csv"));
+    let controls = vigil(d, &["backup", "controls", "--pdf", pdf.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&controls.stdout);
+    assert_eq!(code(&controls), 9, "{text}");
+    assert!(text.contains("ok    BACKUP_RECOVERY_POINT_ENCRYPTED") && text.contains("FAIL  BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"), "{text}");
+    assert!(text.contains(&format!("wrote {}", pdf.display())) && std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"), "{text}");
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("PJ_RPO_ACHIEVABLE"));
 
     // Nothing needs recovery; an upgrade plan says what a newer bundle changes and what it
     // does first.

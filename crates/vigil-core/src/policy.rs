@@ -27,6 +27,8 @@ pub enum Change {
     RetryJobs,
     TrustPublisher,
     Deploy,
+    Backup,
+    Restore,
 }
 
 impl Change {
@@ -43,6 +45,8 @@ impl Change {
             Change::RetryJobs => "retrying jobs",
             Change::TrustPublisher => "changing the trusted bundle publishers",
             Change::Deploy => "deploying the platform",
+            Change::Backup => "starting a backup",
+            Change::Restore => "restoring a recovery point",
         }
     }
 }
@@ -109,6 +113,10 @@ mod tests {
             Change::StorePassword,
             Change::ForgetPassword,
             Change::RetryJobs,
+            Change::TrustPublisher,
+            Change::Deploy,
+            Change::Backup,
+            Change::Restore,
         ];
         let ro = Policy { role: Role::ReadOnly };
         for c in all {

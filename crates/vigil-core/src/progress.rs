@@ -1,4 +1,4 @@
-//! Progress of long work (audit verification, exports, reports), shared with whoever shows it:
+//! Progress of long work (audit verification, exports, reports, restores), shared with whoever shows it:
 //! the stage, the records done of the total, and the switch to stop.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -19,6 +19,12 @@ pub enum Stage {
     Verifying = 0,
     Exporting = 1,
     Summarising = 2,
+    /// A restore job (AWS Backup) running.
+    Restoring = 3,
+    /// A restored cluster's instances being made.
+    Instances = 4,
+    /// A restored resource checked against its source.
+    Checking = 5,
 }
 
 impl Progress {
@@ -38,7 +44,10 @@ impl Progress {
         let stage = match self.stage.load(Ordering::Relaxed) {
             0 => "verifying",
             1 => "exporting",
-            _ => "summarising",
+            2 => "summarising",
+            3 => "restoring",
+            4 => "instances",
+            _ => "checking",
         };
         vigil_dto::WorkProgress {
             task: 0,

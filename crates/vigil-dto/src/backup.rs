@@ -34,6 +34,8 @@ pub struct ComponentCoverage {
     pub title: String,
     /// The resource (ARN, or its name where AWS has no ARN to show).
     pub resource: Option<String>,
+    /// Its plain name (cluster identifier, bucket name): what an operator types to confirm.
+    pub name: String,
     /// Whether AWS Backup can protect it at all.
     pub by_aws_backup: bool,
     /// "plan / rule" of every rule whose selection covers it.
@@ -150,4 +152,167 @@ pub struct RecoveryPointView {
     pub cold_at_ms: Option<i64>,
     pub plan: Option<String>,
     pub last_restore_ms: Option<i64>,
+}
+
+/// An on-demand backup to start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BackupRequest {
+    /// A component (aurora, documents, eks) or a resource ARN of the platform.
+    pub resource: String,
+    /// How long the recovery point is kept (the covering rule's retention when none).
+    pub retention_days: Option<i64>,
+    /// The resource's name, typed.
+    pub confirm: Option<String>,
+}
+
+/// A restore of a recovery point to a new resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestoreRequest {
+    /// The recovery point's ARN.
+    pub point: String,
+    /// Its vault (the environment's own when none).
+    pub vault: Option<String>,
+    /// The new resource's name: a cluster identifier or a bucket name. Never an existing one.
+    pub target: String,
+    /// S3 only: restore only the objects under these prefixes (all when empty).
+    pub prefixes: Vec<String>,
+    /// The target's name, typed.
+    pub confirm: Option<String>,
+}
+
+/// One setting of a restored resource against its source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreCheck {
+    /// engine_version, parameter_group, security_groups, kms_key, iam_auth, storage_encrypted, objects.
+    pub name: String,
+    pub source: String,
+    pub restored: String,
+    pub matches: bool,
+}
+
+/// A restore: where it stands or how it ended. Kept in the console's store as evidence for the
+/// RTO (the restore's measured time against `RTO_MINUTES`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestoreRecord {
+    pub id: String,
+    pub environment: String,
+    /// aurora, documents (a platform component), or the point's resource type.
+    pub component: String,
+    pub resource_type: String,
+    /// The resource the point was taken of.
+    pub source: String,
+    pub point: String,
+    pub point_created_ms: i64,
+    /// The new resource's name.
+    pub target: String,
+    pub prefixes: Vec<String>,
+    /// The ARN AWS Backup gave the new resource.
+    pub created_resource: Option<String>,
+    /// The AWS Backup restore job.
+    pub job: Option<String>,
+    /// restoring, instances, checking, restored, failed.
+    pub state: String,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// How long AWS Backup's restore job took.
+    pub restore_seconds: Option<i64>,
+    /// From the start until the new resource was usable (instances available, checks done).
+    pub total_seconds: Option<i64>,
+    /// total_seconds within the RTO.
+    pub rto_met: Option<bool>,
+    /// Aurora: the instances Vigil made in the restored cluster.
+    pub instances: Vec<String>,
+    pub checks: Vec<RestoreCheck>,
+    /// Why it failed, or what is left to do.
+    pub message: Option<String>,
+    pub next: Option<String>,
+}
+
+/// One resource's (or plan's, vault's, recovery point's) verdict under a control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlResource {
+    pub resource: String,
+    /// The resource type (Aurora, S3…), or plan, vault, recovery point.
+    pub kind: String,
+    /// Pass, Fail, or Warn when there was nothing to judge.
+    pub status: CheckStatus,
+    /// What the verdict rests on.
+    pub evidence: String,
+}
+
+/// A compliance control evaluated now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlResult {
+    /// AWS Backup Audit Manager's control name, or the platform's own (PJ_…).
+    pub id: String,
+    pub title: String,
+    /// "AWS Backup Audit Manager" or "Patient Journey".
+    pub source: String,
+    pub parameters: Vec<(String, String)>,
+    pub status: CheckStatus,
+    pub evaluated: usize,
+    pub failing: usize,
+    pub results: Vec<ControlResource>,
+}
+
+/// A control of an account's Backup Audit Manager framework beside Vigil's evaluation of it
+/// with the framework's parameters and scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkControlView {
+    pub name: String,
+    pub parameters: Vec<(String, String)>,
+    /// The framework's scope for it, as text ("all resources", "types Aurora, S3", …).
+    pub scope: String,
+    /// Vigil's verdict with those parameters over that scope (None: a control Vigil does not know).
+    pub vigil: Option<ControlResult>,
+}
+
+/// An AWS Backup Audit Manager framework of the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkView {
+    pub name: String,
+    pub arn: String,
+    /// ACTIVE, PARTIALLY_ACTIVE, INACTIVE, UNAVAILABLE: whether AWS Config records what it needs.
+    pub status: String,
+    pub controls: Vec<FrameworkControlView>,
+}
+
+/// The compliance controls evaluated now, with the account's frameworks beside them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceReport {
+    pub environment: String,
+    pub region: String,
+    pub checked_at_ms: i64,
+    pub controls: Vec<ControlResult>,
+    pub frameworks: Vec<FrameworkView>,
+    /// What was read: resources in scope, recovery points, vaults, copy and restore jobs.
+    pub resources: usize,
+    pub recovery_points: usize,
+    pub vaults: usize,
+    /// What could not be read (each with the classified AWS error): the verdicts may then be
+    /// wrong, and the report says so.
+    pub problems: Vec<String>,
+}
+
+impl ComplianceReport {
+    /// Everything was read: the verdicts rest on all the evidence.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A compliance report written to a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceExport {
+    pub path: String,
+    /// pdf or csv.
+    pub format: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub controls: usize,
+    pub failing: usize,
+    pub complete: bool,
 }

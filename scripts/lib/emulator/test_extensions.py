@@ -274,7 +274,21 @@ class Extensions(unittest.TestCase):
         self.assertEqual(failed["Status"], "FAILED")
         self.assertIn("already exists", failed["StatusMessage"])
         self.assertEqual([j["Status"] for j in backup.list_restore_jobs()["RestoreJobs"]], ["FAILED", "COMPLETED"])
+        # Instances added to the restored cluster are its members (the source's are not).
+        rds.create_db_instance(DBInstanceIdentifier="restored-1-1", DBClusterIdentifier="restored-1", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+        members = rds.describe_db_clusters(DBClusterIdentifier="restored-1")["DBClusters"][0]["DBClusterMembers"]
+        self.assertEqual([m["DBInstanceIdentifier"] for m in members], ["restored-1-1"])
+        self.assertNotIn("restored-1-1", [m["DBInstanceIdentifier"] for m in rds.describe_db_clusters(DBClusterIdentifier=cluster["DBClusterIdentifier"])["DBClusters"][0]["DBClusterMembers"]])
+        rds.delete_db_instance(DBInstanceIdentifier="restored-1-1", SkipFinalSnapshot=True)
         rds.delete_db_cluster(DBClusterIdentifier="restored-1", SkipFinalSnapshot=True)
+        # A start asked again with its idempotency token is the same job (an answer lost, retried).
+        twice = [
+            backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], IamRoleArn=role, Metadata={**metadata, "DBClusterIdentifier": "restored-2"}, IdempotencyToken="t-1")["RestoreJobId"]
+            for _ in range(2)
+        ]
+        self.assertEqual(twice[0], twice[1])
+        self.assertEqual(len(backup.list_restore_jobs()["RestoreJobs"]), 3)
+        rds.delete_db_cluster(DBClusterIdentifier="restored-2", SkipFinalSnapshot=True)
 
         # S3: the objects come back into a new bucket, or only some prefixes.
         bucket = self.outputs["DocumentsBucket"]
@@ -333,6 +347,27 @@ class Extensions(unittest.TestCase):
         backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
         with self.assertRaises(backup.exceptions.ResourceNotFoundException):
             backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
+
+    def test_audit_manager_frameworks_keep_their_controls(self):
+        backup = self.client("backup")
+        controls = [
+            {"ControlName": "BACKUP_RECOVERY_POINT_ENCRYPTED", "ControlScope": {"ComplianceResourceTypes": ["Aurora", "S3"]}},
+            {
+                "ControlName": "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK",
+                "ControlInputParameters": [{"ParameterName": "requiredRetentionDays", "ParameterValue": "90"}],
+            },
+        ]
+        made = backup.create_framework(FrameworkName="hipaa", FrameworkControls=controls, IdempotencyToken="t")
+        self.assertIn(":framework:hipaa-", made["FrameworkArn"])
+        listed = backup.list_frameworks()["Frameworks"]
+        self.assertEqual([(f["FrameworkName"], f["NumberOfControls"]) for f in listed], [("hipaa", 2)])
+        described = backup.describe_framework(FrameworkName="hipaa")
+        self.assertEqual((described["FrameworkStatus"], described["DeploymentStatus"]), ("ACTIVE", "COMPLETED"))
+        self.assertEqual(described["FrameworkControls"][1]["ControlInputParameters"][0]["ParameterValue"], "90")
+        self.assertEqual(described["FrameworkControls"][0]["ControlScope"]["ComplianceResourceTypes"], ["Aurora", "S3"])
+        backup.delete_framework(FrameworkName="hipaa")
+        with self.assertRaises(backup.exceptions.ResourceNotFoundException):
+            backup.describe_framework(FrameworkName="hipaa")
 
     def test_queues_are_encrypted_and_redrive_to_the_dead_letter_queue(self):
         sqs = self.client("sqs")

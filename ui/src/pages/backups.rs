@@ -1,17 +1,26 @@
 //! Backups page: each platform component against the RPO (how it is protected, its newest
 //! restorable moment, how what AWS Backup cannot protect is recovered), the vaults and plans with
 //! each rule's next run; the backup, copy and restore jobs, failures with what they mean; the
-//! recovery points (commands: backup_overview, backup_jobs, backup_points).
+//! recovery points; an on-demand backup of a component, a restore of a point to a new resource
+//! (its progress and its checks), and the restores made with their time against the RTO
+//! the compliance controls with each resource's evidence and the account's Audit Manager
+//! frameworks beside them, exported as PDF or CSV (commands: backup_overview, backup_jobs,
+//! backup_points, backup_start, backup_restore, backup_restores, backup_compliance,
+//! export_backup_compliance).
 
-use crate::components::{AsyncState, Tabs};
+use crate::app::Ctx;
+use crate::components::{activates, AsyncState, Dialog, Tabs};
 use crate::ipc;
 use crate::pages::metrics::local_time;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use vigil_dto::backup::{BackupJobView, BackupOverview, RecoveryPointView};
+use vigil_dto::backup::{
+    BackupJobView, BackupOverview, BackupRequest, ComplianceExport, ComplianceReport, ComponentCoverage, RecoveryPointView, RestoreRecord,
+    RestoreRequest,
+};
 use vigil_dto::deploy::CheckStatus;
-use vigil_dto::ErrorInfo;
+use vigil_dto::{ErrorInfo, WorkProgress};
 
 fn at(ms: i64) -> String {
     local_time(ms / 1000)
@@ -49,7 +58,9 @@ fn job_badge(state: &str) -> &'static str {
 pub fn BackupsPage() -> impl IntoView {
     let tab = RwSignal::new("coverage".to_string());
     let tabs = Signal::derive(|| {
-        [("coverage", "Coverage"), ("jobs", "Jobs"), ("points", "Recovery points")].map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+        [("coverage", "Coverage"), ("jobs", "Jobs"), ("points", "Recovery points"), ("restores", "Restores"), ("compliance", "Compliance")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .to_vec()
     });
     view! {
         <h1>"Backups"</h1>
@@ -57,6 +68,8 @@ pub fn BackupsPage() -> impl IntoView {
             {move || match tab.get().as_str() {
                 "jobs" => view! { <Jobs/> }.into_any(),
                 "points" => view! { <Points/> }.into_any(),
+                "restores" => view! { <Restores/> }.into_any(),
+                "compliance" => view! { <Compliance/> }.into_any(),
                 _ => view! { <Coverage/> }.into_any(),
             }}
         </Tabs>
@@ -65,6 +78,8 @@ pub fn BackupsPage() -> impl IntoView {
 
 #[component]
 fn Coverage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let backing_up = RwSignal::new(None::<ComponentCoverage>);
     let overview = RwSignal::new(None::<BackupOverview>);
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ErrorInfo>);
@@ -115,7 +130,7 @@ fn Coverage() -> impl IntoView {
                     <div class="panel">
                         <h2>"Components"</h2>
                         <table id="backup-coverage">
-                            <thead><tr><th>"Component"</th><th>"Recovery"</th><th>"Detail"</th><th>"Protected by"</th><th>"Newest point"</th></tr></thead>
+                            <thead><tr><th>"Component"</th><th>"Recovery"</th><th>"Detail"</th><th>"Protected by"</th><th>"Newest point"</th><th></th></tr></thead>
                             <tbody>
                                 {o.components.iter().map(|c| {
                                     let (label, class) = status_badge(c.status, c.last_point_ms.is_some() || c.latest_restorable_ms.is_some());
@@ -131,6 +146,10 @@ fn Coverage() -> impl IntoView {
                                                 if by.is_empty() { "no plan".to_string() } else { by }
                                             } else { "not by AWS Backup".to_string() }}</td>
                                             <td class="nowrap">{c.last_point_ms.map(|t| format!("{} ({} min ago)", at(t), c.last_point_age_minutes.unwrap_or_default()))}</td>
+                                            <td>{(c.by_aws_backup && c.resource.is_some() && !ctx.read_only()).then(|| {
+                                                let c2 = c.clone();
+                                                view! { <button id=format!("backup-now-{}", c.component) on:click=move |_| backing_up.set(Some(c2.clone()))>"Back up now…"</button> }
+                                            })}</td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -180,6 +199,65 @@ fn Coverage() -> impl IntoView {
                 }
             })}
         </AsyncState>
+        {move || backing_up.get().map(|c| view! { <BackupNow component=c on_close=Callback::new(move |_| backing_up.set(None))/> })}
+    }
+}
+
+/// Starts an on-demand backup of a component once its name is typed.
+#[component]
+fn BackupNow(component: ComponentCoverage, on_close: Callback<()>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let typed = RwSignal::new(String::new());
+    let days = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let busy = RwSignal::new(false);
+    let name = component.name.clone();
+    let name2 = name.clone();
+    let id = component.component.clone();
+    let start = move |_| {
+        let retention_days = match days.get_untracked().trim() {
+            "" => None,
+            d => match d.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    error.set(Some(ErrorInfo {
+                        kind: "validation".into(),
+                        message: format!("retention: `{d}` is not a number of days"),
+                        hint: None,
+                    }));
+                    return;
+                }
+            },
+        };
+        let request = BackupRequest { resource: id.clone(), retention_days, confirm: Some(typed.get_untracked()) };
+        busy.set(true);
+        spawn_local(async move {
+            match ipc::call::<BackupJobView>("backup_start", json!({ "request": request })).await {
+                Ok(job) => {
+                    ctx.toast(format!("Backup job {} started: {}", job.id, job.state));
+                    on_close.run(());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <Dialog title=format!("Back up {} now", component.name) id="backup-now-dialog" alert=true on_close=on_close>
+            <p>{component.title.clone()}<span class="mono small-text breakable">{" "}{component.resource.clone()}</span></p>
+            <p class="muted">"AWS Backup makes a recovery point now, in the vault of the rule that covers it, as the plan's backup role. The start is recorded in the operator log."</p>
+            <label>"Keep it (days)"<input class="narrow" id="backup-now-days" placeholder="as the plan keeps it" prop:value=move || days.get()
+                on:input=move |ev| days.set(event_target_value(&ev))/></label>
+            <label>{format!("Type {name} to confirm")}<input id="backup-now-confirm" placeholder=name.clone() prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev))/></label>
+            {move || error.get().map(|e| view! { <div class="banner" role="alert" id="backup-now-error">{ipc::describe(&e)}</div> })}
+            <div class="form-actions">
+                <button id="backup-now-cancel" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button class="primary" id="backup-now-start" disabled=move || busy.get() || typed.get().trim() != name2 on:click=start>
+                    {move || if busy.get() { "Starting…" } else { "Back up" }}
+                </button>
+            </div>
+        </Dialog>
     }
 }
 
@@ -253,6 +331,8 @@ fn Jobs() -> impl IntoView {
 
 #[component]
 fn Points() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let restoring = RwSignal::new(None::<RecoveryPointView>);
     let points = RwSignal::new(None::<Vec<RecoveryPointView>>);
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ErrorInfo>);
@@ -282,16 +362,20 @@ fn Points() -> impl IntoView {
                 empty_text="The vault holds no recovery point yet.">
                 {move || points.get().map(|v| view! {
                     <table id="backup-points">
-                        <thead><tr><th>"Created"</th><th>"Status"</th><th>"Resource"</th><th>"Size"</th><th>"Encryption"</th><th>"Deleted"</th></tr></thead>
+                        <thead><tr><th>"Created"</th><th>"Status"</th><th>"Resource"</th><th>"Size"</th><th>"Encryption"</th><th>"Deleted"</th><th></th></tr></thead>
                         <tbody>
                             {v.into_iter().map(|p| view! {
-                                <tr data-point=p.arn.clone() data-status=p.status.clone()>
+                                <tr data-point=p.arn.clone() data-status=p.status.clone() data-type=p.resource_type.clone()>
                                     <td class="nowrap">{at(p.created_ms)}</td>
                                     <td class="nowrap"><span class=job_badge(&p.status)>{p.status.clone()}</span></td>
                                     <td class="mono small-text breakable">{p.resource.clone()}<div class="muted">{p.resource_type.clone()}</div></td>
                                     <td class="nowrap">{size(p.size_bytes)}</td>
                                     <td>{if p.encrypted { "encrypted" } else { "not encrypted" }}</td>
                                     <td class="nowrap">{p.delete_at_ms.map(at).unwrap_or_else(|| "kept".into())}</td>
+                                    <td>{(matches!(p.status.as_str(), "COMPLETED" | "AVAILABLE") && matches!(p.resource_type.as_str(), "Aurora" | "S3") && !ctx.read_only()).then(|| {
+                                        let p2 = p.clone();
+                                        view! { <button class="restore" on:click=move |_| restoring.set(Some(p2.clone()))>"Restore…"</button> }
+                                    })}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -299,5 +383,302 @@ fn Points() -> impl IntoView {
                 })}
             </AsyncState>
         </div>
+        {move || restoring.get().map(|p| view! { <Restore point=p on_close=Callback::new(move |_| restoring.set(None))/> })}
+    }
+}
+
+/// The name of a resource in its ARN (a cluster's identifier, a bucket's name).
+fn name_in(arn: &str) -> &str {
+    arn.rsplit([':', '/']).next().unwrap_or(arn)
+}
+
+/// Restores a recovery point to a new resource once its name is typed; shows the progress,
+/// then how it ended: the time against the RTO, the instances made, the settings checked.
+#[component]
+fn Restore(point: RecoveryPointView, on_close: Callback<()>) -> impl IntoView {
+    let source = name_in(&point.resource).to_string();
+    let s3 = point.resource_type == "S3";
+    let stamp =
+        js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default().chars().filter(char::is_ascii_digit).take(12).collect::<String>();
+    let target = RwSignal::new(format!("{source}-restored-{stamp}"));
+    let prefixes = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let busy = RwSignal::new(false);
+    let progress = RwSignal::new(None::<WorkProgress>);
+    let done = RwSignal::new(None::<RestoreRecord>);
+    let arn = point.arn.clone();
+    let vault = point.vault.clone();
+    let start = move |_| {
+        let request = RestoreRequest {
+            point: arn.clone(),
+            vault: Some(vault.clone()),
+            target: target.get_untracked().trim().to_string(),
+            prefixes: prefixes.get_untracked().split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            confirm: Some(typed.get_untracked()),
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = ipc::call_with_channel::<RestoreRecord, WorkProgress>("backup_restore", json!({ "request": request }), "onProgress", move |w| {
+                progress.set(Some(w))
+            })
+            .await;
+            match r {
+                Ok(rec) => done.set(Some(rec)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <Dialog title=format!("Restore {source}") id="restore-dialog" alert=true wide=true on_close=on_close>
+            <p>{format!("The recovery point of {} is restored to a new {}; the running one is not touched.", at(point.created_ms), if s3 { "bucket" } else { "cluster" })}
+                {(!s3).then_some(" Vigil adds the source's instances to the restored cluster and checks its settings against the source's.")}</p>
+            <p class="mono small-text breakable">{point.arn.clone()}</p>
+            <label>{if s3 { "New bucket" } else { "New cluster" }}<input id="restore-target" prop:value=move || target.get()
+                on:input=move |ev| target.set(event_target_value(&ev)) disabled=move || busy.get() || done.with(Option::is_some)/></label>
+            {s3.then(|| view! {
+                <label>"Only these prefixes (comma-separated; all when empty)"<input id="restore-prefixes" placeholder="output/, input/2026/"
+                    prop:value=move || prefixes.get() on:input=move |ev| prefixes.set(event_target_value(&ev)) disabled=move || busy.get()/></label>
+            })}
+            <label>{move || format!("Type {} to confirm", target.get().trim())}<input id="restore-confirm" prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev)) disabled=move || busy.get() || done.with(Option::is_some)/></label>
+            {move || (busy.get()).then(|| progress.get().map(|w| view! {
+                <div class="muted" id="restore-progress" data-stage=w.stage.clone()>{match w.stage.as_str() {
+                    "restoring" => format!("AWS Backup is restoring: {}%", w.done),
+                    "instances" => format!("Making the cluster's instances: {} of {} available", w.done, w.total),
+                    _ => "Checking the restored resource against its source…".to_string(),
+                }}</div>
+            }))}
+            {move || error.get().map(|e| view! { <div class="banner" role="alert" id="restore-error">{ipc::describe(&e)}</div> })}
+            {move || done.get().map(|r| view! { <RestoreResult record=r/> })}
+            <div class="form-actions">
+                <button id="restore-close" on:click=move |_| on_close.run(()) disabled=move || busy.get()>"Close"</button>
+                {move || done.with(Option::is_none).then(|| view! {
+                    <button class="primary" id="restore-start" disabled=move || busy.get() || typed.get().trim() != target.get().trim() || target.get().trim().is_empty()
+                        on:click=start.clone()>{move || if busy.get() { "Restoring…" } else { "Restore" }}</button>
+                })}
+            </div>
+        </Dialog>
+    }
+}
+
+fn minutes(seconds: i64) -> String {
+    if seconds < 120 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
+}
+
+/// How a restore ended: its time against the RTO, what it made, the settings checked.
+#[component]
+fn RestoreResult(record: RestoreRecord) -> impl IntoView {
+    let r = record;
+    view! {
+        <div id="restore-result" data-state=r.state.clone() data-rto-met=r.rto_met.map(|m| m.to_string()).unwrap_or_default()>
+            <p>
+                <span class=if r.state == "restored" { "badge ok" } else { "badge bad" }>{r.state.clone()}</span>" "
+                <span class="mono">{r.target.clone()}</span>
+                {r.total_seconds.map(|s| format!(" in {}", minutes(s)))}
+                {r.rto_met.map(|m| if m { " — within the RTO" } else { " — past the RTO" })}
+            </p>
+            {(!r.instances.is_empty()).then(|| view! { <p class="muted">"Instances: "<span class="mono">{r.instances.join(", ")}</span></p> })}
+            {(!r.checks.is_empty()).then(|| view! {
+                <table id="restore-checks">
+                    <thead><tr><th>"Setting"</th><th>"Source"</th><th>"Restored"</th><th></th></tr></thead>
+                    <tbody>
+                        {r.checks.iter().map(|c| view! {
+                            <tr data-check=c.name.clone() data-matches=c.matches.to_string()>
+                                <td>{c.name.replace('_', " ")}</td><td class="mono small-text breakable">{c.source.clone()}</td>
+                                <td class="mono small-text breakable">{c.restored.clone()}</td>
+                                <td><span class=if c.matches { "badge ok" } else { "badge bad" }>{if c.matches { "same" } else { "differs" }}</span></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {r.message.clone().map(|m| view! { <p class="prose">{m}</p> })}
+            {r.next.clone().map(|n| view! { <p class="hint">{n}</p> })}
+        </div>
+    }
+}
+
+/// The restores made from this console: the RTO evidence.
+#[component]
+fn Restores() -> impl IntoView {
+    let list = RwSignal::new(None::<Vec<RestoreRecord>>);
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let load = move || {
+        loading.set(true);
+        spawn_local(async move {
+            match ipc::call::<Vec<RestoreRecord>>("backup_restores", json!({})).await {
+                Ok(v) => {
+                    error.set(None);
+                    list.set(Some(v));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    load();
+    view! {
+        <div class="row toolbar">
+            <span class="muted">"Restores made from this console; each one's measured time is evidence for the RTO"</span>
+            <span class="spacer"></span>
+            <button id="backup-restores-refresh" on:click=move |_| load() disabled=move || loading.get()>"Refresh"</button>
+        </div>
+        <div class="panel">
+            <AsyncState id="backup-restores-state" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || list.with(|l| l.as_ref().is_none_or(|v| v.is_empty())))
+                empty_text="No restore has been made from this console yet.">
+                {move || list.get().map(|v| view! {
+                    <table id="backup-restores">
+                        <thead><tr><th>"Started"</th><th>"State"</th><th>"From → to"</th><th>"Restore job"</th><th>"Until usable"</th><th>"RTO"</th></tr></thead>
+                        <tbody>
+                            {v.into_iter().map(|r| view! {
+                                <tr data-target=r.target.clone() data-state=r.state.clone()>
+                                    <td class="nowrap">{at(r.started_ms)}</td>
+                                    <td class="nowrap"><span class=if r.state == "restored" { "badge ok" } else if r.state == "failed" { "badge bad" } else { "badge" }>{r.state.clone()}</span></td>
+                                    <td class="mono small-text breakable">{name_in(&r.source).to_string()}" → "{r.target.clone()}
+                                        {r.next.clone().map(|n| view! { <div class="hint">{n}</div> })}</td>
+                                    <td class="nowrap">{r.restore_seconds.map(minutes)}</td>
+                                    <td class="nowrap">{r.total_seconds.map(minutes)}</td>
+                                    <td class="nowrap">{r.rto_met.map(|m| if m { "met" } else { "missed" })}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })}
+            </AsyncState>
+        </div>
+    }
+}
+
+fn check_badge(s: CheckStatus) -> (&'static str, &'static str) {
+    match s {
+        CheckStatus::Pass => ("pass", "badge ok"),
+        CheckStatus::Warn => ("n/a", "badge"),
+        CheckStatus::Fail => ("fail", "badge bad"),
+    }
+}
+
+/// The compliance controls evaluated now: each with its parameters and per-resource evidence,
+/// the account's frameworks beside them, and the exports.
+#[component]
+fn Compliance() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let report = RwSignal::new(None::<ComplianceReport>);
+    let loading = RwSignal::new(false);
+    let exporting = RwSignal::new(false);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let open = RwSignal::new(None::<String>);
+    let load = move || {
+        loading.set(true);
+        spawn_local(async move {
+            match ipc::call::<ComplianceReport>("backup_compliance", json!({})).await {
+                Ok(r) => {
+                    error.set(None);
+                    report.set(Some(r));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    let export = move |format: &'static str| {
+        exporting.set(true);
+        spawn_local(async move {
+            match ipc::call::<Option<ComplianceExport>>("export_backup_compliance", json!({ "format": format })).await {
+                Ok(Some(x)) => ctx.toast(format!("Wrote {} (SHA-256 {}…, in the operator log)", x.path, &x.sha256[..12])),
+                Ok(None) => {}
+                Err(e) => ctx.error.set(Some(e)),
+            }
+            exporting.set(false);
+        });
+    };
+    load();
+    view! {
+        <div class="row toolbar">
+            <span class="muted">"AWS Backup Audit Manager's controls and the platform's own, evaluated now from AWS Backup (no AWS Config needed)"</span>
+            <span class="spacer"></span>
+            <button id="compliance-export-pdf" on:click=move |_| export("pdf") disabled=move || exporting.get() || loading.get()>"Export PDF…"</button>
+            <button id="compliance-export-csv" on:click=move |_| export("csv") disabled=move || exporting.get() || loading.get()>"Export CSV…"</button>
+            <button id="compliance-refresh" on:click=move |_| load() disabled=move || loading.get()>"Refresh"</button>
+        </div>
+        <AsyncState id="compliance-state" loading=loading.into() error=error.into()
+            empty=Signal::derive(move || report.with(Option::is_none)) empty_text="Nothing evaluated yet.">
+            {move || report.get().map(|r| view! {
+                {(!r.problems.is_empty()).then(|| view! {
+                    <div class="banner" role="alert" id="compliance-incomplete">
+                        "Incomplete: some of AWS Backup could not be read, so some verdicts may be wrong:"
+                        <ul>{r.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
+                    </div>
+                })}
+                <p class="muted">{format!("{} resources, {} recovery points, {} vaults · evaluated {}", r.resources, r.recovery_points, r.vaults, at(r.checked_at_ms))}</p>
+                <div class="panel">
+                    <table id="compliance-controls">
+                        <thead><tr><th>"Control"</th><th>"Parameters"</th><th>"Compliant"</th><th>"Status"</th></tr></thead>
+                        {r.controls.into_iter().map(|c| {
+                            let (label, class) = check_badge(c.status);
+                            let id = c.id.clone();
+                            let id2 = c.id.clone();
+                            let toggle = move || open.update(|o| *o = if o.as_deref() == Some(id.as_str()) { None } else { Some(id.clone()) });
+                            let toggle2 = toggle.clone();
+                            let id3 = c.id.clone();
+                            view! {
+                                <tbody>
+                                    <tr data-control=c.id.clone() data-status=label class="clickable" tabindex="0"
+                                        aria-expanded=move || (open.get().as_deref() == Some(id3.as_str())).to_string()
+                                        on:click=move |_| toggle() on:keydown=activates(toggle2)>
+                                        <td>{c.title.clone()}<div class="mono small-text muted">{c.id.clone()}" · "{c.source.clone()}</div></td>
+                                        <td class="mono small-text">{c.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</td>
+                                        <td class="nowrap">{format!("{} of {}", c.evaluated - c.failing, c.evaluated)}</td>
+                                        <td class="nowrap"><span class=class>{label}</span></td>
+                                    </tr>
+                                    {move || (open.get().as_deref() == Some(id2.as_str())).then(|| c.results.iter().map(|x| {
+                                        let (l, cl) = check_badge(x.status);
+                                        view! {
+                                            <tr class="detail" data-resource=x.resource.clone() data-status=l>
+                                                <td class="mono small-text breakable">{x.resource.clone()}<div class="muted">{x.kind.clone()}</div></td>
+                                                <td colspan="2" class="prose">{x.evidence.clone()}</td>
+                                                <td><span class=cl>{l}</span></td>
+                                            </tr>
+                                        }
+                                    }).collect_view())}
+                                </tbody>
+                            }
+                        }).collect_view()}
+                    </table>
+                </div>
+                {(!r.frameworks.is_empty()).then(|| view! {
+                    <div class="panel" id="compliance-frameworks">
+                        <h2>"Backup Audit Manager frameworks"</h2>
+                        <p class="muted">"Each framework control evaluated by Vigil with the framework's own parameters and scope."</p>
+                        {r.frameworks.iter().map(|f| view! {
+                            <h3>{f.name.clone()}<span class="muted">{format!(" · {}", f.status)}</span></h3>
+                            <table data-framework=f.name.clone()>
+                                <thead><tr><th>"Control"</th><th>"Parameters and scope"</th><th>"Vigil"</th></tr></thead>
+                                <tbody>
+                                    {f.controls.iter().map(|c| {
+                                        let (label, class) = c.vigil.as_ref().map(|v| check_badge(v.status)).unwrap_or(("unknown", "badge"));
+                                        view! {
+                                            <tr data-control=c.name.clone() data-status=label>
+                                                <td class="mono small-text">{c.name.clone()}</td>
+                                                <td class="small-text">{c.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}<div class="muted">{c.scope.clone()}</div></td>
+                                                <td><span class=class>{label}</span></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }).collect_view()}
+                    </div>
+                })}
+            })}
+        </AsyncState>
     }
 }

@@ -15,6 +15,8 @@ pub struct Component {
     pub title: &'static str,
     /// Its ARN (or name), None when the environment does not name it.
     pub resource: Option<String>,
+    /// Its plain name (cluster identifier, bucket name), as an operator types it.
+    pub name: String,
     pub tags: Vec<(String, String)>,
     pub by_aws_backup: bool,
     /// Needed for the platform's recovery (holds data that exists nowhere else).
@@ -29,9 +31,11 @@ pub struct Component {
 /// The platform's components: what AWS Backup protects and how the rest comes back.
 pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Vec<Component> {
     let has = |k: &str| deployment.get(k).filter(|v| !v.is_empty()).cloned();
+    let name = |k: &str| has(k).unwrap_or_default();
     vec![
         Component {
             id: "aurora",
+            name: name("db_cluster_id"),
             title: "Aurora PostgreSQL (job ledger, de-ID audit log)",
             resource: has("db_cluster_id"),
             by_aws_backup: true,
@@ -41,6 +45,7 @@ pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Ve
         },
         Component {
             id: "documents",
+            name: name("bucket"),
             title: "S3 documents (in, out, quarantine)",
             resource: has("bucket").map(|b| format!("arn:aws:s3:::{b}")),
             by_aws_backup: true,
@@ -50,6 +55,7 @@ pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Ve
         },
         Component {
             id: "eks",
+            name: name("cluster_name"),
             title: "EKS (the worker)",
             resource: has("cluster_name"),
             by_aws_backup: true,
@@ -59,6 +65,7 @@ pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Ve
         },
         Component {
             id: "cache",
+            name: name("cache_cluster_id"),
             title: "ElastiCache Redis",
             resource: has("cache_cluster_id"),
             by_aws_backup: false,
@@ -68,6 +75,7 @@ pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Ve
         },
         Component {
             id: "queue",
+            name: name("queue_url"),
             title: "SQS work queue and DLQ",
             resource: has("queue_url"),
             by_aws_backup: false,
@@ -77,6 +85,7 @@ pub fn components(deployment: &std::collections::BTreeMap<String, String>) -> Ve
         },
         Component {
             id: "secrets",
+            name: has("environment").map(|e| format!("pj-{e}/*")).unwrap_or_default(),
             title: "Secrets Manager (database logins, the worker's signing key)",
             resource: has("environment").map(|e| format!("pj-{e}/*")),
             by_aws_backup: false,
@@ -102,6 +111,7 @@ pub fn coverage(c: &Component, plans: &[(PlanInfo, Vec<SelectionInfo>)], home: &
         component: c.id.into(),
         title: c.title.into(),
         resource: c.resource.clone(),
+        name: c.name.clone(),
         by_aws_backup: c.by_aws_backup,
         protected_by: vec![],
         last_point_ms: None,

@@ -1,13 +1,20 @@
 //! Backups: the platform's AWS Backup state for the current environment — what each component's
 //! recovery rests on against the RPO ([`coverage`]), the vaults and plans, the backup, copy and
-//! restore jobs (failures with what they mean), and the recovery points.
+//! restore jobs (failures with what they mean), and the recovery points; an on-demand backup
+//! ([`ondemand`]) and a restore that finishes ([`restore`]); the compliance controls
+//! ([`controls`]) evaluated over what AWS Backup says ([`compliance`]).
 
+pub mod compliance;
+pub mod controls;
 pub mod coverage;
+mod ondemand;
+pub mod restore;
 
 use crate::app::area;
 use crate::aws;
 use crate::error::{Error, Result};
-use vigil_aws::backup::{Backup, JobFilter, JobKind};
+use vigil_aws::backup::{Backup, JobFilter, JobKind, PlanInfo, SelectionInfo};
+use vigil_aws::AwsError;
 use vigil_dto::backup::{BackupJobView, BackupOverview, PlanView, RecoveryPointView, SelectionView, RPO_MINUTES, RTO_MINUTES};
 
 area!(
@@ -32,43 +39,17 @@ impl Backups<'_> {
         let now = chrono::Utc::now().timestamp_millis();
         let mut problems = vec![];
 
-        let mut plans = vec![];
-        match backup.plan_ids().await {
-            Ok(ids) => {
-                for id in ids {
-                    match (backup.plan(&id).await, backup.selections(&id).await) {
-                        (Ok(Some(plan)), Ok(selections)) => plans.push((plan, selections)),
-                        (Ok(None), _) => {}
-                        (Err(e), _) | (_, Err(e)) => problems.push(e.message),
-                    }
-                }
-            }
-            Err(e) => problems.push(e.message),
-        }
-        let mut vaults = vec![];
-        match backup.vault_names().await {
-            Ok(names) => {
-                for name in names {
-                    match backup.vault_detail(&name).await {
-                        Ok(Some(v)) => vaults.push(v),
-                        Ok(None) => {}
-                        Err(e) => problems.push(e.message),
-                    }
-                }
-            }
-            Err(e) => problems.push(e.message),
-        }
+        let (plans, unread) = read_plans(&backup).await;
+        problems.extend(unread.into_iter().map(|e| e.message));
+        let (vaults, unread) = read_vaults(&backup).await;
+        problems.extend(unread.into_iter().map(|e| e.message));
 
         let mut components = coverage::components(&env.deployment);
         for c in components.iter_mut() {
-            let Some(resource) = c.resource.clone() else { continue };
-            let found = match c.id {
-                "aurora" => self.aurora(&ctx, &op, &resource, c).await,
-                "documents" => self.bucket(&ctx, &op, &resource, c).await,
-                "eks" => self.eks(&ctx, &op, &resource, c).await,
-                _ => Ok(()),
-            };
-            if let Err(e) = found {
+            if c.resource.is_none() {
+                continue;
+            }
+            if let Err(e) = read_component(&ctx, &op, c).await {
                 problems.push(e.message);
                 continue;
             }
@@ -117,31 +98,6 @@ impl Backups<'_> {
             failed_jobs,
             problems,
         })
-    }
-
-    async fn aurora(&self, ctx: &aws::AwsContext, op: &str, id: &str, c: &mut coverage::Component) -> std::result::Result<(), vigil_aws::AwsError> {
-        if let Some(cluster) = vigil_aws::rds::Rds::new(ctx, op).cluster(id).await? {
-            c.resource = Some(cluster.arn.clone()).filter(|a| !a.is_empty()).or(c.resource.take());
-            c.tags = cluster.tags;
-            c.latest_restorable_ms = cluster.latest_restorable_ms;
-        }
-        Ok(())
-    }
-
-    async fn bucket(&self, ctx: &aws::AwsContext, op: &str, arn: &str, c: &mut coverage::Component) -> std::result::Result<(), vigil_aws::AwsError> {
-        let name = arn.trim_start_matches("arn:aws:s3:::");
-        if let Some(tags) = vigil_aws::s3::S3::new(ctx, op).tags(name).await? {
-            c.tags = tags;
-        }
-        Ok(())
-    }
-
-    async fn eks(&self, ctx: &aws::AwsContext, op: &str, name: &str, c: &mut coverage::Component) -> std::result::Result<(), vigil_aws::AwsError> {
-        if let Some(cluster) = vigil_aws::eks::Eks::new(ctx, op).cluster(name).await? {
-            c.resource = Some(cluster.arn.clone()).filter(|a| !a.is_empty()).or(c.resource.take());
-            c.tags = cluster.tags;
-        }
-        Ok(())
     }
 
     /// Backup, copy and restore jobs of the last `days` days, newest first; `state` filters
@@ -193,8 +149,72 @@ impl Backups<'_> {
     }
 }
 
+/// Every plan with its selections; what could not be read is returned beside them.
+pub(crate) async fn read_plans(backup: &Backup) -> (Vec<(PlanInfo, Vec<SelectionInfo>)>, Vec<AwsError>) {
+    let mut plans = vec![];
+    let mut problems = vec![];
+    match backup.plan_ids().await {
+        Ok(ids) => {
+            for id in ids {
+                match (backup.plan(&id).await, backup.selections(&id).await) {
+                    (Ok(Some(plan)), Ok(selections)) => plans.push((plan, selections)),
+                    (Ok(None), _) => {}
+                    (Err(e), _) | (_, Err(e)) => problems.push(e),
+                }
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    (plans, problems)
+}
+
+/// Every vault with its lock and access policy; what could not be read is returned beside them.
+pub(crate) async fn read_vaults(backup: &Backup) -> (Vec<vigil_dto::backup::VaultView>, Vec<AwsError>) {
+    let mut vaults = vec![];
+    let mut problems = vec![];
+    match backup.vault_names().await {
+        Ok(names) => {
+            for name in names {
+                match backup.vault_detail(&name).await {
+                    Ok(Some(v)) => vaults.push(v),
+                    Ok(None) => {}
+                    Err(e) => problems.push(e),
+                }
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    (vaults, problems)
+}
+
+/// Fills in a component's ARN and tags (and Aurora's restorable time) from AWS.
+pub(crate) async fn read_component(ctx: &aws::AwsContext, op: &str, c: &mut coverage::Component) -> std::result::Result<(), AwsError> {
+    match c.id {
+        "aurora" => {
+            if let Some(cluster) = vigil_aws::rds::Rds::new(ctx, op).cluster(&c.name).await? {
+                c.resource = Some(cluster.arn.clone()).filter(|a| !a.is_empty()).or(c.resource.take());
+                c.tags = cluster.tags;
+                c.latest_restorable_ms = cluster.latest_restorable_ms;
+            }
+        }
+        "documents" => {
+            if let Some(tags) = vigil_aws::s3::S3::new(ctx, op).tags(&c.name).await? {
+                c.tags = tags;
+            }
+        }
+        "eks" => {
+            if let Some(cluster) = vigil_aws::eks::Eks::new(ctx, op).cluster(&c.name).await? {
+                c.resource = Some(cluster.arn.clone()).filter(|a| !a.is_empty()).or(c.resource.take());
+                c.tags = cluster.tags;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// A job with how long it took and, when it did not complete, what that means.
-fn explained(kind: JobKind, mut j: BackupJobView) -> BackupJobView {
+pub(crate) fn explained(kind: JobKind, mut j: BackupJobView) -> BackupJobView {
     j.meaning = meaning(kind, &j.state, j.message.as_deref());
     j.duration_seconds = j.completed_ms.map(|c| (c - j.created_ms).max(0) / 1000);
     j

@@ -834,6 +834,7 @@ mod tests {
             name: "tagged".into(),
             resources: vec!["*".into()],
             conditions: vec![("aws:ResourceTag/pj:backup".into(), "true".into()), ("aws:ResourceTag/pj:environment".into(), "prod".into())],
+            role: String::new(),
         };
         let tags = |b: &str| vec![("pj:backup".to_string(), b.to_string()), ("pj:environment".to_string(), "prod".to_string())];
         assert!(covers(&s, "arn:aws:rds:x", &tags("true")));

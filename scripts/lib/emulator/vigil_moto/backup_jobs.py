@@ -40,8 +40,25 @@ DAY = 86400
 
 def state(backend) -> dict:
     if not hasattr(backend, "vigil_backup"):
-        backend.vigil_backup = {"jobs": {}, "points": {}, "restores": {}, "copies": {}}
+        backend.vigil_backup = {"jobs": {}, "points": {}, "restores": {}, "copies": {}, "tokens": {}}
     return backend.vigil_backup
+
+
+def idempotent(start):
+    """A start called again with the same IdempotencyToken answers as the first call did."""
+
+    def handler(self):
+        token = json.loads(self.body or "{}").get("IdempotencyToken")
+        seen = state(self.backup_backend)["tokens"]
+        if token and (start.__name__, token) in seen:
+            return seen[(start.__name__, token)]
+        answer = start(self)
+        if token:
+            seen[(start.__name__, token)] = answer
+        return answer
+
+    handler.__name__ = start.__name__
+    return handler
 
 
 def resource_of(arn: str):
@@ -158,6 +175,7 @@ def point_summary(p: dict) -> dict:
     return {k: v for k, v in p.items() if not k.startswith("_")}
 
 
+@idempotent
 def start_backup_job(self):
     body = json.loads(self.body or "{}")
     backend = self.backup_backend
@@ -428,6 +446,7 @@ def restore_s3(account, point, metadata):
     return f"arn:aws:s3:::{name}"
 
 
+@idempotent
 def start_restore_job(self):
     body = json.loads(self.body or "{}")
     backend = self.backup_backend
