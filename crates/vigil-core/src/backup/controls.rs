@@ -46,6 +46,20 @@ pub struct Inventory {
     pub restorable: HashMap<String, i64>,
 }
 
+impl Inventory {
+    /// The inventory without its resources, points, copies and restores.
+    fn clone_without_lists(&self) -> Inventory {
+        Inventory {
+            now_ms: self.now_ms,
+            home: self.home.clone(),
+            plans: self.plans.clone(),
+            vaults: self.vaults.clone(),
+            restorable: self.restorable.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// A control's parameters, by the names AWS Backup Audit Manager gives them.
 pub type Params = Vec<(String, String)>;
 
@@ -215,8 +229,8 @@ fn whole_account(id: &str) -> bool {
 }
 
 /// The naive evaluation the benchmark compares with: the same verdicts, but each resource
-/// judged alone, finding its points, copies and restores by going through all of them (as
-/// asking AWS resource by resource and filtering would). Gives what [`evaluate_all`] gives.
+/// judged alone, for each control finding its points, copies and restores by going through all
+/// of them (as asking resource by resource would). Gives what [`evaluate_all`] gives.
 pub fn evaluate_naive(inv: &Inventory) -> Vec<ControlResult> {
     defaults()
         .iter()
@@ -224,7 +238,20 @@ pub fn evaluate_naive(inv: &Inventory) -> Vec<ControlResult> {
             let results = if whole_account(id) {
                 verdicts(&Index::new(inv), id, params, &inv.resources)
             } else {
-                inv.resources.iter().flat_map(|r| verdicts(&Index::new(inv), id, params, std::slice::from_ref(r))).collect()
+                inv.resources
+                    .iter()
+                    .flat_map(|r| {
+                        let alone = Inventory {
+                            resources: vec![r.clone()],
+                            points: inv.points.iter().filter(|p| p.resource == r.arn).cloned().collect(),
+                            copies: inv.copies.iter().filter(|c| c.resource == r.arn).cloned().collect(),
+                            restore_jobs: inv.restore_jobs.iter().filter(|j| j.resource == r.arn).cloned().collect(),
+                            restores: inv.restores.iter().filter(|t| t.source == r.arn).cloned().collect(),
+                            ..inv.clone_without_lists()
+                        };
+                        verdicts(&Index::new(&alone), id, params, &alone.resources)
+                    })
+                    .collect()
             };
             finish(id, params, results)
         })

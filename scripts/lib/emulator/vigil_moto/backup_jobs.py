@@ -243,7 +243,7 @@ def start_backup_job(self):
         "_tags": tags,
     }
     state(backend)["points"][point_arn] = point
-    vault.num_of_recovery_points = sum(1 for p in state(backend)["points"].values() if p["BackupVaultName"] == vault.backup_vault_name)
+    vault.num_of_recovery_points += 1
     job.update(State="COMPLETED", PercentDone="100.0", CompletionDate=done, RecoveryPointArn=point_arn, BackupSizeInBytes=size)
     return json.dumps({"BackupJobId": job_id, "RecoveryPointArn": point_arn, "CreationDate": now, "IsParent": False})
 
