@@ -190,6 +190,57 @@ fn time(ms: i64) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_millis(ms)
 }
 
+/// A backup job as the page shows it, from ListBackupJobs' members or DescribeBackupJob (their
+/// fields are named alike).
+macro_rules! backup_job_view {
+    ($j:expr) => {{
+        let j = $j;
+        BackupJobView {
+            kind: "backup".into(),
+            id: j.backup_job_id().unwrap_or_default().to_string(),
+            state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            message: text(j.status_message()),
+            resource: j.resource_arn().unwrap_or_default().to_string(),
+            resource_type: j.resource_type().unwrap_or_default().to_string(),
+            vault: j.backup_vault_name().unwrap_or_default().to_string(),
+            recovery_point: text(j.recovery_point_arn()),
+            created_ms: ms(j.creation_date()).unwrap_or_default(),
+            completed_ms: ms(j.completion_date()),
+            size_bytes: j.backup_size_in_bytes(),
+            percent_done: text(j.percent_done()),
+            plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
+            ..Default::default()
+        }
+    }};
+}
+
+/// A recovery point as the page shows it, from any AWS Backup answer that describes one
+/// (ListRecoveryPointsByBackupVault's members and DescribeRecoveryPoint name their fields alike).
+macro_rules! point_view {
+    ($p:expr, $vault:expr) => {{
+        let (p, vault) = ($p, $vault);
+        RecoveryPointView {
+            arn: p.recovery_point_arn().unwrap_or_default().to_string(),
+            vault: p.backup_vault_name().unwrap_or(vault).to_string(),
+            source_vault: text(p.source_backup_vault_arn()),
+            resource: p.resource_arn().unwrap_or_default().to_string(),
+            resource_type: p.resource_type().unwrap_or_default().to_string(),
+            status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            message: text(p.status_message()),
+            created_ms: ms(p.creation_date()).unwrap_or_default(),
+            completed_ms: ms(p.completion_date()),
+            size_bytes: p.backup_size_in_bytes(),
+            encrypted: p.is_encrypted(),
+            encryption_key: text(p.encryption_key_arn()),
+            delete_after_days: p.lifecycle().and_then(|l| l.delete_after_days()),
+            delete_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.delete_at())),
+            cold_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at())),
+            plan: text(p.created_by().and_then(|c| c.backup_plan_id())),
+            last_restore_ms: ms(p.last_restore_time()),
+        }
+    }};
+}
+
 /// What a job is: a backup, a copy to another vault, or a restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -254,26 +305,7 @@ impl Backup {
             Ok(o) => o,
             Err(e) => return Err(self.fail("ListBackupJobs", e).await),
         };
-        let jobs = out
-            .backup_jobs()
-            .iter()
-            .map(|j| BackupJobView {
-                kind: "backup".into(),
-                id: j.backup_job_id().unwrap_or_default().to_string(),
-                state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                message: text(j.status_message()),
-                resource: j.resource_arn().unwrap_or_default().to_string(),
-                resource_type: j.resource_type().unwrap_or_default().to_string(),
-                vault: j.backup_vault_name().unwrap_or_default().to_string(),
-                recovery_point: text(j.recovery_point_arn()),
-                created_ms: ms(j.creation_date()).unwrap_or_default(),
-                completed_ms: ms(j.completion_date()),
-                size_bytes: j.backup_size_in_bytes(),
-                percent_done: text(j.percent_done()),
-                plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
-                ..Default::default()
-            })
-            .collect();
+        let jobs = out.backup_jobs().iter().map(|j| backup_job_view!(j)).collect();
         Ok((jobs, text(out.next_token())))
     }
 
@@ -342,25 +374,7 @@ impl Backup {
                 Ok(p) => p,
                 Err(e) => return Err(self.fail("ListRecoveryPointsByBackupVault", e).await),
             };
-            out.extend(page.recovery_points().iter().map(|p| RecoveryPointView {
-                arn: p.recovery_point_arn().unwrap_or_default().to_string(),
-                vault: p.backup_vault_name().unwrap_or(vault).to_string(),
-                source_vault: text(p.source_backup_vault_arn()),
-                resource: p.resource_arn().unwrap_or_default().to_string(),
-                resource_type: p.resource_type().unwrap_or_default().to_string(),
-                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                message: text(p.status_message()),
-                created_ms: ms(p.creation_date()).unwrap_or_default(),
-                completed_ms: ms(p.completion_date()),
-                size_bytes: p.backup_size_in_bytes(),
-                encrypted: p.is_encrypted(),
-                encryption_key: text(p.encryption_key_arn()),
-                delete_after_days: p.lifecycle().and_then(|l| l.delete_after_days()),
-                delete_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.delete_at())),
-                cold_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at())),
-                plan: text(p.created_by().and_then(|c| c.backup_plan_id())),
-                last_restore_ms: ms(p.last_restore_time()),
-            }));
+            out.extend(page.recovery_points().iter().map(|p| point_view!(p, vault)));
         }
         out.sort_by_key(|p| std::cmp::Reverse(p.created_ms));
         Ok(out)
@@ -461,22 +475,7 @@ impl Backup {
             Err(e) if is_missing(&e) => return Ok(None),
             Err(e) => return Err(self.fail("DescribeBackupJob", e).await),
         };
-        Ok(Some(BackupJobView {
-            kind: "backup".into(),
-            id: j.backup_job_id().unwrap_or(id).to_string(),
-            state: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            message: text(j.status_message()),
-            resource: j.resource_arn().unwrap_or_default().to_string(),
-            resource_type: j.resource_type().unwrap_or_default().to_string(),
-            vault: j.backup_vault_name().unwrap_or_default().to_string(),
-            recovery_point: text(j.recovery_point_arn()),
-            created_ms: ms(j.creation_date()).unwrap_or_default(),
-            completed_ms: ms(j.completion_date()),
-            size_bytes: j.backup_size_in_bytes(),
-            percent_done: text(j.percent_done()),
-            plan: text(j.created_by().and_then(|c| c.backup_plan_id())),
-            ..Default::default()
-        }))
+        Ok(Some(backup_job_view!(j)))
     }
 
     /// The recovery point `arn` in `vault`, or None when there is none.
@@ -486,28 +485,7 @@ impl Backup {
             Err(e) if is_missing(&e) => return Ok(None),
             Err(e) => return Err(self.fail("DescribeRecoveryPoint", e).await),
         };
-        Ok(Some(PointDetail {
-            view: RecoveryPointView {
-                arn: p.recovery_point_arn().unwrap_or(arn).to_string(),
-                vault: p.backup_vault_name().unwrap_or(vault).to_string(),
-                source_vault: text(p.source_backup_vault_arn()),
-                resource: p.resource_arn().unwrap_or_default().to_string(),
-                resource_type: p.resource_type().unwrap_or_default().to_string(),
-                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                message: text(p.status_message()),
-                created_ms: ms(p.creation_date()).unwrap_or_default(),
-                completed_ms: ms(p.completion_date()),
-                size_bytes: p.backup_size_in_bytes(),
-                encrypted: p.is_encrypted(),
-                encryption_key: text(p.encryption_key_arn()),
-                delete_after_days: p.lifecycle().and_then(|l| l.delete_after_days()),
-                delete_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.delete_at())),
-                cold_at_ms: ms(p.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at())),
-                plan: text(p.created_by().and_then(|c| c.backup_plan_id())),
-                last_restore_ms: ms(p.last_restore_time()),
-            },
-            role: text(p.iam_role_arn()),
-        }))
+        Ok(Some(PointDetail { view: point_view!(&p, vault), role: text(p.iam_role_arn()) }))
     }
 
     /// What AWS Backup needs to restore the point `arn` of `vault` (the source's settings), to
