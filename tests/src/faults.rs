@@ -206,10 +206,22 @@ fn backup_action(method: &str, path: &str) -> Option<&'static str> {
     })
 }
 
-fn error_response(json: bool, status: u16, code: &str, message: &str, retry_after: Option<u32>) -> Response<Full<Bytes>> {
+/// How a service answers an error: JSON (awsJson, REST-JSON), S3's bare `<Error>` (restXml) or
+/// the query protocols' `<ErrorResponse>`.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Json,
+    S3,
+    Query,
+}
+
+fn error_response(shape: Shape, status: u16, code: &str, message: &str, retry_after: Option<u32>) -> Response<Full<Bytes>> {
     let request_id = uuid::Uuid::new_v4().to_string();
+    let json = shape == Shape::Json;
     let (content_type, body) = if json {
         ("application/x-amz-json-1.1", serde_json::json!({ "__type": code, "message": message }).to_string())
+    } else if shape == Shape::S3 {
+        ("application/xml", format!("<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>"))
     } else {
         (
             "text/xml",
@@ -239,7 +251,15 @@ async fn handle(
     upstream: Arc<str>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let service = service_of(&req);
-    let json = is_json(req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()) || REST_JSON.contains(&service.as_str());
+    let shape =
+        if is_json(req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()) || REST_JSON.contains(&service.as_str()) {
+            Shape::Json
+        } else if service == "s3" {
+            Shape::S3
+        } else {
+            Shape::Query
+        };
+    let json = shape == Shape::Json;
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(String::from);
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
@@ -263,16 +283,25 @@ async fn handle(
     };
     match fault {
         Some(Fault::Throttle { retry_after }) => {
-            let code = if json { "ThrottlingException" } else { "Throttling" };
-            return Ok(error_response(json, 400, code, "Rate exceeded", retry_after));
+            // S3 throttles with 503 SlowDown.
+            let (status, code) = match shape {
+                Shape::Json => (400, "ThrottlingException"),
+                Shape::S3 => (503, "SlowDown"),
+                Shape::Query => (400, "Throttling"),
+            };
+            return Ok(error_response(shape, status, code, "Rate exceeded", retry_after));
         }
         Some(Fault::Status(s)) => {
-            let code = if s == 503 { "ServiceUnavailable" } else { "InternalFailure" };
-            return Ok(error_response(json, s, code, "The service had an internal failure (injected)", None));
+            let code = match (s, shape) {
+                (503, _) => "ServiceUnavailable",
+                (_, Shape::S3) => "InternalError",
+                _ => "InternalFailure",
+            };
+            return Ok(error_response(shape, s, code, "The service had an internal failure (injected)", None));
         }
         Some(Fault::ExpiredToken) => {
             let code = if json { "ExpiredTokenException" } else { "ExpiredToken" };
-            return Ok(error_response(json, 400, code, "The security token included in the request is expired", None));
+            return Ok(error_response(shape, 400, code, "The security token included in the request is expired", None));
         }
         Some(Fault::Reset) => return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset")),
         Some(Fault::Hang) => {

@@ -2,7 +2,10 @@
 //! extensions: backup jobs make recovery points through moto's RDS and S3): each component's
 //! coverage against the RPO, vaults and plans, jobs with what a failure means, recovery points,
 //! an on-demand backup, restores of Aurora (instances added, settings checked) and S3 to new
-//! resources, bad input, read-only refusals, and the fault injector on its AWS calls.
+//! resources, the platform pointed at a restored cluster (the deployed worker — real pj-worker
+//! processes under the fake kubelet — restarted onto it) and back, restore tests that validate
+//! and delete what they made, bad input, read-only refusals, and the fault injector on its AWS
+//! calls.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::time::Duration;
 use vigil_aws::backup::Backup;
 use vigil_core::progress::Progress;
 use vigil_core::App;
-use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest};
+use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest, RestoreTestRequest, UseClusterRequest};
 use vigil_dto::deploy::{CheckStatus, DeployRequest};
 use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::{Fault, FaultProxy};
@@ -52,6 +55,18 @@ async fn deployed(dir: &Path, moto_endpoint: &str, endpoint: &str) -> App {
         app.environments().update("prod", &input).await.unwrap();
     }
     app
+}
+
+/// A deployed app whose AWS calls go through a fault injector, with short timeouts.
+async fn faulted(dir: &Path, moto_endpoint: &str) -> (FaultProxy, App) {
+    let proxy = FaultProxy::start(moto_endpoint).await;
+    let app = deployed(dir, moto_endpoint, &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
+        connect_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(2),
+        operation_timeout: Duration::from_secs(6),
+        max_attempts: 2,
+    });
+    (proxy, app)
 }
 
 /// Starts an on-demand backup of `arn` into the environment's vault, as AWS Backup's console does.
@@ -158,14 +173,8 @@ async fn bad_input_is_refused_with_what_to_use() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_faults_are_classified_the_overview_shows_what_it_could_read_and_recovers() {
     let (moto, _kube) = vigil_tests::platform().await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
-    let app = deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    });
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
     let vault = app.environments().get("prod").await.unwrap().deployment["backup_vault"].clone();
     let before = app.backups().overview().await.unwrap();
     for id in ["aurora", "documents"] {
@@ -407,14 +416,8 @@ async fn an_s3_restore_brings_back_the_prefixes_asked_for_into_a_new_bucket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_in_a_backup_or_restore_leave_it_whole_and_a_restore_continues_where_it_stopped() {
     let (moto, _kube) = vigil_tests::platform().await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
-    let app = deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    });
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
     let db = app.environments().get("prod").await.unwrap().deployment["db_cluster_id"].clone();
     let before = logged(&app).await;
 
@@ -438,14 +441,27 @@ async fn faults_in_a_backup_or_restore_leave_it_whole_and_a_restore_continues_wh
     let job = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
     proxy.clear();
     assert_eq!(app.backups().jobs("backup", None, 1, 10).await.unwrap().len(), 1);
+    // Started, its description then unreadable (throttled): the start stands, logged, its job said
+    // as created with the id to follow it by.
+    proxy.inject("backup", Some("DescribeBackupJob"), Fault::Throttle { retry_after: None }, 100);
+    let second = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    proxy.clear();
+    assert_eq!(second.state, "CREATED", "{second:?}");
+    let jobs = app.backups().jobs("backup", None, 1, 10).await.unwrap();
+    assert!(jobs.len() == 2 && jobs.iter().any(|j| j.id == second.id && j.state == "COMPLETED"), "{jobs:#?}");
+    assert_eq!(logged(&app).await.iter().filter(|a| *a == "backup.start").count(), 2);
     let point = job.recovery_point.unwrap();
     let target = format!("{db}-restored");
 
     // Before the restore job starts: nothing kept, nothing logged.
-    proxy.inject("backup", Some("GetRecoveryPointRestoreMetadata"), Fault::ExpiredToken, 100);
-    assert_eq!(restore(&app, &point, &target, &[]).await.unwrap_err().kind(), "expired_credentials");
-    proxy.clear();
-    assert!(app.backups().restores(10).await.unwrap().is_empty());
+    for (action, fault, kind) in
+        [("GetRecoveryPointRestoreMetadata", Fault::ExpiredToken, "expired_credentials"), ("DescribeRecoveryPoint", Fault::Status(500), "aws_error")]
+    {
+        proxy.inject("backup", Some(action), fault, 100);
+        assert_eq!(restore(&app, &point, &target, &[]).await.unwrap_err().kind(), kind, "{action}");
+        proxy.clear();
+        assert!(app.backups().restores(10).await.unwrap().is_empty(), "{action}");
+    }
     // The start's answer lost: one restore job all the same. Then following it fails (throttled):
     // the restore is kept where it stands and says how to continue.
     proxy.inject("backup", Some("StartRestoreJob"), Fault::Lost, 1);
@@ -460,6 +476,11 @@ async fn faults_in_a_backup_or_restore_leave_it_whole_and_a_restore_continues_wh
     proxy.inject("rds", Some("CreateDBInstance"), Fault::Status(503), 100);
     let e = restore(&app, &point, &target, &[]).await.unwrap_err();
     assert_eq!(e.kind(), "service_unavailable", "{e}");
+    proxy.clear();
+    assert_eq!(app.backups().restores(10).await.unwrap()[0].state, "instances");
+    // Waiting for the instances fails (throttled): still at that step.
+    proxy.inject("rds", Some("DescribeDBInstances"), Fault::Throttle { retry_after: None }, 100);
+    assert_eq!(restore(&app, &point, &target, &[]).await.unwrap_err().kind(), "throttled");
     proxy.clear();
     assert_eq!(app.backups().restores(10).await.unwrap()[0].state, "instances");
     let r = restore(&app, &point, &target, &[]).await.unwrap();
@@ -587,14 +608,8 @@ async fn compliance_controls_follow_the_platforms_state_and_frameworks_are_evalu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compliance_under_faults_says_it_is_incomplete_and_recovers() {
     let (moto, _kube) = vigil_tests::platform().await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await;
     let data = tempfile::tempdir().unwrap();
-    let app = deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    });
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
     for (service, action, fault) in [
         ("backup", Some("ListRecoveryPointsByBackupVault"), Fault::Status(500)),
         ("backup", Some("ListFrameworks"), Fault::Throttle { retry_after: None }),
@@ -618,4 +633,340 @@ async fn compliance_under_faults_says_it_is_incomplete_and_recovers() {
     let r = app.backups().compliance().await.unwrap();
     assert!(r.complete(), "{:?}", r.problems);
     assert_eq!(r.frameworks.len(), 1);
+}
+
+/// The platform database `name` on the test's PostgreSQL server.
+async fn database(name: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(&vigil_tests::platform_db::url_for(name)).await.unwrap()
+}
+
+async fn jobs_of(db: &sqlx::PgPool, key: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE source_uri LIKE '%' || $1").bind(key).fetch_one(db).await.unwrap()
+}
+
+/// The key of the note the latest smoke test uploaded.
+async fn smoke_key(app: &App) -> String {
+    let r = app.oplog().list(100, None).await.unwrap().into_iter().find(|r| r.action == "deploy.smoke_test").expect("a smoke test");
+    let details: serde_json::Value = serde_json::from_str(&r.details).unwrap();
+    details["key"].as_str().unwrap().to_string()
+}
+
+fn use_cluster(cluster: &str, confirm: Option<&str>) -> UseClusterRequest {
+    UseClusterRequest { cluster: cluster.into(), confirm: confirm.map(str::to_string) }
+}
+
+fn smoke_passed(v: &vigil_dto::deploy::ValidationReport) -> bool {
+    v.checks.iter().any(|c| c.id == "smoke" && c.status == CheckStatus::Pass)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_is_pointed_at_a_restored_cluster_runs_there_and_is_pointed_back() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, platform) = (env.deployment["db_cluster_id"].clone(), env.deployment["environment"].clone());
+    // The emulator's PostgreSQL has no IAM database authentication: the console signs in as its
+    // superuser, as in the sandbox (scripts/run); use_cluster must still move host and database.
+    let mut console = env.platform_db.clone().unwrap();
+    (console.user, console.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
+    app.platform_db().set("prod", Some(console)).await.unwrap();
+    // A note through the running platform before the backup: the ledger has a job to restore.
+    assert!(smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    let before_backup = smoke_key(&app).await;
+    let point = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap().recovery_point.unwrap();
+    let target = format!("{db}-r");
+    restore(&app, &point, &target, &[]).await.unwrap();
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let name_of = |c: &aws_sdk_rds::types::DbCluster| c.database_name().unwrap().to_string();
+    let source_db = name_of(&rds.describe_db_clusters().db_cluster_identifier(&db).send().await.unwrap().db_clusters()[0]);
+    let restored_db = name_of(&rds.describe_db_clusters().db_cluster_identifier(&target).send().await.unwrap().db_clusters()[0]);
+    assert_ne!(source_db, restored_db);
+
+    // Refused before anything changes: a cluster Vigil did not restore, no name typed, read-only.
+    let log_before = logged(&app).await;
+    let refused = |r: vigil_core::error::Result<vigil_dto::backup::UseClusterResult>, kind: &str, says: &str| {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    };
+    refused(app.backups().use_cluster(&use_cluster("pj-other", Some("pj-other")), &Progress::default()).await, "validation", "neither");
+    refused(app.backups().use_cluster(&use_cluster(&target, None), &Progress::default()).await, "confirmation_required", "type that name");
+    refused(
+        read_only(data.path()).await.backups().use_cluster(&use_cluster(&target, Some(&target)), &Progress::default()).await,
+        "read_only",
+        "pointing the platform",
+    );
+    assert_eq!(logged(&app).await, log_before);
+    assert_eq!(app.environments().get("prod").await.unwrap().deployment["db_cluster_id"], db);
+
+    // Pointed at the restored cluster: its data read first, then the secret, the environment and
+    // the worker (every pod replaced).
+    let pods = kube.pods();
+    let r = app.backups().use_cluster(&use_cluster(&target, Some(&target)), &Progress::default()).await.unwrap();
+    assert_eq!((r.cluster.as_str(), r.previous.as_str(), r.console_follows), (target.as_str(), db.as_str(), true), "{r:#?}");
+    assert_eq!(
+        r.checks.iter().map(|c| (c.name.as_str(), c.matches)).collect::<Vec<_>>(),
+        [("schema_version", true), ("job_ledger", true), ("audit_log", true)]
+    );
+    assert!(r.checks[1].restored.starts_with("1 rows"), "{:?}", r.checks);
+    let env = app.environments().get("prod").await.unwrap();
+    assert_eq!((env.deployment["db_cluster_id"].as_str(), env.deployment["db_cluster_stack"].as_str()), (target.as_str(), db.as_str()));
+    assert_eq!(env.platform_db.as_ref().unwrap().database, restored_db);
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let secret = vigil_aws::secretsmanager::SecretsManager::new(&ctx, "test").value(&format!("pj-{platform}/aurora-worker")).await.unwrap().unwrap();
+    let secret: serde_json::Value = serde_json::from_str(&secret).unwrap();
+    assert_eq!((secret["dbClusterIdentifier"].as_str(), secret["dbname"].as_str()), (Some(target.as_str()), Some(restored_db.as_str())));
+    let now = kube.pods();
+    assert!(!now.is_empty() && now.iter().all(|p| !pods.contains(p)), "restarted: {pods:?} → {now:?}");
+    let log = logged(&app).await;
+    assert_eq!(log[log.len() - 2..], ["backup.use_cluster", "backup.worker_restarted"]);
+    app.environments().update("prod", &env.to_input()).await.expect("an environment on a restored cluster can still be edited");
+
+    // The platform runs on it: a note goes through the restarted worker into the restored
+    // ledger (read by this console there), not into the old one; the restored ledger has the
+    // job from before the backup.
+    assert!(smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    let after = smoke_key(&app).await;
+    let (old, new) = (database(&source_db).await, database(&restored_db).await);
+    assert_eq!((jobs_of(&new, &after).await, jobs_of(&old, &after).await), (1, 0));
+    assert_eq!((jobs_of(&new, &before_backup).await, jobs_of(&old, &before_backup).await), (1, 1));
+    assert_eq!(app.jobs().list(&Default::default(), None, 100).await.unwrap().rows.len(), 2, "the console reads the restored ledger");
+
+    // A deploy would point it back: refused until the platform is pointed back.
+    let e = app
+        .deploy()
+        .plan(&DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() }, Some(signed_bundle("1.0.0", |_| {}).path()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "platform_moved", "{e}");
+
+    // Back at the stack's own: fewer rows there (what ran since is not) is accepted and said;
+    // the schema is checked.
+    let back = app.backups().use_cluster(&use_cluster(&db, Some(&db)), &Progress::default()).await.unwrap();
+    assert_eq!((back.cluster.as_str(), back.previous.as_str()), (db.as_str(), target.as_str()));
+    assert!(back.checks.iter().all(|c| c.matches), "{:?}", back.checks);
+    assert_eq!((back.checks[1].restored.as_str(), back.checks[1].source.as_str()), ("1 rows", "2 rows now"));
+    let env = app.environments().get("prod").await.unwrap();
+    assert_eq!((env.deployment["db_cluster_id"].as_str(), env.deployment.get("db_cluster_stack")), (db.as_str(), None));
+    assert_eq!(env.platform_db.as_ref().unwrap().database, source_db);
+    assert!(smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    assert_eq!(jobs_of(&old, &smoke_key(&app).await).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_test_restores_validates_times_and_deletes_what_it_made() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, bucket) = (env.deployment["db_cluster_id"].clone(), env.deployment["bucket"].clone());
+    let test = |components: &[&str], confirm: Option<&str>| RestoreTestRequest {
+        components: components.iter().map(|c| c.to_string()).collect(),
+        confirm: confirm.map(str::to_string),
+    };
+    // Nothing to test before any backup: said per component.
+    let none = app.backups().restore_test(&test(&[], Some("prod")), &Progress::default()).await.unwrap();
+    assert!(none.tests.is_empty() && !none.passed(), "{none:?}");
+    assert!(none.skipped.iter().any(|(c, why)| c == "aurora" && why.contains("no completed recovery point")), "{none:?}");
+
+    assert!(smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    app.backups().start_backup(&start("documents", None, Some(&bucket))).await.unwrap();
+
+    // Refused: no name typed, an unknown component, read-only.
+    for (req, kind) in [(test(&[], None), "confirmation_required"), (test(&["cache"], Some("prod")), "validation")] {
+        assert_eq!(app.backups().restore_test(&req, &Progress::default()).await.unwrap_err().kind(), kind);
+    }
+    let ro = read_only(data.path()).await.backups().restore_test(&test(&[], Some("prod")), &Progress::default()).await;
+    assert_eq!(ro.unwrap_err().kind(), "read_only");
+
+    // The server is shared with tests running alongside: a database this test left is one made
+    // since, holding this platform's ledger (the note of its smoke test).
+    let admin = vigil_tests::platform_db::admin_pool().await;
+    let names = || async { sqlx::query_scalar::<_, String>("SELECT datname FROM pg_database").fetch_all(&admin).await.unwrap() };
+    let before = names().await;
+    let key = smoke_key(&app).await;
+    let left_by_this_test = || async {
+        let mut left = vec![];
+        for name in names().await.into_iter().filter(|n| !before.contains(n)) {
+            let Ok(db) = sqlx::PgPool::connect(&vigil_tests::platform_db::url_for(&name)).await else { continue };
+            let held: Option<i64> =
+                sqlx::query_scalar("SELECT count(*) FROM jobs WHERE source_uri LIKE '%' || $1").bind(&key).fetch_one(&db).await.ok();
+            if held.unwrap_or(0) > 0 {
+                left.push(name);
+            }
+        }
+        left
+    };
+    let report = app.backups().restore_test(&test(&[], Some("prod")), &Progress::default()).await.unwrap();
+    assert!(report.passed(), "{report:#?}");
+    let by = |c: &str| report.tests.iter().find(|t| t.component == c).unwrap_or_else(|| panic!("{c} tested: {report:#?}"));
+    let (aurora, docs) = (by("aurora"), by("documents"));
+    for t in [aurora, docs] {
+        assert!(t.test && t.state == "tested" && t.cleaned_ms.is_some() && t.total_seconds.is_some() && t.rto_met == Some(true), "{t:#?}");
+        assert!(t.target.contains("-rt-"), "{t:?}");
+    }
+    assert_eq!(
+        aurora.validation.iter().map(|c| (c.name.as_str(), c.matches)).collect::<Vec<_>>(),
+        [("schema_version", true), ("job_ledger", true), ("audit_log", true)]
+    );
+    assert!(aurora.validation[1].restored.starts_with("1 rows"), "{:?}", aurora.validation);
+    assert!(report.skipped.iter().any(|(c, _)| c == "eks"), "{report:?}");
+
+    // What the test made is gone (the restored cluster's database with it); the sources are not.
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    assert!(rds.describe_db_clusters().db_cluster_identifier(&aurora.target).send().await.is_err());
+    assert!(rds.describe_db_clusters().db_cluster_identifier(&db).send().await.is_ok());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await).force_path_style(true).build(),
+    );
+    assert!(s3.head_bucket().bucket(&docs.target).send().await.is_err());
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok());
+    assert_eq!(left_by_this_test().await, Vec::<String>::new());
+
+    // Logged and counted by the compliance control; kept for read-only consoles.
+    assert_eq!(logged(&app).await.iter().filter(|a| *a == "backup.restore_test").count(), 2);
+    let c = app.backups().compliance().await.unwrap();
+    for t in [aurora, docs] {
+        let (status, evidence) = verdict(&c, "PJ_RESTORE_TEST_WITHIN_30_DAYS", &t.source);
+        assert_eq!(status, CheckStatus::Pass, "{evidence}");
+        assert!(evidence.contains("restore test") && evidence.contains("deleted"), "{evidence}");
+    }
+    assert_eq!(read_only(data.path()).await.backups().restores(10).await.unwrap().iter().filter(|r| r.test).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_test_stopped_by_a_fault_is_finished_by_the_next_run_and_a_broken_validation_fails_it() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, bucket) = (env.deployment["db_cluster_id"].clone(), env.deployment["bucket"].clone());
+    // A note through the platform first: the restored bucket has objects to delete.
+    assert!(smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    app.backups().start_backup(&start("documents", None, Some(&bucket))).await.unwrap();
+    let tests = |component: &str| RestoreTestRequest { components: vec![component.into()], confirm: Some("prod".into()) };
+    let req = tests("aurora");
+    let config = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
+    let rds = aws_sdk_rds::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+
+    // The clean-up refused (RDS: 500, expired credentials; S3: the versions' listing throttled, a
+    // batch of deletions (DeleteObjects) 503, the bucket's deletion reset): the test stops, classified, its
+    // record at "cleaning", what it made still there; the next run deletes it and finishes.
+    for (component, service, action, fault, kind) in [
+        ("aurora", "rds", "DeleteDBCluster", Fault::Status(500), "aws_error"),
+        ("aurora", "rds", "DeleteDBInstance", Fault::ExpiredToken, "expired_credentials"),
+        ("documents", "s3", "GET versions", Fault::Throttle { retry_after: None }, "throttled"),
+        ("documents", "s3", "POST delete", Fault::Status(503), "service_unavailable"),
+        ("documents", "s3", "DELETE", Fault::Reset, "endpoint_unreachable"),
+    ] {
+        proxy.inject(service, Some(action), fault, 100);
+        let e = app.backups().restore_test(&tests(component), &Progress::default()).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{action}: {e}");
+        assert!(e.hint().is_some());
+        assert!(proxy.seen().iter().any(|s| s.action == action && s.fault.is_some()), "{action} was refused");
+        proxy.clear();
+        let left: Vec<_> = app.backups().restores(10).await.unwrap().into_iter().filter(|r| r.test && r.state != "tested").collect();
+        assert_eq!(left.len(), 1, "{left:#?}");
+        assert_eq!(left[0].state, "cleaning");
+        let there = |target: &str| {
+            let (rds, s3, target) = (rds.clone(), s3.clone(), target.to_string());
+            async move {
+                match component {
+                    "aurora" => rds.describe_db_clusters().db_cluster_identifier(&target).send().await.is_ok(),
+                    _ => s3.head_bucket().bucket(&target).send().await.is_ok(),
+                }
+            }
+        };
+        assert!(there(&left[0].target).await, "{} is left after {action}", left[0].target);
+        let report = app.backups().restore_test(&tests(component), &Progress::default()).await.unwrap();
+        assert_eq!(report.tests.len(), 2, "the one left, then a new one: {report:#?}");
+        assert_eq!(report.tests[0].target, left[0].target);
+        assert!(report.tests.iter().all(|t| t.state == "tested" && t.passed()), "{report:#?}");
+        for t in &report.tests {
+            assert!(!there(&t.target).await, "{} deleted", t.target);
+        }
+    }
+
+    // The worker's secret unreadable: the restored data cannot be vouched for — the test fails
+    // (a failing check, not a pass), and what it made is still deleted.
+    let platform = app.environments().get("prod").await.unwrap().deployment["environment"].clone();
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let sm = vigil_aws::secretsmanager::SecretsManager::new(&ctx, "test");
+    let name = format!("pj-{platform}/aurora-worker");
+    let real = sm.value(&name).await.unwrap().unwrap();
+    let mut wrong: serde_json::Value = serde_json::from_str(&real).unwrap();
+    wrong["username"] = "nobody".into();
+    wrong["password"] = "wrong".into();
+    sm.put(&name, &wrong.to_string()).await.unwrap();
+    let report = app.backups().restore_test(&req, &Progress::default()).await.unwrap();
+    sm.put(&name, &real).await.unwrap();
+    let t = &report.tests[0];
+    assert!(!report.passed() && t.state == "tested" && t.cleaned_ms.is_some(), "{report:#?}");
+    assert_eq!(t.validation.iter().map(|c| (c.name.as_str(), c.matches)).collect::<Vec<_>>(), [("connect", false)], "{t:#?}");
+    assert!(t.next.as_deref().unwrap().contains("failed connect"), "{t:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_events_are_read_from_the_backup_stacks_log_group_and_faults_are_classified() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let data = tempfile::tempdir().unwrap();
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let (db, vault) = (env.deployment["db_cluster_id"].clone(), env.deployment["backup_vault"].clone());
+    let group = format!("/pj/{}/backup-events", env.deployment["environment"]);
+    assert_eq!(env.deployment["backup_events"], group, "the deploy names the backup stack's log group");
+
+    // A backup that completes, one of a cluster that is gone (started outside Vigil), a restore.
+    let job = app.backups().start_backup(&start("aurora", None, Some(&db))).await.unwrap();
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let arn = rds.describe_db_clusters().db_cluster_identifier(&db).send().await.unwrap().db_clusters()[0].db_cluster_arn().unwrap().to_string();
+    let (gone, _) = back_up(&moto.endpoint(), &vault, &format!("{arn}-gone")).await;
+    let restored = restore(&app, job.recovery_point.as_deref().unwrap(), &format!("{db}-ev"), &[]).await.unwrap();
+
+    let states = |e: &vigil_dto::backup::BackupJobEvents| e.events.iter().map(|e| (e.kind.clone(), e.state.clone())).collect::<Vec<_>>();
+    let backup_change = |s: &str| ("Backup Job State Change".to_string(), s.to_string());
+    let ok = app.backups().job_events(&job.id, Some(job.created_ms)).await.unwrap();
+    assert_eq!((ok.job.as_str(), ok.log_group.as_str()), (job.id.as_str(), group.as_str()));
+    assert_eq!(states(&ok), [backup_change("RUNNING"), backup_change("COMPLETED")]);
+    assert_eq!(ok.events[1].percent_done.as_deref(), Some("100.0"));
+    assert!(ok.events[1].detail.contains(&arn), "{}", ok.events[1].detail);
+    let failed = app.backups().job_events(&gone, None).await.unwrap();
+    assert_eq!(states(&failed), [backup_change("RUNNING"), backup_change("FAILED")]);
+    assert!(failed.events[1].message.as_deref().unwrap().contains("not found"), "{:?}", failed.events[1]);
+    let restore_job = restored.job.clone().unwrap();
+    let r = app.backups().job_events(&restore_job, Some(restored.started_ms)).await.unwrap();
+    assert_eq!(r.events.last().map(|e| (e.kind.as_str(), e.state.as_str())), Some(("Restore Job State Change", "COMPLETED")), "{r:#?}");
+    // A job id no event names: none (the jobs of other ids are not shown).
+    assert!(app.backups().job_events("0000-NOT-A-JOB", None).await.unwrap().events.is_empty());
+
+    // A bad id is refused before anything is read.
+    let asked = proxy.seen().len();
+    assert_eq!(app.backups().job_events("x y\"", None).await.unwrap_err().kind(), "validation");
+    assert_eq!(proxy.seen().len(), asked);
+
+    // Faults on FilterLogEvents: classified, then read again once they pass.
+    for (fault, kind) in [
+        (Fault::Throttle { retry_after: None }, "throttled"),
+        (Fault::Status(500), "aws_error"),
+        (Fault::ExpiredToken, "expired_credentials"),
+        (Fault::Reset, "endpoint_unreachable"),
+    ] {
+        proxy.inject("logs", Some("FilterLogEvents"), fault.clone(), 100);
+        let e = app.backups().job_events(&job.id, None).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{fault:?}: {e}");
+        assert!(e.hint().is_some(), "{e}");
+        proxy.clear();
+    }
+    assert_eq!(states(&app.backups().job_events(&job.id, None).await.unwrap()).len(), 2);
+
+    // An environment deployed before the bundle kept events: said, with what to do.
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    logs.delete_log_group().log_group_name(&group).send().await.unwrap();
+    let e = app.backups().job_events(&job.id, None).await.unwrap_err();
+    assert_eq!(e.kind(), "no_job_events", "{e}");
+    assert!(e.hint().unwrap().contains("update the platform"), "{e}");
 }

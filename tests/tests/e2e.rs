@@ -135,8 +135,12 @@ impl Session {
         v.as_str().unwrap_or_default().to_string()
     }
 
+    /// An attribute, read in the page at once (the element may be rendered again meanwhile).
     async fn attr(&self, css: &str, name: &str) -> String {
-        self.find(css).await.attr(name).await.unwrap().unwrap_or_default()
+        self.find(css).await;
+        let js = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null";
+        let v = self.client.execute(js, vec![css.into(), name.into()]).await.unwrap();
+        v.as_str().unwrap_or_default().to_string()
     }
 
     async fn close(self) {
@@ -794,6 +798,12 @@ async fn deploy_wizard() {
     s.find("#backup-jobs tr[data-state='FAILED']").await;
     assert!(s.text("#backup-jobs tr[data-state='FAILED'] .hint").await.contains("no longer exists"));
     s.screenshot("backup-jobs-failed.png").await;
+    // Its events, as AWS Backup sent them to the backup stack's log group: started, then failed.
+    s.click("#backup-jobs tr[data-state='FAILED'] button.events").await;
+    s.find("#job-events tr[data-state='RUNNING']").await;
+    assert!(s.text("#job-events tr[data-state='FAILED']").await.contains("not found"));
+    s.screenshot("backup-job-events.png").await;
+    s.click("#job-events-close").await;
 
     // The database's recovery point restored to a new cluster: instances added, its settings
     // the source's, the time kept against the RTO.
@@ -816,6 +826,49 @@ async fn deploy_wizard() {
     s.click("#restore-close").await;
     s.click("#backup-tab-restores").await;
     s.find(&format!("#backup-restores tr[data-target='{target}'][data-state='restored']")).await;
+
+    // The platform pointed at the restored cluster (its data read first, the worker restarted
+    // onto it), then back at its own.
+    s.click(&format!("#backup-restores tr[data-target='{target}'] button.use-cluster")).await;
+    s.find("#use-cluster-start[disabled]").await;
+    s.type_into("#use-cluster-confirm", &target).await;
+    s.click("#use-cluster-start:not([disabled])").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css(&format!("#use-cluster-result[data-cluster='{target}']")))
+        .await
+        .expect("the platform was pointed at the restored cluster");
+    s.screenshot("backup-use-cluster.png").await;
+    s.click("#use-cluster-close").await;
+    assert!(s.text("#platform-moved").await.contains(&target));
+    s.click("#use-cluster-back").await;
+    s.type_into("#use-cluster-confirm", &db).await;
+    s.click("#use-cluster-start:not([disabled])").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css(&format!("#use-cluster-result[data-cluster='{db}']")))
+        .await
+        .expect("the platform was pointed back");
+    s.click("#use-cluster-close").await;
+    s.assert_absent("#platform-moved", "the platform is back on its own cluster").await;
+
+    // A restore test: each protected resource's latest point restored, validated, deleted.
+    s.click("#restore-test-open").await;
+    s.find("#restore-test-start[disabled]").await;
+    s.type_into("#restore-test-confirm", "sandbox").await;
+    s.click("#restore-test-start:not([disabled])").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(180))
+        .for_element(Locator::Css("#restore-test-result[data-passed='true']"))
+        .await
+        .expect("the restore test passed");
+    s.find("#restore-test-result #restore-checks tr[data-check='schema_version'][data-matches='true']").await;
+    s.screenshot("backup-restore-test.png").await;
+    s.click("#restore-test-close").await;
+    s.find("#backup-restores tr[data-test='true'][data-state='tested'][data-passed='true']").await;
 
     // Compliance: each control with its evidence per resource; the report exported as PDF.
     s.click("#backup-tab-compliance").await;

@@ -1,5 +1,6 @@
 //! RDS: the platform's Aurora cluster as a deploy needs it ([`Rds`]: the instance class offered
-//! in the region, the cluster's settings and instances, its deletion protection, its final snapshots), and IAM authentication: a token (a SigV4-presigned
+//! in the region, the cluster's settings and instances, its deletion protection, its final snapshots; a
+//! restored cluster's instances, and a restore test's cluster deleted), and IAM authentication: a token (a SigV4-presigned
 //! `connect` request, valid 15 minutes) used as the platform database's password, signed with
 //! the environment's cached credentials for the region in the database's endpoint name.
 //!
@@ -156,6 +157,25 @@ impl Rds {
         match self.client.modify_db_cluster().db_cluster_identifier(id).deletion_protection(on).apply_immediately(true).send().await {
             Ok(_) => Ok(()),
             Err(e) => Err(crate::error::classify(&self.ctx, "rds", "ModifyDBCluster", &e).await),
+        }
+    }
+
+    /// Deletes instance `id` (a restore test's); one already gone is no error.
+    pub async fn delete_instance(&self, id: &str) -> Result<(), AwsError> {
+        match self.client.delete_db_instance().db_instance_identifier(id).skip_final_snapshot(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_instance_not_found_fault()) => Ok(()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "DeleteDBInstance", &e).await),
+        }
+    }
+
+    /// Deletes cluster `id` without a final snapshot (a restore test's: its recovery point
+    /// stays); one already gone is no error. Its instances must be gone first.
+    pub async fn delete_cluster(&self, id: &str) -> Result<(), AwsError> {
+        match self.client.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_missing_cluster(&e) => Ok(()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "DeleteDBCluster", &e).await),
         }
     }
 

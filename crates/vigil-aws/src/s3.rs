@@ -1,11 +1,12 @@
 //! S3: a bucket's protections as a deploy's validation reads them (default encryption,
 //! versioning, the public access block, the bucket policy, the tags AWS Backup selects by), and
-//! the validation's smoke-test upload, and the objects a restore brought back.
+//! the validation's smoke-test upload, the objects a restore brought back, and a restore test's
+//! bucket deleted with every version in it.
 //!
 //! With an endpoint override (the emulator, an S3-compatible store) buckets are addressed by
 //! path, as virtual-host names would not resolve there.
 
-use crate::error::AwsError;
+use crate::error::{AwsError, Kind};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// What protects a bucket. A setting the bucket does not have is None / false / empty.
@@ -101,6 +102,71 @@ impl S3 {
         match req.body(aws_sdk_s3::primitives::ByteStream::from(body.as_bytes().to_vec())).send().await {
             Ok(_) => Ok(()),
             Err(e) => Err(self.fail("PutObject", e).await),
+        }
+    }
+
+    /// Deletes every version of every object in `bucket` (delete markers too), then the bucket
+    /// (a restore test's); a bucket already gone is no error. Returns how many were deleted.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<u64, AwsError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        let mut deleted = 0u64;
+        // ListObjectVersions has no paginator: its markers are followed by hand.
+        let mut markers: (Option<String>, Option<String>) = (None, None);
+        loop {
+            let req = self.client.list_object_versions().bucket(bucket).set_key_marker(markers.0.take()).set_version_id_marker(markers.1.take());
+            let page = match req.send().await {
+                Ok(p) => p,
+                Err(e) if absent(&e, &["NoSuchBucket"]) => return Ok(deleted),
+                Err(e) => return Err(self.fail("ListObjectVersions", e).await),
+            };
+            if page.is_truncated() == Some(true) {
+                markers = (page.next_key_marker().map(str::to_string), page.next_version_id_marker().map(str::to_string));
+            }
+            let ids = page
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(page.delete_markers().iter().map(|m| (m.key(), m.version_id())))
+                .filter_map(|(k, v)| ObjectIdentifier::builder().key(k?).set_version_id(v.map(str::to_string)).build().ok())
+                .collect::<Vec<_>>();
+            let more = markers.0.is_some();
+            if ids.is_empty() {
+                if more {
+                    continue;
+                }
+                break;
+            }
+            let n = ids.len() as u64;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| AwsError::new(Kind::Validation, format!("a DeleteObjects request could not be made: {e}"), "report this"))?;
+            match self.client.delete_objects().bucket(bucket).delete(delete).send().await {
+                Ok(out) if out.errors().is_empty() => deleted += n,
+                Ok(out) => {
+                    let first = &out.errors()[0];
+                    return Err(AwsError::new(
+                        Kind::AccessDenied,
+                        format!(
+                            "{} objects of {bucket} could not be deleted ({}: {})",
+                            out.errors().len(),
+                            first.key().unwrap_or_default(),
+                            first.message().unwrap_or_default()
+                        ),
+                        "check s3:DeleteObject and s3:DeleteObjectVersion on the bucket, then clean up again",
+                    ));
+                }
+                Err(e) => return Err(self.fail("DeleteObjects", e).await),
+            }
+            if !more {
+                break;
+            }
+        }
+        match self.client.delete_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(deleted),
+            Err(e) if absent(&e, &["NoSuchBucket"]) => Ok(deleted),
+            Err(e) => Err(self.fail("DeleteBucket", e).await),
         }
     }
 

@@ -1,12 +1,12 @@
 //! `vigil backup …`: the platform's AWS Backup state over the same `app.backups()` as the
 //! Backups page — each component's coverage against the RPO, the vaults and plans, jobs and
-//! recovery points; an on-demand backup and a restore to a new resource (each with the name
-//! typed as `--confirm`).
+//! recovery points; an on-demand backup, a restore to a new resource, the platform pointed at
+//! a restored cluster, and restore tests (each with the name typed as `--confirm`).
 
 use crate::{print_json, Failure};
 use clap::Subcommand;
 use vigil_core::App;
-use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest};
+use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest, RestoreTestRequest, UseClusterRequest};
 use vigil_dto::deploy::CheckStatus;
 
 #[derive(Subcommand)]
@@ -27,6 +27,14 @@ pub enum BackupCommand {
         days: i64,
         #[arg(long, default_value_t = 100)]
         limit: usize,
+    },
+    /// A backup, copy or restore job's events (AWS Backup's state changes, kept by the bundle).
+    Events {
+        /// The job's id (`vigil backup jobs`).
+        job: String,
+        /// How many days back to look.
+        #[arg(long, default_value_t = 35)]
+        days: i64,
     },
     /// Recovery points in a vault (the environment's own by default), newest first.
     Points {
@@ -64,6 +72,25 @@ pub enum BackupCommand {
         #[arg(long)]
         confirm: Option<String>,
     },
+    /// Points the platform (the worker's secret, then a restart) at a cluster Vigil restored, or
+    /// back at its own; the cluster's data is validated first.
+    UseCluster {
+        cluster: String,
+        /// The cluster's identifier, typed to confirm.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// Restores the latest recovery point of each protected resource to a new one, validates it,
+    /// records its time, and deletes it; exit 9 when a test fails. Run it from cron or Task
+    /// Scheduler to keep PJ_RESTORE_TEST_WITHIN_30_DAYS passing.
+    RestoreTest {
+        /// Only this component (aurora, documents; repeatable).
+        #[arg(long = "component")]
+        components: Vec<String>,
+        /// The environment's name, typed to confirm.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
     /// The restores made from this console, newest first: their measured time against the RTO.
     Restores {
         #[arg(long, default_value_t = 20)]
@@ -96,8 +123,11 @@ fn print_restore(r: &RestoreRecord) {
     if !r.instances.is_empty() {
         println!("    instances  {}", r.instances.join(", "));
     }
-    for c in &r.checks {
+    for c in r.checks.iter().chain(&r.validation) {
         println!("    {} {:<17} source {}, restored {}", if c.matches { "ok  " } else { "DIFF" }, c.name, c.source, c.restored);
+    }
+    if let Some(at) = r.cleaned_ms {
+        println!("    deleted {}", when(at));
     }
     if let Some(m) = &r.message {
         println!("    {m}");
@@ -105,6 +135,25 @@ fn print_restore(r: &RestoreRecord) {
     if let Some(n) = &r.next {
         println!("    → {n}");
     }
+}
+
+/// A task's progress on one line of stderr (nothing when `show` is false: JSON output).
+/// Runs long work as a task of `app`, its progress on one line of stderr unless `json`.
+async fn with_progress<T, F, Fut>(app: &App, kind: &'static str, json: bool, work: F) -> Result<T, Failure>
+where
+    F: FnOnce(std::sync::Arc<vigil_core::progress::Progress>) -> Fut,
+    Fut: std::future::Future<Output = vigil_core::error::Result<T>>,
+{
+    let line = move |w: vigil_dto::WorkProgress| {
+        if !json && w.total > 0 {
+            eprint!("\r{:<10} {:>3}/{:<3}", w.stage, w.done, w.total);
+        }
+    };
+    let done = app.tasks().run(kind, line, work).await;
+    if !json {
+        eprintln!();
+    }
+    Ok(done?)
 }
 
 fn minutes(seconds: i64) -> String {
@@ -197,6 +246,24 @@ pub async fn run(app: &App, cmd: BackupCommand, json: bool) -> Result<u8, Failur
             }
             Ok(if failing { 9 } else { 0 })
         }
+        BackupCommand::Events { job, days } => {
+            let since = chrono::Utc::now().timestamp_millis() - days.clamp(1, 365) * 86_400_000;
+            let r = backups.job_events(&job, Some(since)).await?;
+            if json {
+                print_json(&r);
+            } else if r.events.is_empty() {
+                println!("no events of job {} in {} in the last {days} days", r.job, r.log_group);
+            } else {
+                for e in &r.events {
+                    let done = e.percent_done.as_deref().map(|p| format!(" ({p} %)")).unwrap_or_default();
+                    println!("{}  {:<9} {}{done}", e.at, e.state, e.kind);
+                    if let Some(m) = &e.message {
+                        println!("    {m}");
+                    }
+                }
+            }
+            Ok(0)
+        }
         BackupCommand::Jobs { kind, state, days, limit } => {
             let jobs = backups.jobs(&kind, state.as_deref(), days, limit).await?;
             if json {
@@ -249,17 +316,7 @@ pub async fn run(app: &App, cmd: BackupCommand, json: bool) -> Result<u8, Failur
         }
         BackupCommand::Restore { point, target, vault, prefixes, confirm } => {
             let req = RestoreRequest { point, vault, target, prefixes, confirm };
-            let show = !json;
-            let report = move |w: vigil_dto::WorkProgress| {
-                if show && w.total > 0 {
-                    eprint!("\r{:<10} {:>3}/{:<3}", w.stage, w.done, w.total);
-                }
-            };
-            let done = app.tasks().run("restore", report, |p| async move { backups.restore(&req, &p).await }).await;
-            if show {
-                eprintln!();
-            }
-            let r = done?;
+            let r = with_progress(app, "restore", json, |p| async move { backups.restore(&req, &p).await }).await?;
             if json {
                 print_json(&r);
             } else {
@@ -313,6 +370,40 @@ pub async fn run(app: &App, cmd: BackupCommand, json: bool) -> Result<u8, Failur
             } else {
                 0
             })
+        }
+        BackupCommand::UseCluster { cluster, confirm } => {
+            let req = UseClusterRequest { cluster, confirm };
+            let r = with_progress(app, "use_cluster", json, |p| async move { backups.use_cluster(&req, &p).await }).await?;
+            if json {
+                print_json(&r);
+            } else {
+                println!("{}'s platform now uses {} ({}), was {}", r.environment, r.cluster, r.endpoint, r.previous);
+                for c in &r.checks {
+                    println!("    {}  {:<17} {} ({})", if c.matches { "ok  " } else { "diff" }, c.name, c.restored, c.source);
+                }
+                println!("    worker restarted: {}", r.worker);
+                println!("    secret {} points at it{}", r.secret, if r.console_follows { "; so does this console" } else { "" });
+                if let Some(n) = &r.next {
+                    println!("    → {n}");
+                }
+            }
+            Ok(0)
+        }
+        BackupCommand::RestoreTest { components, confirm } => {
+            let req = RestoreTestRequest { components, confirm };
+            let r = with_progress(app, "restore_test", json, |p| async move { backups.restore_test(&req, &p).await }).await?;
+            if json {
+                print_json(&r);
+            } else {
+                r.tests.iter().for_each(print_restore);
+                for (c, why) in &r.skipped {
+                    println!("not tested: {c}: {why}");
+                }
+                if r.tests.is_empty() {
+                    println!("nothing was tested");
+                }
+            }
+            Ok(if r.passed() { 0 } else { 9 })
         }
         BackupCommand::Restores { limit } => {
             let all = backups.restores(limit).await?;

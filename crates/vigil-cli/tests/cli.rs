@@ -510,6 +510,19 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let kept = json(&vigil(d, &["backup", "restores", "--json"]));
     assert_eq!((kept[0]["target"].as_str(), kept[0]["state"].as_str()), (Some(target.as_str()), Some("restored")), "{kept}");
+    // The backup job's events, as AWS Backup sent them; a bad id is a usage error.
+    let events = vigil(d, &["backup", "events", started["id"].as_str().unwrap()]);
+    let text = String::from_utf8_lossy(&events.stdout);
+    assert_eq!(code(&events), 0, "{text}");
+    assert!(text.contains("RUNNING   Backup Job State Change") && text.contains("COMPLETED Backup Job State Change (100.0 %)"), "{text}");
+    let bad = vigil(d, &["backup", "events", "not a job"]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a job id"));
+    // A restore test of the database: restored, validated, deleted (exit 0 when it passes).
+    let tested = vigil(d, &["backup", "restore-test", "--component", "aurora", "--confirm", "prod"]);
+    let text = String::from_utf8_lossy(&tested.stdout);
+    assert_eq!(code(&tested), 0, "{text}{}", String::from_utf8_lossy(&tested.stderr));
+    assert!(text.contains("-rt-") && text.contains("validated and deleted"), "{text}");
     // The compliance controls: some fail on a fresh platform (exit 9); the report written.
     let (pdf, csv) = (d.join("compliance.pdf"), d.join("compliance.csv"));
     let controls = vigil(d, &["backup", "controls", "--pdf", pdf.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);

@@ -29,6 +29,8 @@ pub enum Change {
     Deploy,
     Backup,
     Restore,
+    RestoreTest,
+    UseCluster,
 }
 
 impl Change {
@@ -47,6 +49,8 @@ impl Change {
             Change::Deploy => "deploying the platform",
             Change::Backup => "starting a backup",
             Change::Restore => "restoring a recovery point",
+            Change::RestoreTest => "running a restore test",
+            Change::UseCluster => "pointing the platform at another database cluster",
         }
     }
 }
@@ -117,6 +121,8 @@ mod tests {
             Change::Deploy,
             Change::Backup,
             Change::Restore,
+            Change::RestoreTest,
+            Change::UseCluster,
         ];
         let ro = Policy { role: Role::ReadOnly };
         for c in all {

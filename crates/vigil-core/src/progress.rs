@@ -25,6 +25,12 @@ pub enum Stage {
     Instances = 4,
     /// A restored resource checked against its source.
     Checking = 5,
+    /// A restored database read (schema, rows).
+    Validating = 6,
+    /// A restore test's resources deleted.
+    Cleaning = 7,
+    /// The worker restarted and rolled out.
+    Worker = 8,
 }
 
 impl Progress {
@@ -47,7 +53,10 @@ impl Progress {
             2 => "summarising",
             3 => "restoring",
             4 => "instances",
-            _ => "checking",
+            5 => "checking",
+            6 => "validating",
+            7 => "cleaning",
+            _ => "worker",
         };
         vigil_dto::WorkProgress {
             task: 0,

@@ -130,6 +130,30 @@ pub struct BackupJobView {
     pub plan: Option<String>,
 }
 
+/// One state change of a backup, copy or restore job, as AWS Backup sent it to EventBridge
+/// (kept in the backup stack's log group).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackupJobEvent {
+    /// When it happened (RFC 3339).
+    pub at: String,
+    /// `Backup Job State Change`, `Copy Job State Change` or `Restore Job State Change`.
+    pub kind: String,
+    pub state: String,
+    /// AWS Backup's status message (a failure's reason).
+    pub message: Option<String>,
+    pub percent_done: Option<String>,
+    /// The event's detail as sent (JSON).
+    pub detail: String,
+}
+
+/// A job's events, oldest first, and where they were read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackupJobEvents {
+    pub job: String,
+    pub log_group: String,
+    pub events: Vec<BackupJobEvent>,
+}
+
 /// A recovery point.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryPointView {
@@ -213,7 +237,8 @@ pub struct RestoreRecord {
     pub created_resource: Option<String>,
     /// The AWS Backup restore job.
     pub job: Option<String>,
-    /// restoring, instances, checking, restored, failed.
+    /// restoring, instances, checking, restored, failed; a restore test goes on through
+    /// validating and cleaning to tested.
     pub state: String,
     pub started_ms: i64,
     pub finished_ms: Option<i64>,
@@ -228,6 +253,74 @@ pub struct RestoreRecord {
     pub checks: Vec<RestoreCheck>,
     /// Why it failed, or what is left to do.
     pub message: Option<String>,
+    pub next: Option<String>,
+    /// A restore test: validated, then deleted.
+    pub test: bool,
+    /// What the restored data held (Aurora: the schema's migrations, the job ledger's and the
+    /// audit log's rows, read over a connection to the restored cluster).
+    pub validation: Vec<RestoreCheck>,
+    /// When a restore test's resource was deleted.
+    pub cleaned_ms: Option<i64>,
+}
+
+impl RestoreRecord {
+    /// Finished with every check and validation as expected (the restore-test control's test).
+    pub fn passed(&self) -> bool {
+        matches!(self.state.as_str(), "restored" | "tested") && self.checks.iter().all(|c| c.matches) && self.validation.iter().all(|c| c.matches)
+    }
+}
+
+/// Running a restore test of the latest recovery point of each protected resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestoreTestRequest {
+    /// Only these components (aurora, documents); all that AWS Backup protects when empty.
+    pub components: Vec<String>,
+    /// The environment's name, typed (a test makes and deletes resources that cost money).
+    pub confirm: Option<String>,
+}
+
+/// What a restore test run did: one record per resource tested, and what was not tested, why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RestoreTestReport {
+    pub tests: Vec<RestoreRecord>,
+    /// (component, why it was not tested).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl RestoreTestReport {
+    pub fn passed(&self) -> bool {
+        !self.tests.is_empty() && self.tests.iter().all(RestoreRecord::passed)
+    }
+}
+
+/// Pointing the platform at an Aurora cluster: a restored one, or back at the stack's own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UseClusterRequest {
+    pub cluster: String,
+    /// The cluster's identifier, typed.
+    pub confirm: Option<String>,
+}
+
+/// The platform after it was pointed at a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UseClusterResult {
+    pub environment: String,
+    pub cluster: String,
+    pub previous: String,
+    /// host:port/database the worker now uses.
+    pub endpoint: String,
+    /// The worker's secret that was changed.
+    pub secret: String,
+    /// The cluster's data as read before the switch (schema version, rows).
+    pub checks: Vec<RestoreCheck>,
+    /// The worker's rollout after its restart.
+    pub worker: String,
+    /// Whether the console's own platform database settings followed.
+    pub console_follows: bool,
     pub next: Option<String>,
 }
 

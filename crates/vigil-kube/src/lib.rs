@@ -1,8 +1,8 @@
 //! Vigil's Kubernetes layer, for the platform's EKS cluster: a client built from the cluster's
 //! endpoint, its CA (certificates are verified against it alone) and a bearer token minted in
 //! process (`vigil_aws::eks::token`; no kubeconfig, no exec plugin, no aws binary);
-//! server-side apply of manifests as one field manager; a Deployment's rollout as
-//! `kubectl rollout status` judges it. Errors are classified with what to do.
+//! server-side apply of manifests as one field manager; a Deployment's restart (as
+//! `kubectl rollout restart`) and its rollout as `kubectl rollout status` judges it. Errors are classified with what to do.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
@@ -124,6 +124,41 @@ pub async fn apply(client: &kube::Client, objects: &[Value], manager: &str) -> R
     Ok(out)
 }
 
+/// The pod-template annotation a restart sets (`kubectl rollout restart` sets its own).
+pub const RESTARTED_AT: &str = "vigil.io/restarted-at";
+
+/// The Deployment as it would be applied again: without what the server sets.
+pub fn reapplicable(d: &Deployment) -> Result<Value, KubeError> {
+    let mut v = serde_json::to_value(d).map_err(|e| KubeError::new("api", format!("the Deployment cannot be read back ({e})"), "report this"))?;
+    v["apiVersion"] = Value::from("apps/v1");
+    v["kind"] = Value::from("Deployment");
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in ["managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"] {
+            m.remove(k);
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    Ok(v)
+}
+
+/// Restarts Deployment `name` as `kubectl rollout restart` does: its pod template gets
+/// [`RESTARTED_AT`] = `at`, so every replica is replaced and starts with its configuration read
+/// afresh (a secret's new value). Applied as `manager`. False when there is no such Deployment.
+pub async fn restart(client: &kube::Client, namespace: &str, name: &str, manager: &str, at: &str) -> Result<bool, KubeError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let Some(d) = api.get_opt(name).await.map_err(|e| classify(&e, &format!("read Deployment {name}")))? else {
+        return Ok(false);
+    };
+    let mut v = reapplicable(&d)?;
+    v["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT] = Value::from(at);
+    api.patch(name, &PatchParams::apply(manager).force(), &Patch::Apply(&v))
+        .await
+        .map_err(|e| classify(&e, &format!("restart Deployment {name}")))?;
+    Ok(true)
+}
+
 /// Where a Deployment's rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rollout {
@@ -242,6 +277,23 @@ mod tests {
 
     fn deployment(v: Value) -> Deployment {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_deployment_is_applied_again_without_what_the_server_set() {
+        let d = deployment(serde_json::json!({
+            "metadata": {"name": "w", "namespace": "ns", "uid": "u", "resourceVersion": "7", "generation": 3, "managedFields": [{}], "labels": {"a": "b"}},
+            "spec": {"replicas": 2, "selector": {}, "template": {"metadata": {"labels": {"app": "w"}}}},
+            "status": {"replicas": 2}
+        }));
+        let v = reapplicable(&d).unwrap();
+        assert_eq!((v["apiVersion"].as_str(), v["kind"].as_str()), (Some("apps/v1"), Some("Deployment")));
+        let meta = v["metadata"].as_object().unwrap();
+        let mut keys = meta.keys().collect::<Vec<_>>();
+        keys.sort();
+        assert_eq!(keys, ["labels", "name", "namespace"]);
+        assert!(v.get("status").is_none());
+        assert_eq!(v["spec"]["template"]["metadata"]["labels"]["app"], "w");
     }
 
     #[test]

@@ -309,9 +309,10 @@ class Extensions(unittest.TestCase):
         # that is not there fails its job, with the reason.
         with self.assertRaises(backup.exceptions.InvalidParameterValueException):
             backup.start_backup_job(BackupVaultName=vault, ResourceArn="arn:aws:sqs:eu-west-1:123456789012:q", IamRoleArn=role)
-        missing = backup.start_backup_job(BackupVaultName=vault, ResourceArn=cluster["DBClusterArn"].replace(cluster["DBClusterIdentifier"], "gone"), IamRoleArn=role)
+        gone = cluster["DBClusterArn"].replace(cluster["DBClusterIdentifier"], "gone")
+        missing = backup.start_backup_job(BackupVaultName=vault, ResourceArn=gone, IamRoleArn=role)
         self.assertNotIn("RecoveryPointArn", missing)
-        failed = backup.list_backup_jobs(ByState="FAILED", ByCreatedAfter=__import__("datetime").datetime(2020, 1, 1))["BackupJobs"]
+        failed = backup.list_backup_jobs(ByState="FAILED", ByResourceArn=gone, ByCreatedAfter=__import__("datetime").datetime(2020, 1, 1))["BackupJobs"]
         self.assertEqual([j["BackupJobId"] for j in failed], [missing["BackupJobId"]])
         self.assertIn("not found", failed[0]["StatusMessage"])
         # Pages, newest first; protected resources with their latest point.
@@ -347,6 +348,34 @@ class Extensions(unittest.TestCase):
         backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
         with self.assertRaises(backup.exceptions.ResourceNotFoundException):
             backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=job["RecoveryPointArn"])
+
+    def test_backup_job_state_changes_reach_the_backup_stacks_log_group(self):
+        backup, rds, logs, events = self.client("backup"), self.client("rds"), self.client("logs"), self.client("events")
+        group = self.outputs["JobEventsLogGroup"]
+        self.assertEqual(group, f"/pj/{ENV}/backup-events")
+        rule = events.describe_rule(Name=f"pj-{ENV}-backup-jobs")
+        self.assertEqual(json.loads(rule["EventPattern"])["source"], ["aws.backup"])
+        targets = events.list_targets_by_rule(Rule=f"pj-{ENV}-backup-jobs")["Targets"]
+        self.assertTrue(targets[0]["Arn"].endswith(f":log-group:{group}"), targets)
+        policies = logs.describe_resource_policies()["resourcePolicies"]
+        self.assertIn(f"pj-{ENV}-backup-events", [p["policyName"] for p in policies])
+        # A bucket of this test's own (the other tests count the stacks' recovery points).
+        self.client("s3").create_bucket(Bucket="job-events-check", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        arn = "arn:aws:s3:::job-events-check"
+        job = backup.start_backup_job(BackupVaultName=self.outputs["VaultName"], ResourceArn=arn, IamRoleArn="arn:aws:iam::123456789012:role/backup")
+        found = logs.filter_log_events(logGroupName=group, filterPattern=f'"{job["BackupJobId"]}"')["events"]
+        got = [json.loads(e["message"]) for e in found]
+        # Whole milliseconds (a long in AWS's model; boto3 would take a float too).
+        self.assertTrue(all(type(e["timestamp"]) is int for e in found), found)
+        self.assertEqual([(e["source"], e["detail-type"]) for e in got], [("aws.backup", "Backup Job State Change")] * 2)
+        self.assertEqual([(e["detail"]["backupJobId"], e["detail"]["state"]) for e in got], [(job["BackupJobId"], "RUNNING"), (job["BackupJobId"], "COMPLETED")])
+        self.assertEqual((got[1]["detail"]["resourceArn"], got[1]["resources"]), (arn, [arn]))
+        # A job of a resource that is gone fails: its event says why.
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=self.outputs["ClusterIdentifier"])["DBClusters"][0]
+        gone = backup.start_backup_job(BackupVaultName=self.outputs["VaultName"], ResourceArn=cluster["DBClusterArn"] + "-gone", IamRoleArn="arn:aws:iam::123456789012:role/backup")
+        last = json.loads(logs.filter_log_events(logGroupName=group, filterPattern=f'"{gone["BackupJobId"]}"')["events"][-1]["message"])
+        self.assertEqual(last["detail"]["state"], "FAILED")
+        self.assertTrue(last["detail"]["statusMessage"])
 
     def test_audit_manager_frameworks_keep_their_controls(self):
         backup = self.client("backup")

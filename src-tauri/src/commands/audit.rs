@@ -2,7 +2,7 @@
 //! work (Verify, CSV export, PDF report) run as tasks whose progress is pushed to the page over
 //! a channel.
 
-use super::{Res, CHART_HEIGHT};
+use super::{pushed, Res, CHART_HEIGHT};
 use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
@@ -40,13 +40,6 @@ pub async fn audit_record(c: State<'_, App>, stream: String, seq: i64) -> Res<Au
 #[tauri::command]
 pub async fn audit_summary(c: State<'_, App>, filter: AuditFilter, width: u32, dark: bool) -> Res<(AuditSummary, ChartView)> {
     Ok(c.audit().summary_view(&filter, width, CHART_HEIGHT, dark).await?)
-}
-
-/// Pushes a task's progress to the page (a closed page is no error).
-fn pushed(channel: Channel<WorkProgress>) -> impl Fn(WorkProgress) {
-    move |w| {
-        let _ = channel.send(w);
-    }
 }
 
 #[tauri::command]

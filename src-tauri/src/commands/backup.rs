@@ -1,13 +1,15 @@
-//! Backups page: each component against the RPO with the vaults and plans, jobs, recovery points;
+//! Backups page: each component against the RPO with the vaults and plans, jobs and their events,
+//! recovery points;
 //! an on-demand backup, a restore (its progress pushed over a channel) and the restores made;
-//! the compliance controls and their export (through the save dialog).
+//! the platform pointed at a restored cluster; restore tests; the compliance controls and their export (through the save dialog).
 
-use super::Res;
+use super::{pushed, Res};
 use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
 use vigil_dto::backup::{
-    BackupJobView, BackupOverview, BackupRequest, ComplianceExport, ComplianceReport, RecoveryPointView, RestoreRecord, RestoreRequest,
+    BackupJobEvents, BackupJobView, BackupOverview, BackupRequest, ComplianceExport, ComplianceReport, RecoveryPointView, RestoreRecord,
+    RestoreRequest, RestoreTestReport, RestoreTestRequest, UseClusterRequest, UseClusterResult,
 };
 use vigil_dto::WorkProgress;
 
@@ -19,6 +21,11 @@ pub async fn backup_overview(c: State<'_, App>) -> Res<BackupOverview> {
 #[tauri::command]
 pub async fn backup_jobs(c: State<'_, App>, kind: String, state: Option<String>, days: i64) -> Res<Vec<BackupJobView>> {
     Ok(c.backups().jobs(&kind, state.as_deref(), days, 500).await?)
+}
+
+#[tauri::command]
+pub async fn backup_job_events(c: State<'_, App>, job: String, since_ms: Option<i64>) -> Res<BackupJobEvents> {
+    Ok(c.backups().job_events(&job, since_ms).await?)
 }
 
 #[tauri::command]
@@ -34,10 +41,19 @@ pub async fn backup_start(c: State<'_, App>, request: BackupRequest) -> Res<Back
 #[tauri::command]
 pub async fn backup_restore(c: State<'_, App>, request: RestoreRequest, on_progress: Channel<WorkProgress>) -> Res<RestoreRecord> {
     let app = c.inner();
-    let push = move |w: WorkProgress| {
-        let _ = on_progress.send(w);
-    };
-    Ok(app.tasks().run("restore", push, |p| async move { app.backups().restore(&request, &p).await }).await?)
+    Ok(app.tasks().run("restore", pushed(on_progress), |p| async move { app.backups().restore(&request, &p).await }).await?)
+}
+
+#[tauri::command]
+pub async fn backup_use_cluster(c: State<'_, App>, request: UseClusterRequest, on_progress: Channel<WorkProgress>) -> Res<UseClusterResult> {
+    let app = c.inner();
+    Ok(app.tasks().run("use_cluster", pushed(on_progress), |p| async move { app.backups().use_cluster(&request, &p).await }).await?)
+}
+
+#[tauri::command]
+pub async fn backup_restore_test(c: State<'_, App>, request: RestoreTestRequest, on_progress: Channel<WorkProgress>) -> Res<RestoreTestReport> {
+    let app = c.inner();
+    Ok(app.tasks().run("restore_test", pushed(on_progress), |p| async move { app.backups().restore_test(&request, &p).await }).await?)
 }
 
 #[tauri::command]

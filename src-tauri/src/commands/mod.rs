@@ -10,11 +10,19 @@ pub mod jobs;
 pub mod metrics;
 pub mod settings;
 
+use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
-use vigil_dto::{AppInfo, ErrorInfo};
+use vigil_dto::{AppInfo, ErrorInfo, WorkProgress};
 
 pub type Res<T> = Result<T, ErrorInfo>;
+
+/// Pushes a task's progress to the page (a closed page is no error).
+pub fn pushed(channel: Channel<WorkProgress>) -> impl Fn(WorkProgress) {
+    move |w| {
+        let _ = channel.send(w);
+    }
+}
 
 /// Chart height in the ui, in CSS pixels.
 pub const CHART_HEIGHT: u32 = 210;

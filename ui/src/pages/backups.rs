@@ -1,12 +1,13 @@
 //! Backups page: each platform component against the RPO (how it is protected, its newest
 //! restorable moment, how what AWS Backup cannot protect is recovered), the vaults and plans with
-//! each rule's next run; the backup, copy and restore jobs, failures with what they mean; the
-//! recovery points; an on-demand backup of a component, a restore of a point to a new resource
-//! (its progress and its checks), and the restores made with their time against the RTO
-//! the compliance controls with each resource's evidence and the account's Audit Manager
-//! frameworks beside them, exported as PDF or CSV (commands: backup_overview, backup_jobs,
-//! backup_points, backup_start, backup_restore, backup_restores, backup_compliance,
-//! export_backup_compliance).
+//! each rule's next run; the backup, copy and restore jobs, failures with what they mean, a job's
+//! events; the recovery points; an on-demand backup of a component, a restore of a point to a
+//! new resource (its progress and its checks), the restores made with their time against the
+//! RTO, the platform pointed at a restored cluster (and back), restore tests run on demand; the
+//! compliance controls with each resource's evidence and the account's Audit Manager frameworks
+//! beside them, exported as PDF or CSV (commands: backup_overview, backup_jobs,
+//! backup_job_events, backup_points, backup_start, backup_restore, backup_restores,
+//! backup_use_cluster, backup_restore_test, backup_compliance, export_backup_compliance).
 
 use crate::app::Ctx;
 use crate::components::{activates, AsyncState, Dialog, Tabs};
@@ -16,8 +17,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use vigil_dto::backup::{
-    BackupJobView, BackupOverview, BackupRequest, ComplianceExport, ComplianceReport, ComponentCoverage, RecoveryPointView, RestoreRecord,
-    RestoreRequest,
+    BackupJobEvents, BackupJobView, BackupOverview, BackupRequest, ComplianceExport, ComplianceReport, ComponentCoverage, RecoveryPointView,
+    RestoreRecord, RestoreRequest, RestoreTestReport, RestoreTestRequest, UseClusterRequest, UseClusterResult,
 };
 use vigil_dto::deploy::CheckStatus;
 use vigil_dto::{ErrorInfo, WorkProgress};
@@ -268,6 +269,7 @@ fn Jobs() -> impl IntoView {
     let kind = RwSignal::new("backup");
     let failed_only = RwSignal::new(false);
     let jobs = RwSignal::new(None::<Vec<BackupJobView>>);
+    let showing = RwSignal::new(None::<BackupJobView>);
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ErrorInfo>);
     let load = move || {
@@ -308,7 +310,7 @@ fn Jobs() -> impl IntoView {
                 empty_text=Signal::derive(move || format!("No {} job{} in the last 30 days.", kind.get(), if failed_only.get() { " failed" } else { "" }))>
                 {move || jobs.get().map(|v| view! {
                     <table id="backup-jobs">
-                        <thead><tr><th>"Started"</th><th>"State"</th><th>"Resource"</th><th>"Took"</th><th>"Size"</th><th>"What it means"</th></tr></thead>
+                        <thead><tr><th>"Started"</th><th>"State"</th><th>"Resource"</th><th>"Took"</th><th>"Size"</th><th>"What it means"</th><th></th></tr></thead>
                         <tbody>
                             {v.into_iter().map(|j| view! {
                                 <tr data-job=j.id.clone() data-state=j.state.clone()>
@@ -319,6 +321,7 @@ fn Jobs() -> impl IntoView {
                                     <td class="nowrap">{j.duration_seconds.map(|s| format!("{s} s"))}</td>
                                     <td class="nowrap">{size(j.size_bytes)}</td>
                                     <td class="prose">{j.message.clone()}{j.meaning.clone().map(|m| view! { <div class="hint">{m}</div> })}</td>
+                                    <td>{let j2 = j.clone(); view! { <button class="events" on:click=move |_| showing.set(Some(j2.clone()))>"Events"</button> }}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -326,6 +329,53 @@ fn Jobs() -> impl IntoView {
                 })}
             </AsyncState>
         </div>
+        {move || showing.get().map(|j| view! { <JobEvents job=j on_close=Callback::new(move |_| showing.set(None))/> })}
+    }
+}
+
+/// A job's CloudWatch events: AWS Backup's state changes, as the backup stack keeps them.
+#[component]
+fn JobEvents(job: BackupJobView, on_close: Callback<()>) -> impl IntoView {
+    let events = RwSignal::new(None::<BackupJobEvents>);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let loading = RwSignal::new(true);
+    let (id, since) = (job.id.clone(), job.created_ms);
+    spawn_local(async move {
+        match ipc::call::<BackupJobEvents>("backup_job_events", json!({ "job": id, "sinceMs": since })).await {
+            Ok(v) => events.set(Some(v)),
+            Err(e) => error.set(Some(e)),
+        }
+        loading.set(false);
+    });
+    view! {
+        <Dialog title=job.id.clone() id="job-events-dialog" wide=true mono_title=true on_close=on_close>
+            <p>{format!("{} job of {}", job.kind, job.resource)}</p>
+            <AsyncState id="job-events-state" loading=loading.into() error=error.into()
+                empty=Signal::derive(move || events.with(|e| e.as_ref().is_none_or(|v| v.events.is_empty())))
+                empty_text=Signal::derive(move || events.with(|e| match e {
+                    Some(e) => format!("No events of this job in {}.", e.log_group),
+                    None => String::new(),
+                }))>
+                {move || events.get().map(|e| view! {
+                    <p class="muted">{format!("From the log group {}", e.log_group)}</p>
+                    <table id="job-events">
+                        <thead><tr><th>"When"</th><th>"State"</th><th>"Event"</th><th>"Message"</th></tr></thead>
+                        <tbody>
+                            {e.events.into_iter().map(|ev| view! {
+                                <tr data-state=ev.state.clone()>
+                                    <td class="nowrap">{ev.at.clone()}</td>
+                                    <td class="nowrap"><span class=job_badge(&ev.state)>{ev.state.clone()}</span>
+                                        {ev.percent_done.clone().map(|p| view! { <div class="muted">{format!("{p} %")}</div> })}</td>
+                                    <td class="nowrap">{ev.kind.clone()}</td>
+                                    <td class="prose">{ev.message.clone()}<details><summary class="muted">"Detail"</summary><pre class="small-text breakable">{ev.detail.clone()}</pre></details></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })}
+            </AsyncState>
+            <div class="row"><span class="spacer"></span><button id="job-events-close" on:click=move |_| on_close.run(())>"Close"</button></div>
+        </Dialog>
     }
 }
 
@@ -392,6 +442,98 @@ fn name_in(arn: &str) -> &str {
     arn.rsplit([':', '/']).next().unwrap_or(arn)
 }
 
+/// A dialog's confirmed long task (restore, restore test, pointing the platform at a cluster):
+/// the name typed, its progress over a channel, how it ended.
+struct Task<T: Send + Sync + 'static> {
+    typed: RwSignal<String>,
+    error: RwSignal<Option<ErrorInfo>>,
+    busy: RwSignal<bool>,
+    progress: RwSignal<Option<WorkProgress>>,
+    done: RwSignal<Option<T>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Task<T> {}
+
+impl<T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static> Task<T> {
+    fn new() -> Self {
+        Task {
+            typed: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            progress: RwSignal::new(None),
+            done: RwSignal::new(None),
+        }
+    }
+
+    /// Nothing more may be edited: running, or ended.
+    fn locked(self) -> bool {
+        self.busy.get() || self.done.with(Option::is_some)
+    }
+
+    /// Runs `command` with `request`, its progress shown; `then` runs after it succeeded.
+    fn run<F: std::future::Future<Output = ()> + 'static>(
+        self,
+        command: &'static str,
+        request: serde_json::Value,
+        then: impl FnOnce() -> F + 'static,
+    ) {
+        self.busy.set(true);
+        self.error.set(None);
+        let progress = self.progress;
+        spawn_local(async move {
+            match ipc::call_with_channel::<T, WorkProgress>(command, json!({ "request": request }), "onProgress", move |w| progress.set(Some(w)))
+                .await
+            {
+                Ok(v) => {
+                    self.done.set(Some(v));
+                    then().await;
+                }
+                Err(e) => self.error.set(Some(e)),
+            }
+            self.busy.set(false);
+        });
+    }
+
+    /// The name-to-type field, the progress line and the error of the dialog `id`.
+    fn fields(self, id: &'static str, label: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+        view! {
+            <label>{label}<input id=format!("{id}-confirm") prop:value=move || self.typed.get()
+                on:input=move |ev| self.typed.set(event_target_value(&ev)) disabled=move || self.locked()/></label>
+            {move || self.busy.get().then(|| self.progress.get().map(|w| view! {
+                <div class="muted" id=format!("{id}-progress") data-stage=w.stage.clone()>{progress_text(&w)}</div>
+            }))}
+            {move || self.error.get().map(|e| view! { <div class="banner" role="alert" id=format!("{id}-error")>{ipc::describe(&e)}</div> })}
+        }
+    }
+
+    /// Close, and the start button (`ready`: the name typed) until the task has ended.
+    fn actions(
+        self,
+        id: &'static str,
+        idle: &'static str,
+        running: &'static str,
+        ready: impl Fn() -> bool + Send + Sync + Copy + 'static,
+        on_close: Callback<()>,
+        start: impl Fn() + Send + Sync + Copy + 'static,
+    ) -> impl IntoView {
+        view! {
+            <div class="form-actions">
+                <button id=format!("{id}-close") on:click=move |_| on_close.run(()) disabled=move || self.busy.get()>"Close"</button>
+                {move || self.done.with(Option::is_none).then(|| view! {
+                    <button class="primary" id=format!("{id}-start") disabled=move || self.busy.get() || !ready()
+                        on:click=move |_| start()>{move || if self.busy.get() { running } else { idle }}</button>
+                })}
+            </div>
+        }
+    }
+}
+
 /// Restores a recovery point to a new resource once its name is typed; shows the progress,
 /// then how it ended: the time against the RTO, the instances made, the settings checked.
 #[component]
@@ -402,64 +544,33 @@ fn Restore(point: RecoveryPointView, on_close: Callback<()>) -> impl IntoView {
         js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default().chars().filter(char::is_ascii_digit).take(12).collect::<String>();
     let target = RwSignal::new(format!("{source}-restored-{stamp}"));
     let prefixes = RwSignal::new(String::new());
-    let typed = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ErrorInfo>);
-    let busy = RwSignal::new(false);
-    let progress = RwSignal::new(None::<WorkProgress>);
-    let done = RwSignal::new(None::<RestoreRecord>);
-    let arn = point.arn.clone();
-    let vault = point.vault.clone();
-    let start = move |_| {
+    let task = Task::<RestoreRecord>::new();
+    let (arn, vault) = (StoredValue::new(point.arn.clone()), StoredValue::new(point.vault.clone()));
+    let start = move || {
         let request = RestoreRequest {
-            point: arn.clone(),
-            vault: Some(vault.clone()),
+            point: arn.get_value(),
+            vault: Some(vault.get_value()),
             target: target.get_untracked().trim().to_string(),
             prefixes: prefixes.get_untracked().split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
-            confirm: Some(typed.get_untracked()),
+            confirm: Some(task.typed.get_untracked()),
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let r = ipc::call_with_channel::<RestoreRecord, WorkProgress>("backup_restore", json!({ "request": request }), "onProgress", move |w| {
-                progress.set(Some(w))
-            })
-            .await;
-            match r {
-                Ok(rec) => done.set(Some(rec)),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
+        task.run("backup_restore", json!(request), || async {});
     };
+    let ready = move || task.typed.get().trim() == target.get().trim() && !target.get().trim().is_empty();
     view! {
         <Dialog title=format!("Restore {source}") id="restore-dialog" alert=true wide=true on_close=on_close>
             <p>{format!("The recovery point of {} is restored to a new {}; the running one is not touched.", at(point.created_ms), if s3 { "bucket" } else { "cluster" })}
                 {(!s3).then_some(" Vigil adds the source's instances to the restored cluster and checks its settings against the source's.")}</p>
             <p class="mono small-text breakable">{point.arn.clone()}</p>
             <label>{if s3 { "New bucket" } else { "New cluster" }}<input id="restore-target" prop:value=move || target.get()
-                on:input=move |ev| target.set(event_target_value(&ev)) disabled=move || busy.get() || done.with(Option::is_some)/></label>
+                on:input=move |ev| target.set(event_target_value(&ev)) disabled=move || task.locked()/></label>
             {s3.then(|| view! {
                 <label>"Only these prefixes (comma-separated; all when empty)"<input id="restore-prefixes" placeholder="output/, input/2026/"
-                    prop:value=move || prefixes.get() on:input=move |ev| prefixes.set(event_target_value(&ev)) disabled=move || busy.get()/></label>
+                    prop:value=move || prefixes.get() on:input=move |ev| prefixes.set(event_target_value(&ev)) disabled=move || task.busy.get()/></label>
             })}
-            <label>{move || format!("Type {} to confirm", target.get().trim())}<input id="restore-confirm" prop:value=move || typed.get()
-                on:input=move |ev| typed.set(event_target_value(&ev)) disabled=move || busy.get() || done.with(Option::is_some)/></label>
-            {move || (busy.get()).then(|| progress.get().map(|w| view! {
-                <div class="muted" id="restore-progress" data-stage=w.stage.clone()>{match w.stage.as_str() {
-                    "restoring" => format!("AWS Backup is restoring: {}%", w.done),
-                    "instances" => format!("Making the cluster's instances: {} of {} available", w.done, w.total),
-                    _ => "Checking the restored resource against its source…".to_string(),
-                }}</div>
-            }))}
-            {move || error.get().map(|e| view! { <div class="banner" role="alert" id="restore-error">{ipc::describe(&e)}</div> })}
-            {move || done.get().map(|r| view! { <RestoreResult record=r/> })}
-            <div class="form-actions">
-                <button id="restore-close" on:click=move |_| on_close.run(()) disabled=move || busy.get()>"Close"</button>
-                {move || done.with(Option::is_none).then(|| view! {
-                    <button class="primary" id="restore-start" disabled=move || busy.get() || typed.get().trim() != target.get().trim() || target.get().trim().is_empty()
-                        on:click=start.clone()>{move || if busy.get() { "Restoring…" } else { "Restore" }}</button>
-                })}
-            </div>
+            {task.fields("restore", move || format!("Type {} to confirm", target.get().trim()))}
+            {move || task.done.get().map(|r| view! { <RestoreResult record=r/> })}
+            {task.actions("restore", "Restore", "Restoring…", ready, on_close, start)}
         </Dialog>
     }
 }
@@ -485,11 +596,11 @@ fn RestoreResult(record: RestoreRecord) -> impl IntoView {
                 {r.rto_met.map(|m| if m { " — within the RTO" } else { " — past the RTO" })}
             </p>
             {(!r.instances.is_empty()).then(|| view! { <p class="muted">"Instances: "<span class="mono">{r.instances.join(", ")}</span></p> })}
-            {(!r.checks.is_empty()).then(|| view! {
+            {(!r.checks.is_empty() || !r.validation.is_empty()).then(|| view! {
                 <table id="restore-checks">
-                    <thead><tr><th>"Setting"</th><th>"Source"</th><th>"Restored"</th><th></th></tr></thead>
+                    <thead><tr><th>"Setting or data"</th><th>"Source"</th><th>"Restored"</th><th></th></tr></thead>
                     <tbody>
-                        {r.checks.iter().map(|c| view! {
+                        {r.checks.iter().chain(&r.validation).map(|c| view! {
                             <tr data-check=c.name.clone() data-matches=c.matches.to_string()>
                                 <td>{c.name.replace('_', " ")}</td><td class="mono small-text breakable">{c.source.clone()}</td>
                                 <td class="mono small-text breakable">{c.restored.clone()}</td>
@@ -499,16 +610,94 @@ fn RestoreResult(record: RestoreRecord) -> impl IntoView {
                     </tbody>
                 </table>
             })}
+            {r.cleaned_ms.map(|t| view! { <p class="muted">{format!("Deleted {} (a restore test's)", at(t))}</p> })}
             {r.message.clone().map(|m| view! { <p class="prose">{m}</p> })}
             {r.next.clone().map(|n| view! { <p class="hint">{n}</p> })}
         </div>
     }
 }
 
+/// A task's progress in words (restore, restore test, pointing the platform at a cluster).
+fn progress_text(w: &WorkProgress) -> String {
+    match w.stage.as_str() {
+        "restoring" => format!("AWS Backup is restoring: {}%", w.done),
+        "instances" => format!("Making the cluster's instances: {} of {} available", w.done, w.total),
+        "validating" => "Reading the database: schema version, job ledger, audit log…".to_string(),
+        "cleaning" => format!("Deleting the test's resources: {} of {}", w.done, w.total),
+        "worker" => format!("Restarting the worker: {} of {} replicas available", w.done, w.total),
+        _ => "Checking the restored resource against its source…".to_string(),
+    }
+}
+
+/// Points the platform at `cluster` once its name is typed: its data read first, then the
+/// worker's secret and a restart.
+#[component]
+fn UseCluster(cluster: String, on_close: Callback<()>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let task = Task::<UseClusterResult>::new();
+    let name = StoredValue::new(cluster.clone());
+    let start = move || {
+        let request = UseClusterRequest { cluster: name.get_value(), confirm: Some(task.typed.get_untracked()) };
+        task.run("backup_use_cluster", json!(request), move || async move { ctx.reload_envs().await });
+    };
+    let ready = move || name.with_value(|n| task.typed.get().trim() == n);
+    view! {
+        <Dialog title=format!("Point the platform at {cluster}") id="use-cluster-dialog" alert=true wide=true on_close=on_close>
+            <p>"Vigil reads the cluster's data (schema version, job ledger, audit log) and refuses if it does not validate. Then the worker's database secret is pointed at it and the worker restarts; this console follows. Deploys are refused while the platform runs on a restored cluster."</p>
+            {task.fields("use-cluster", move || format!("Type {} to confirm", name.get_value()))}
+            {move || task.done.get().map(|r| view! {
+                <div id="use-cluster-result" data-cluster=r.cluster.clone()>
+                    <p><span class="badge ok">"in use"</span>" "<span class="mono">{r.endpoint.clone()}</span>{format!(" (was {})", r.previous)}</p>
+                    <ul class="prose">
+                        {r.checks.iter().map(|c| view! { <li>{format!("{}: {} here, against {}", c.name.replace('_', " "), c.restored, c.source)}</li> }).collect_view()}
+                        <li>{format!("Worker restarted: {}", r.worker)}</li>
+                        <li>{format!("Secret {} points at it{}", r.secret, if r.console_follows { "; so does this console" } else { "" })}</li>
+                    </ul>
+                    {r.next.clone().map(|n| view! { <p class="hint">{n}</p> })}
+                </div>
+            })}
+            {task.actions("use-cluster", "Point the platform here", "Switching…", ready, on_close, start)}
+        </Dialog>
+    }
+}
+
+/// Runs a restore test of every protected resource once the environment's name is typed.
+#[component]
+fn RestoreTest(on_close: Callback<()>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let env = StoredValue::new(ctx.current().map(|e| e.name).unwrap_or_default());
+    let task = Task::<RestoreTestReport>::new();
+    let start = move || {
+        let request = RestoreTestRequest { components: vec![], confirm: Some(task.typed.get_untracked()) };
+        task.run("backup_restore_test", json!(request), || async {});
+    };
+    let ready = move || env.with_value(|n| task.typed.get().trim() == n);
+    view! {
+        <Dialog title="Restore test".to_string() id="restore-test-dialog" alert=true wide=true on_close=on_close>
+            <p>"The latest recovery point of Aurora and of the documents bucket is restored to a new, dated resource, validated (Aurora: schema version, job ledger and audit log rows over a connection), timed, then deleted. Resources cost money while the test runs."</p>
+            {task.fields("restore-test", move || format!("Type {} to confirm", env.get_value()))}
+            {move || task.done.get().map(|r| {
+                let passed = r.passed().to_string();
+                view! {
+                    <div id="restore-test-result" data-passed=passed>
+                        {r.tests.into_iter().map(|t| view! { <RestoreResult record=t/> }).collect_view()}
+                        {r.skipped.into_iter().map(|(c, why)| view! { <p class="muted">{format!("Not tested: {c}: {why}")}</p> }).collect_view()}
+                    </div>
+                }
+            })}
+            {task.actions("restore-test", "Run the test", "Testing…", ready, on_close, start)}
+        </Dialog>
+    }
+}
+
 /// The restores made from this console: the RTO evidence.
 #[component]
 fn Restores() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let list = RwSignal::new(None::<Vec<RestoreRecord>>);
+    let switching = RwSignal::new(None::<String>);
+    let testing = RwSignal::new(false);
+    let deployment = move || ctx.current().map(|e| e.deployment).unwrap_or_default();
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ErrorInfo>);
     let load = move || {
@@ -527,34 +716,50 @@ fn Restores() -> impl IntoView {
     load();
     view! {
         <div class="row toolbar">
-            <span class="muted">"Restores made from this console; each one's measured time is evidence for the RTO"</span>
+            <span class="muted">"Restores made from this console and restore tests; each one's measured time is evidence for the RTO"</span>
             <span class="spacer"></span>
+            <button id="restore-test-open" on:click=move |_| testing.set(true)>"Run restore test…"</button>
             <button id="backup-restores-refresh" on:click=move |_| load() disabled=move || loading.get()>"Refresh"</button>
         </div>
+        {move || deployment().get("db_cluster_stack").cloned().map(|stack| view! {
+            <div class="banner" id="platform-moved">{format!("The platform runs on {}, not on its own {stack}: deploys are refused until it is pointed back.", deployment().get("db_cluster_id").cloned().unwrap_or_default())}
+                " "<button id="use-cluster-back" on:click=move |_| switching.set(Some(stack.clone()))>{format!("Point back at {stack}…")}</button></div>
+        })}
         <div class="panel">
             <AsyncState id="backup-restores-state" loading=loading.into() error=error.into()
                 empty=Signal::derive(move || list.with(|l| l.as_ref().is_none_or(|v| v.is_empty())))
                 empty_text="No restore has been made from this console yet.">
                 {move || list.get().map(|v| view! {
                     <table id="backup-restores">
-                        <thead><tr><th>"Started"</th><th>"State"</th><th>"From → to"</th><th>"Restore job"</th><th>"Until usable"</th><th>"RTO"</th></tr></thead>
+                        <thead><tr><th>"Started"</th><th>"State"</th><th>"From → to"</th><th>"Restore job"</th><th>"Until usable"</th><th>"RTO"</th><th></th></tr></thead>
                         <tbody>
-                            {v.into_iter().map(|r| view! {
-                                <tr data-target=r.target.clone() data-state=r.state.clone()>
+                            {v.into_iter().map(|r| {
+                                let in_use = deployment().get("db_cluster_id") == Some(&r.target);
+                                let can_use = r.resource_type == "Aurora" && !r.test && r.passed() && !in_use;
+                                let target = r.target.clone();
+                                let badge = if r.passed() { "badge ok" } else if r.state == "failed" || matches!(r.state.as_str(), "restored" | "tested") { "badge bad" } else { "badge" };
+                                view! {
+                                <tr data-target=r.target.clone() data-state=r.state.clone() data-test=r.test.to_string() data-passed=r.passed().to_string()>
                                     <td class="nowrap">{at(r.started_ms)}</td>
-                                    <td class="nowrap"><span class=if r.state == "restored" { "badge ok" } else if r.state == "failed" { "badge bad" } else { "badge" }>{r.state.clone()}</span></td>
+                                    <td class="nowrap"><span class=badge>{r.state.clone()}</span>{r.test.then(|| view! { " "<span class="badge">"test"</span> })}
+                                        {in_use.then(|| view! { " "<span class="badge ok">"in use"</span> })}</td>
                                     <td class="mono small-text breakable">{name_in(&r.source).to_string()}" → "{r.target.clone()}
                                         {r.next.clone().map(|n| view! { <div class="hint">{n}</div> })}</td>
                                     <td class="nowrap">{r.restore_seconds.map(minutes)}</td>
                                     <td class="nowrap">{r.total_seconds.map(minutes)}</td>
                                     <td class="nowrap">{r.rto_met.map(|m| if m { "met" } else { "missed" })}</td>
+                                    <td class="nowrap">{can_use.then(|| view! {
+                                        <button class="use-cluster" data-cluster=target.clone() on:click=move |_| switching.set(Some(target.clone()))>"Point the platform here…"</button>
+                                    })}</td>
                                 </tr>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </tbody>
                     </table>
                 })}
             </AsyncState>
         </div>
+        {move || switching.get().map(|c| view! { <UseCluster cluster=c on_close=Callback::new(move |_| { switching.set(None); load(); })/> })}
+        {move || testing.get().then(|| view! { <RestoreTest on_close=Callback::new(move |_| { testing.set(false); load(); })/> })}
     }
 }
 

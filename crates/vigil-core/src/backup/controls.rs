@@ -473,17 +473,17 @@ fn verdicts(ix: &Index, id: &str, params: &Params, resources: &[Resource]) -> Ve
                 .iter()
                 .filter(|r| r.holds_data)
                 .map(|r| {
-                    let good = ix.restores.get(r.arn.as_str()).and_then(|v| {
-                        v.iter().find(|t| t.state == "restored" && t.checks.iter().all(|c| c.matches) && now - t.started_ms <= days * DAY_MS)
-                    });
+                    let good = ix.restores.get(r.arn.as_str()).and_then(|v| v.iter().find(|t| t.passed() && now - t.started_ms <= days * DAY_MS));
                     let (status, evidence) = match good {
                         Some(t) => (
                             CheckStatus::Pass,
                             format!(
-                                "restored to {} on {} in {} (checks passed)",
+                                "{} to {} on {} in {} ({})",
+                                if t.test { "restore test" } else { "restored" },
                                 t.target,
                                 when(t.started_ms),
-                                t.total_seconds.map(|s| duration(s * 1000)).unwrap_or_else(|| "?".into())
+                                t.total_seconds.map(|s| duration(s * 1000)).unwrap_or_else(|| "?".into()),
+                                if t.test { "validated, then deleted" } else { "checks passed" }
                             ),
                         ),
                         None => (CheckStatus::Fail, format!("no successful restore in the last {days} days")),
@@ -785,6 +785,16 @@ mod tests {
         );
         fails(&|i| i.restores[1].started_ms = NOW - 31 * DAY_MS, "PJ_RESTORE_TEST_WITHIN_30_DAYS", "no successful restore in the last 30 days");
         fails(&|i| i.restores[0].checks.push(Default::default()), "PJ_RESTORE_TEST_WITHIN_30_DAYS", "no successful restore");
+        // A restore test whose data did not validate is no success either.
+        fails(
+            &|i| {
+                i.restores[0].test = true;
+                i.restores[0].state = "tested".into();
+                i.restores[0].validation.push(Default::default());
+            },
+            "PJ_RESTORE_TEST_WITHIN_30_DAYS",
+            "no successful restore",
+        );
     }
 
     #[test]

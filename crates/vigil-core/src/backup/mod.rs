@@ -1,14 +1,20 @@
 //! Backups: the platform's AWS Backup state for the current environment — what each component's
 //! recovery rests on against the RPO ([`coverage`]), the vaults and plans, the backup, copy and
-//! restore jobs (failures with what they mean), and the recovery points; an on-demand backup
-//! ([`ondemand`]) and a restore that finishes ([`restore`]); the compliance controls
+//! restore jobs (failures with what they mean) with their CloudWatch events ([`events`]), and
+//! the recovery points; an on-demand backup (`ondemand`), a restore that finishes
+//! ([`restore`]), the platform pointed at a restored cluster ([`use_cluster`]), restore tests
+//! that validate and clean up (`restore_test`, with [`platform_data`]); the compliance controls
 //! ([`controls`]) evaluated over what AWS Backup says ([`compliance`]).
 
 pub mod compliance;
 pub mod controls;
 pub mod coverage;
+pub mod events;
 mod ondemand;
+pub mod platform_data;
 pub mod restore;
+mod restore_test;
+pub mod use_cluster;
 
 use crate::app::area;
 use crate::aws;

@@ -128,7 +128,7 @@ pub fn instances_for(target: &str, source: &[(String, String, bool)], fallback: 
 
 const SELECT: &str = "SELECT record FROM restores";
 
-async fn save(pool: &SqlitePool, r: &RestoreRecord) -> Result<()> {
+pub(super) async fn save(pool: &SqlitePool, r: &RestoreRecord) -> Result<()> {
     let now = crate::deploy::journal::now();
     let record = serde_json::to_string(r).map_err(|e| Error::Io(std::io::Error::other(e)))?;
     sqlx::query(
@@ -154,7 +154,7 @@ fn parse(rows: Vec<String>) -> Vec<RestoreRecord> {
 /// The unfinished restore of `environment` to `target`, if any.
 async fn unfinished(pool: &SqlitePool, environment: &str, target: &str) -> Result<Option<RestoreRecord>> {
     let rows: Vec<String> = sqlx::query_scalar(&format!(
-        "{SELECT} WHERE environment = ? COLLATE NOCASE AND target = ? AND state NOT IN ('restored', 'failed') ORDER BY created_at DESC LIMIT 1"
+        "{SELECT} WHERE environment = ? COLLATE NOCASE AND target = ? AND state NOT IN ('restored', 'failed', 'tested') ORDER BY created_at DESC LIMIT 1"
     ))
     .bind(environment)
     .bind(target)
@@ -174,7 +174,7 @@ pub async fn list(pool: &SqlitePool, environment: &str, limit: i64) -> Result<Ve
     Ok(parse(rows))
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -192,6 +192,11 @@ impl Backups<'_> {
     /// Asked again for the same point and target after an interruption, it continues.
     pub async fn restore(&self, req: &RestoreRequest, progress: &Progress) -> Result<RestoreRecord> {
         self.policy().require(Change::Restore)?;
+        self.restore_as(req, false, progress).await
+    }
+
+    /// As [`Self::restore`]; `test` marks a restore test's (validated, then deleted).
+    pub(super) async fn restore_as(&self, req: &RestoreRequest, test: bool, progress: &Progress) -> Result<RestoreRecord> {
         let point_arn = req.point.trim();
         if point_arn.is_empty() {
             return Err(Error::validation("point", "name the recovery point to restore (its ARN: Backups → Recovery points lists them)"));
@@ -276,6 +281,7 @@ impl Backups<'_> {
                     prefixes: req.prefixes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
                     state: "restoring".into(),
                     started_ms: now_ms(),
+                    test,
                     ..Default::default()
                 }
             }

@@ -57,13 +57,14 @@ area!(
 );
 
 /// Stack outputs → the environment's deployment parameters (the metric catalog's names).
-pub const OUTPUT_PARAMETERS: [(&str, &str); 6] = [
+pub const OUTPUT_PARAMETERS: [(&str, &str); 7] = [
     ("cluster_name", "ClusterName"),
     ("db_cluster_id", "ClusterIdentifier"),
     ("bucket", "DocumentsBucket"),
     ("backup_vault", "VaultName"),
     ("queue_url", "WorkQueueUrl"),
     ("log_group", "WorkerLogGroup"),
+    ("backup_events", "JobEventsLogGroup"),
 ];
 
 /// The Kubernetes namespace of the platform's workloads (deploy-bundles/k8s/worker/base).
@@ -87,7 +88,7 @@ pub fn deployment_parameters(platform_env: &str, outputs: &BTreeMap<String, Stri
 }
 
 /// The platform environment `env` was deployed as (its name's, when no deploy set it).
-fn deployed_platform(env: &Environment) -> Result<String> {
+pub(crate) fn deployed_platform(env: &Environment) -> Result<String> {
     let platform = match env.deployment.get("environment").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         Some(p) => p.to_string(),
         None => platform_environment_of(&env.name),
@@ -201,6 +202,7 @@ impl Deploy<'_> {
     /// Preflight for `request`: nothing is changed.
     pub async fn preflight(&self, request: &DeployRequest, dir: Option<&Path>) -> Result<PreflightReport> {
         let env = self.environment(&request.environment).await?;
+        crate::backup::use_cluster::refuse_deploy_while_moved(&env)?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
         let (tier_name, overrides) = tier_of(request, self.running(&env.name).await?.as_ref())?;
@@ -251,6 +253,7 @@ impl Deploy<'_> {
     pub async fn plan(&self, request: &DeployRequest, dir: Option<&Path>) -> Result<DeployPlan> {
         self.policy().require(Change::Deploy)?;
         let env = self.environment(&request.environment).await?;
+        crate::backup::use_cluster::refuse_deploy_while_moved(&env)?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
         let running = self.running(&env.name).await?;

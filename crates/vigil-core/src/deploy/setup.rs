@@ -83,7 +83,7 @@ fn output<'a>(outputs: &'a BTreeMap<String, String>, name: &str) -> Result<&'a s
     })
 }
 
-fn kube_error(e: vigil_kube::KubeError) -> Error {
+pub(crate) fn kube_error(e: vigil_kube::KubeError) -> Error {
     Error::Deploy { kind: e.kind, message: e.message, hint: e.hint }
 }
 
@@ -91,6 +91,16 @@ fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| failed("random", format!("no randomness from the OS ({e})"), "try again"))?;
     Ok(hex::encode(buf))
+}
+
+/// A Kubernetes client for the EKS cluster `name`, with a token minted here.
+pub(crate) async fn kube_client(ctx: &vigil_aws::AwsContext, op: &str, name: &str) -> Result<vigil_kube::Client> {
+    let cluster = vigil_aws::eks::Eks::new(ctx, op)
+        .cluster(name)
+        .await?
+        .ok_or_else(|| failed("not_found", format!("the EKS cluster {name} is gone"), "run a new deploy"))?;
+    let token = vigil_aws::eks::token(ctx, name).await?;
+    vigil_kube::client(&vigil_kube::Cluster { endpoint: cluster.endpoint, ca: cluster.certificate_authority, token }).map_err(kube_error)
 }
 
 /// The tier's manifests with this deployment's values: the worker's settings (queue, secrets,
@@ -363,13 +373,7 @@ impl Deploy<'_> {
     }
 
     async fn kube_client(&self, ctx: &vigil_aws::AwsContext, op: &str, outputs: &BTreeMap<String, String>) -> Result<vigil_kube::Client> {
-        let name = output(outputs, "ClusterName")?;
-        let cluster = vigil_aws::eks::Eks::new(ctx, op)
-            .cluster(name)
-            .await?
-            .ok_or_else(|| failed("not_found", format!("the EKS cluster {name} is gone"), "run a new deploy"))?;
-        let token = vigil_aws::eks::token(ctx, name).await?;
-        vigil_kube::client(&vigil_kube::Cluster { endpoint: cluster.endpoint, ca: cluster.certificate_authority, token }).map_err(kube_error)
+        kube_client(ctx, op, output(outputs, "ClusterName")?).await
     }
 
     /// Step 3: the tier's manifests, filled in, applied.
@@ -447,7 +451,7 @@ async fn applied_migrations(conn: &mut sqlx::PgConnection) -> i64 {
 }
 
 /// A connection failure, with how a desktop reaches a private Aurora.
-fn unreachable_hint(e: Error) -> Error {
+pub(crate) fn unreachable_hint(e: Error) -> Error {
     match e {
         Error::PlatformDb { kind, message, hint } if matches!(kind, "db_dns" | "db_refused" | "db_timeout" | "db_network") => Error::PlatformDb {
             kind,

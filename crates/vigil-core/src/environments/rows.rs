@@ -50,13 +50,18 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 }
 
 /// Deployment parameters beyond the metric catalog's.
-pub const EXTRA_PARAMETERS: [(&str, &str); 3] = [
+pub const EXTRA_PARAMETERS: [(&str, &str); 5] = [
     (
         "audit_public_keys",
         "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these",
     ),
     ("queue_url", "the platform's work queue (SQS URL): job retries are sent there"),
     ("log_group", "the CloudWatch Logs group with the worker's JSON lines: a job's log lines are read there"),
+    ("backup_events", "the CloudWatch Logs group with AWS Backup's job events (the backup stack's): a backup job's events are read there"),
+    (
+        "db_cluster_stack",
+        "the Aurora cluster the database stack made, while the platform runs on a restored one (set by Backups → Point the platform here)",
+    ),
 ];
 
 /// Deployment parameters: names the metric catalog knows, values trimmed (empty ones dropped),

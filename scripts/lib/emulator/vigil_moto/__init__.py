@@ -20,6 +20,8 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
 - backup_jobs: backup, restore and copy jobs and recovery points (Aurora through moto's RDS,
   S3 buckets' objects), protected resources (moto has none of these)
 - backup_audit: AWS Backup Audit Manager's frameworks (moto has none)
+- events: EventBridge's deliveries to a log group with whole-millisecond timestamps (moto's
+  are floats, which AWS's model and the Rust SDK refuse)
 - s3: a bucket's versioning, public access block and lifecycle rules; AWS::S3::BucketPolicy;
   GetBucketVersioning's answer under S3's own root element
 - cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm
@@ -34,4 +36,4 @@ Module names matter: moto takes the second dotted part of a model's module as it
 test_extensions.py checks every resource with boto3, which parses by AWS's service models.
 """
 
-from . import backup, backup_audit, backup_jobs, cloudformation, cloudwatch, ec2, eks, elasticache, iam, kms, rds, s3, secretsmanager, servicequotas  # noqa: F401
+from . import backup, backup_audit, backup_jobs, cloudformation, cloudwatch, ec2, eks, elasticache, events, iam, kms, rds, s3, secretsmanager, servicequotas  # noqa: F401

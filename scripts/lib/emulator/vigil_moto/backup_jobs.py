@@ -12,7 +12,9 @@ A restore job makes a new resource, never over an existing one: an Aurora cluste
 snapshot through moto's RDS, without instances (as AWS Backup's restore leaves it), its database
 restored from the dump; an S3 bucket (new or existing, optionally only some prefixes) with the
 objects written back. A copy job copies a recovery point into a vault of another region or
-account. Jobs and recovery points are listed with AWS Backup's filters and pages; a recovery
+account. Each job's state changes go to EventBridge as AWS Backup sends them (source aws.backup,
+"Backup|Restore|Copy Job State Change"), so rules deliver them (e.g. to a log group). Jobs and
+recovery points are listed with AWS Backup's filters and pages; a recovery
 point in a locked vault cannot be deleted before the lock's minimum retention. A vault's access
 policy is kept and answered (moto has none).
 
@@ -30,6 +32,7 @@ from moto.backup.exceptions import InvalidParameterValueException, InvalidReques
 from moto.backup.models import Vault, backup_backends
 from moto.backup.responses import BackupResponse
 from moto.backup import urls
+from moto.events.models import events_backends
 from moto.moto_api._internal import mock_random
 
 from . import site
@@ -105,6 +108,25 @@ def check_retention(vault, lifecycle):
         raise InvalidParameterValueException(
             f"DeleteAfterDays {keep} is above the maximum retention of {vault.max_retention_days} days locked on vault {vault.backup_vault_name}"
         )
+
+
+DETAIL_TYPES = {"BackupJobId": "Backup Job State Change", "RestoreJobId": "Restore Job State Change", "CopyJobId": "Copy Job State Change"}
+
+
+def iso(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+
+
+def emit(account, region, job):
+    """The job's state as AWS Backup's EventBridge event on the default bus: the job's fields in
+    camelCase (dates as ISO 8601), a restore's Status also as its state."""
+    id_key = next(k for k in DETAIL_TYPES if k in job)
+    detail = {k[0].lower() + k[1:]: (iso(v) if k.endswith("Date") or k == "StartBy" else v) for k, v in job.items()}
+    detail.setdefault("state", job.get("Status"))
+    resource = job.get("ResourceArn") or job.get("SourceResourceArn") or ""
+    events_backends[account][region].put_events(
+        [{"Source": "aws.backup", "DetailType": DETAIL_TYPES[id_key], "Detail": json.dumps(detail), "Resources": [r for r in [resource] if r]}]
+    )
 
 
 class JobFailed(Exception):
@@ -207,6 +229,7 @@ def start_backup_job(self):
     if "CreatedBy" in body:
         job["CreatedBy"] = body["CreatedBy"]
     state(backend)["jobs"][job_id] = job
+    emit(self.current_account, self.region, job)
     tags = body.get("RecoveryPointTags") or {}
     try:
         if kind[0] == "Aurora":
@@ -216,6 +239,7 @@ def start_backup_job(self):
             size, metadata, kept = take_s3(self.current_account, kind[1])
     except JobFailed as e:
         job.update(State="FAILED", StatusMessage=f"Unable to perform backup: {e}", CompletionDate=time.time(), PercentDone="0.0")
+        emit(self.current_account, self.region, job)
         return json.dumps({"BackupJobId": job_id, "CreationDate": now, "IsParent": False})
     done = time.time()
     lifecycle, calculated = lifecycle_of(body.get("Lifecycle"), now)
@@ -245,6 +269,7 @@ def start_backup_job(self):
     state(backend)["points"][point_arn] = point
     vault.num_of_recovery_points += 1
     job.update(State="COMPLETED", PercentDone="100.0", CompletionDate=done, RecoveryPointArn=point_arn, BackupSizeInBytes=size)
+    emit(self.current_account, self.region, job)
     return json.dumps({"BackupJobId": job_id, "RecoveryPointArn": point_arn, "CreationDate": now, "IsParent": False})
 
 
@@ -472,6 +497,7 @@ def start_restore_job(self):
         "RecoveryPointCreationDate": point["CreationDate"],
     }
     state(backend)["restores"][job_id] = job
+    emit(self.current_account, self.region, job)
     try:
         if point["ResourceType"] == "Aurora":
             created = restore_aurora(self.current_account, self.region, point, metadata)
@@ -479,10 +505,12 @@ def start_restore_job(self):
             created = restore_s3(self.current_account, point, metadata)
     except JobFailed as e:
         job.update(Status="FAILED", StatusMessage=str(e), CompletionDate=time.time())
+        emit(self.current_account, self.region, job)
         return json.dumps({"RestoreJobId": job_id})
     done = time.time()
     job.update(Status="COMPLETED", PercentDone="100.0", CompletionDate=done, CreatedResourceArn=created, ExpectedCompletionTimeMinutes=0)
     point["LastRestoreTime"] = done
+    emit(self.current_account, self.region, job)
     return json.dumps({"RestoreJobId": job_id})
 
 
@@ -551,6 +579,7 @@ def start_copy_job(self):
         "IamRoleArn": body.get("IamRoleArn", ""),
     }
     state(backend)["copies"][job_id] = job
+    emit(self.current_account, self.region, job)
     return json.dumps({"CopyJobId": job_id, "CreationDate": now, "IsParent": False})
 
 

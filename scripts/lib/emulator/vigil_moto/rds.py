@@ -1,6 +1,7 @@
 """AWS::RDS::DBCluster (Aurora, with its Secrets Manager master secret) and
 AWS::RDS::DBInstance, also inside a cluster (moto's own drops the cluster and answers 500),
-on moto's RDS backend."""
+on moto's RDS backend. A cluster that is a real PostgreSQL database (site.py) takes its
+database with it when it is deleted (DeleteDBCluster, or its stack's deletion)."""
 
 import json
 import secrets
@@ -8,7 +9,7 @@ import uuid
 
 from moto.core.common_models import CloudFormationModel
 from moto.rds.models import DBCluster as MotoCluster
-from moto.rds.models import rds_backends
+from moto.rds.models import RDSBackend, rds_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
 from . import site
@@ -50,6 +51,22 @@ class SiteCluster(MotoCluster):
     @property
     def reader_endpoint(self) -> str:
         return site.postgres()["host"]
+
+
+_moto_delete_db_cluster = RDSBackend.delete_db_cluster
+
+
+def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
+    """As moto's, and a cluster on the site's server drops its database (its data is gone with
+    it, as with RDS; a final snapshot of the emulator holds no data)."""
+    cluster = _moto_delete_db_cluster(self, cluster_identifier, snapshot_name)
+    server = site.postgres()
+    if server and isinstance(cluster, SiteCluster) and cluster.database_name:
+        site.drop_database(server, cluster.database_name)
+    return cluster
+
+
+RDSBackend.delete_db_cluster = delete_db_cluster
 
 
 def master_credentials(cluster, account_id, region_name, server):

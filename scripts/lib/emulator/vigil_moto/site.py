@@ -46,5 +46,13 @@ def create_database(server, name):
         raise RuntimeError(f"the emulator could not create database {name}: {done.stderr.strip()}")
 
 
+def drop_database(server, name):
+    """Drops `name`, closing what is connected to it (a deleted cluster's sessions end)."""
+    sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    done = subprocess.run(["psql", server["admin_url"], "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the emulator could not drop database {name}: {done.stderr.strip()}")
+
+
 def master_secret(server):
     return json.dumps({"username": server["user"], "password": server["password"] or "trust"})
