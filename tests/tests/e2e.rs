@@ -866,6 +866,7 @@ async fn deploy_wizard() {
         .await
         .expect("the restore test passed");
     s.find("#restore-test-result #restore-checks tr[data-check='schema_version'][data-matches='true']").await;
+    s.assert_absent("#restore-test-result .badge.bad", "a test that passed is not shown as a failure").await;
     s.screenshot("backup-restore-test.png").await;
     s.click("#restore-test-close").await;
     s.find("#backup-restores tr[data-test='true'][data-state='tested'][data-passed='true']").await;

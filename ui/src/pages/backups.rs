@@ -590,7 +590,7 @@ fn RestoreResult(record: RestoreRecord) -> impl IntoView {
     view! {
         <div id="restore-result" data-state=r.state.clone() data-rto-met=r.rto_met.map(|m| m.to_string()).unwrap_or_default()>
             <p>
-                <span class=if r.state == "restored" { "badge ok" } else { "badge bad" }>{r.state.clone()}</span>" "
+                <span class=if r.state == "restored" || (r.state == "tested" && r.passed()) { "badge ok" } else { "badge bad" }>{r.state.clone()}</span>" "
                 <span class="mono">{r.target.clone()}</span>
                 {r.total_seconds.map(|s| format!(" in {}", minutes(s)))}
                 {r.rto_met.map(|m| if m { " — within the RTO" } else { " — past the RTO" })}
