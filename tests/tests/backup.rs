@@ -663,7 +663,7 @@ fn smoke_passed(v: &vigil_dto::deploy::ValidationReport) -> bool {
 async fn the_platform_is_pointed_at_a_restored_cluster_runs_there_and_is_pointed_back() {
     let (moto, kube) = vigil_tests::platform().await;
     let data = tempfile::tempdir().unwrap();
-    let app = deployed(data.path(), &moto.endpoint(), &moto.endpoint()).await;
+    let (proxy, app) = faulted(data.path(), &moto.endpoint()).await;
     let env = app.environments().get("prod").await.unwrap();
     let (db, platform) = (env.deployment["db_cluster_id"].clone(), env.deployment["environment"].clone());
     // The emulator's PostgreSQL has no IAM database authentication: the console signs in as its
@@ -699,6 +699,23 @@ async fn the_platform_is_pointed_at_a_restored_cluster_runs_there_and_is_pointed
     );
     assert_eq!(logged(&app).await, log_before);
     assert_eq!(app.environments().get("prod").await.unwrap().deployment["db_cluster_id"], db);
+
+    // AWS failing before anything changed (reading the cluster or the secret, writing the
+    // secret): classified, nothing changed, nothing logged.
+    for (service, action, fault, kind) in [
+        ("rds", "DescribeDBClusters", Fault::Throttle { retry_after: None }, "throttled"),
+        ("secretsmanager", "GetSecretValue", Fault::ExpiredToken, "expired_credentials"),
+        ("secretsmanager", "PutSecretValue", Fault::Status(500), "aws_error"),
+        ("secretsmanager", "PutSecretValue", Fault::Hang, "timeout"),
+    ] {
+        proxy.inject(service, Some(action), fault, 100);
+        let e = app.backups().use_cluster(&use_cluster(&target, Some(&target)), &Progress::default()).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{action}: {e}");
+        assert!(e.hint().is_some(), "{e}");
+        proxy.clear();
+        assert_eq!(logged(&app).await, log_before, "{action}");
+        assert_eq!(app.environments().get("prod").await.unwrap().deployment["db_cluster_id"], db, "{action}");
+    }
 
     // Pointed at the restored cluster: its data read first, then the secret, the environment and
     // the worker (every pod replaced).
@@ -854,7 +871,7 @@ async fn a_restore_test_stopped_by_a_fault_is_finished_by_the_next_run_and_a_bro
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
 
     // The clean-up refused (RDS: 500, expired credentials; S3: the versions' listing throttled, a
-    // batch of deletions (DeleteObjects) 503, the bucket's deletion reset): the test stops, classified, its
+    // batch of deletions (DeleteObjects) 503, the bucket's deletion reset; RDS not answering): the test stops, classified, its
     // record at "cleaning", what it made still there; the next run deletes it and finishes.
     for (component, service, action, fault, kind) in [
         ("aurora", "rds", "DeleteDBCluster", Fault::Status(500), "aws_error"),
@@ -862,6 +879,7 @@ async fn a_restore_test_stopped_by_a_fault_is_finished_by_the_next_run_and_a_bro
         ("documents", "s3", "GET versions", Fault::Throttle { retry_after: None }, "throttled"),
         ("documents", "s3", "POST delete", Fault::Status(503), "service_unavailable"),
         ("documents", "s3", "DELETE", Fault::Reset, "endpoint_unreachable"),
+        ("aurora", "rds", "DeleteDBCluster", Fault::Hang, "timeout"),
     ] {
         proxy.inject(service, Some(action), fault, 100);
         let e = app.backups().restore_test(&tests(component), &Progress::default()).await.unwrap_err();
@@ -954,6 +972,7 @@ async fn a_jobs_events_are_read_from_the_backup_stacks_log_group_and_faults_are_
         (Fault::Status(500), "aws_error"),
         (Fault::ExpiredToken, "expired_credentials"),
         (Fault::Reset, "endpoint_unreachable"),
+        (Fault::Hang, "timeout"),
     ] {
         proxy.inject("logs", Some("FilterLogEvents"), fault.clone(), 100);
         let e = app.backups().job_events(&job.id, None).await.unwrap_err();
