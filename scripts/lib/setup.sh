@@ -70,6 +70,10 @@ install_cargo_tools() {
     log "installing tauri-driver"
     cargo install -q tauri-driver --locked --root "$TOOLS"
   fi
+  if ! command -v cargo-fuzz >/dev/null; then
+    log "installing cargo-fuzz"
+    cargo install -q cargo-fuzz --locked --root "$TOOLS"
+  fi
 }
 
 install_moto() {

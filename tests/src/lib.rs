@@ -337,3 +337,18 @@ pub fn signed_bundle(version: &str, edit: impl FnOnce(&Path)) -> tempfile::TempD
     sign_bundle(dir.path(), version, "0.1.0");
     dir
 }
+
+/// `vigil db set …` signing the console in to a deployed platform's database as the tests'
+/// PostgreSQL superuser (the emulator's PostgreSQL has no IAM authentication, so the console's
+/// IAM login cannot be used; scripts/run does the same), from the environment as
+/// `vigil env list --json` shows it.
+pub fn superuser_db_set(env: &serde_json::Value) -> Vec<String> {
+    let pg = &env["platform_db"];
+    let port = pg["port"].as_u64().expect("the deploy set the platform database").to_string();
+    let host = pg["host"].as_str().unwrap_or_default().to_string();
+    let database = pg["database"].as_str().unwrap_or_default().to_string();
+    ["db", "set", "--host", &host, "--port", &port, "--database", &database, "--user", "postgres", "--auth", "trust"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}

@@ -7,67 +7,18 @@
 //! and delete what they made, bad input, read-only refusals, and the fault injector on its AWS
 //! calls.
 
+mod common;
+
+use common::{deployed, faulted};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use vigil_aws::backup::Backup;
 use vigil_core::progress::Progress;
 use vigil_core::App;
 use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest, RestoreTestRequest, UseClusterRequest};
 use vigil_dto::deploy::{CheckStatus, DeployRequest};
-use vigil_dto::{Credentials, EnvironmentInput};
-use vigil_tests::faults::{Fault, FaultProxy};
-use vigil_tests::{bundle_public_key, signed_bundle};
-
-/// A console whose environment "prod" (AWS through `endpoint`) has the platform deployed.
-async fn deployed(dir: &Path, moto_endpoint: &str, endpoint: &str) -> App {
-    let app = App::open_with_secrets(
-        &dir.join("vigil.db"),
-        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
-        "test",
-        Arc::new(vigil_core::secrets::MemoryStore::default()),
-    )
-    .await
-    .unwrap()
-    .deploy_poll(Duration::from_millis(20));
-    let env = |url: &str| EnvironmentInput {
-        name: "prod".into(),
-        credentials: Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(url.into()),
-        deployment: Default::default(),
-        platform_db: None,
-    };
-    app.environments().add(&env(moto_endpoint)).await.unwrap();
-    app.environments().select("prod").await.unwrap();
-    app.deploy().trust("Patient Journey test releases", &bundle_public_key()).await.unwrap();
-    let bundle = signed_bundle("1.0.0", |_| {});
-    let plan = app
-        .deploy()
-        .plan(&DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() }, Some(bundle.path()))
-        .await
-        .unwrap();
-    assert_eq!(app.deploy().apply(&plan.id, None, &|_| {}).await.unwrap().state, "succeeded");
-    if endpoint != moto_endpoint {
-        // From here on, through the fault injector.
-        let mut input = app.environments().get("prod").await.unwrap().to_input();
-        input.endpoint_url = Some(endpoint.into());
-        app.environments().update("prod", &input).await.unwrap();
-    }
-    app
-}
-
-/// A deployed app whose AWS calls go through a fault injector, with short timeouts.
-async fn faulted(dir: &Path, moto_endpoint: &str) -> (FaultProxy, App) {
-    let proxy = FaultProxy::start(moto_endpoint).await;
-    let app = deployed(dir, moto_endpoint, &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    });
-    (proxy, app)
-}
+use vigil_tests::faults::Fault;
+use vigil_tests::signed_bundle;
 
 /// Starts an on-demand backup of `arn` into the environment's vault, as AWS Backup's console does.
 async fn back_up(endpoint: &str, vault: &str, arn: &str) -> (String, Option<String>) {

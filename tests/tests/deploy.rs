@@ -4,49 +4,25 @@
 //! data, refusals of bad bundles and names, a Vigil killed mid-apply re-attaching, and the
 //! fault injector on the flow's AWS calls.
 
+mod common;
+
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 use vigil_aws::cloudformation::{ChangeKind, CloudFormation};
 use vigil_core::App;
 use vigil_dto::deploy::{CheckStatus, DeployRequest, DeploymentStatus};
-use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::{Fault, FaultProxy};
 use vigil_tests::kube::{FakeKube, RolloutMode};
 use vigil_tests::{bundle_copy, bundle_public_key as public_key, sign_bundle, signed_bundle};
 
 async fn console(dir: &Path, endpoint: &str) -> App {
-    let app = App::open_with_secrets(
-        &dir.join("vigil.db"),
-        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
-        "test",
-        Arc::new(vigil_core::secrets::MemoryStore::default()),
-    )
-    .await
-    .unwrap()
-    .deploy_poll(Duration::from_millis(20));
-    let env = EnvironmentInput {
-        name: "prod".into(),
-        credentials: Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(endpoint.into()),
-        deployment: Default::default(),
-        platform_db: None,
-    };
-    app.environments().add(&env).await.unwrap();
-    app.environments().select("prod").await.unwrap();
-    app.deploy().trust("Patient Journey test releases", &public_key()).await.unwrap();
-    app
+    common::console(dir, endpoint, Default::default()).await
 }
 
 /// The console with its AWS calls through the fault injector, giving up quickly.
 async fn console_through(dir: &Path, proxy: &FaultProxy) -> App {
-    console(dir, &proxy.endpoint()).await.aws_settings(vigil_core::aws::AwsSettings {
-        connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(2),
-        operation_timeout: Duration::from_secs(6),
-        max_attempts: 2,
-    })
+    common::quick(console(dir, &proxy.endpoint()).await)
 }
 
 fn request() -> DeployRequest {
@@ -151,10 +127,19 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     assert_eq!(env.deployment["namespace"], "patient-journey");
     assert!(env.deployment["bucket"].starts_with("pj-prod-documents-"), "{:?}", env.deployment);
     assert!(env.deployment["queue_url"].ends_with("/pj-prod-work"), "{:?}", env.deployment);
-    // All but the audit keys (the worker's) and the stack's cluster (named only while the platform
-    // runs on a restored one).
-    for p in app.environments().deployment_parameters().into_iter().filter(|p| !["audit_public_keys", "db_cluster_stack"].contains(&p.name.as_str()))
-    {
+    // All but the audit keys (the worker's), the stack's cluster (named only while the platform
+    // runs on a restored one), and what the operator sets for DR (the secondary region's, and
+    // another bucket for the DR lease).
+    let not_by_deploy = [
+        "audit_public_keys",
+        "db_cluster_stack",
+        "global_cluster_id",
+        "secondary_region",
+        "secondary_cluster_arn",
+        "secondary_queue_url",
+        "dr_lease_bucket",
+    ];
+    for p in app.environments().deployment_parameters().into_iter().filter(|p| !not_by_deploy.contains(&p.name.as_str())) {
         assert!(env.deployment.contains_key(&p.name), "{} is not set by the deploy", p.name);
     }
     // The Metrics page finds every component's charts with no parameter missing.

@@ -150,8 +150,14 @@ impl Session {
 
 /// Runs the `vigil` CLI (built beside the app) on `data`, to prepare what a test starts from.
 fn vigil_cli(data: &std::path::Path, args: &[&str]) {
+    vigil_cli_out(data, args);
+}
+
+/// As [`vigil_cli`], returning what it printed.
+fn vigil_cli_out(data: &std::path::Path, args: &[&str]) -> String {
     let out = std::process::Command::new(app_binary().with_file_name("vigil")).args(args).env("VIGIL_DATA_DIR", data).output().unwrap();
     assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The platform's failed-jobs alarm of `env`, as the bundle's alarms.yaml defines it.
@@ -924,5 +930,81 @@ async fn deploy_wizard() {
     s.find("#deploy-kept li[data-kept='AWS::RDS::DBClusterSnapshot']").await;
     s.find("#deploy-kept li[data-kept='AWS::S3::Bucket']").await;
     s.screenshot("deploy-teardown.png").await;
+    s.close().await;
+}
+
+// Multi-threaded: the CLI that deploys blocks a thread while the fake cluster answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app; run scripts/test"]
+async fn the_in_region_failover_drill_runs_from_the_dr_page_with_its_confirmation_progress_and_report() {
+    tokio::time::timeout(TEST_LIMIT, dr_drill()).await.expect("the test did not finish in time");
+}
+
+async fn dr_drill() {
+    // A sandbox with the platform deployed (through the CLI), the console signed in to the
+    // platform database as the sandbox's superuser, as scripts/run does.
+    let (moto, _kube) = vigil_tests::platform().await;
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().display().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    vigil_cli(d, &["sandbox", "attach", &moto.endpoint()]);
+    vigil_cli(d, &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
+    let plan: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["deploy", "plan", "--bundle", &b, "--json"])).unwrap();
+    vigil_cli(d, &["deploy", "apply", plan["id"].as_str().unwrap()]);
+    let envs: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["env", "list", "--json"])).unwrap();
+    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "sandbox").unwrap().clone();
+    let db = env["deployment"]["db_cluster_id"].as_str().unwrap().to_string();
+    let set = vigil_tests::superuser_db_set(&env);
+    vigil_cli(d, &set.iter().map(String::as_str).collect::<Vec<_>>());
+    let s = launch_in(data, &[("VIGIL_BUNDLE_DIR", b.clone())]).await;
+
+    // Every runbook of the bundle, none run yet.
+    s.click("#nav-dr").await;
+    s.find("#dr-state[data-state='ready']").await;
+    s.find("#runbooks-table tr[data-runbook='aurora-global-failover']").await;
+    s.find("#runbooks-table tr[data-runbook='aurora-failover'] td.last-run[data-state='']").await;
+    s.click("#runbooks-table tr[data-runbook='aurora-failover'] td:nth-child(2)").await;
+    s.find("#runbook-steps li[data-step='failover']").await;
+    // The dry run against the live account: ready.
+    s.click("#runbook-dry-run").await;
+    s.find("#dry-run[data-ready='true']").await;
+    s.find("#dry-run tr[data-phase='iam'][data-ok='true']").await;
+    s.screenshot("dr-dry-run.png").await;
+    // The drill, said plainly against what it acts on.
+    s.click("#runbook-drill").await;
+    assert!(s.text("#run-target").await.contains("the sandbox platform of environment sandbox"), "{}", s.text("#run-target").await);
+    s.click("#start-run").await;
+    s.find("#dr-run[data-state='awaiting_approval']").await;
+    s.find("#dr-run-steps tr[data-step='find-target'][data-state='done']").await;
+    // The approval needs the cluster's name typed.
+    let disabled = |s: &Session| {
+        let c = s.client.clone();
+        async move { c.execute("return document.querySelector('#dr-approve').disabled", vec![]).await.unwrap() }
+    };
+    assert_eq!(disabled(&s).await, serde_json::Value::Bool(true), "approvable before the name is typed");
+    s.type_into("#dr-approve-confirm", &db).await;
+    assert_eq!(disabled(&s).await, serde_json::Value::Bool(false));
+    s.screenshot("dr-approval.png").await;
+    s.click("#dr-approve").await;
+    // Its progress while it waits for the writer to move (the app polls every 10 s).
+    s.find("#dr-run-progress progress").await;
+    s.client.wait().at_most(Duration::from_secs(120)).for_element(Locator::Css("#dr-run[data-state='succeeded']")).await.expect("the drill finished");
+    for step in ["find-target", "approve", "failover", "reconnect"] {
+        s.find(&format!("#dr-run-steps tr[data-step='{step}'][data-state='done']")).await;
+    }
+    assert!(s.text("#dr-rto").await.contains("met"), "{}", s.text("#dr-rto").await);
+    assert!(s.text("#dr-rpo").await.starts_with("0.0 s"), "{}", s.text("#dr-rpo").await);
+    s.screenshot("dr-drill-done.png").await;
+    // The drill report, its SHA-256 the file's.
+    s.click("#dr-report").await;
+    let sha = s.text("#dr-report-sha").await;
+    let written = s.saved_files();
+    assert_eq!(written.len(), 1, "{written:?}");
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(std::fs::read(&written[0]).unwrap())));
+    // The runbook's last drill, its result and its age.
+    s.find("#runbooks-table tr[data-runbook='aurora-failover'] td.last-run[data-state='succeeded']").await;
+    s.find("#runs-table tr[data-state='succeeded']").await;
     s.close().await;
 }

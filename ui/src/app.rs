@@ -15,6 +15,7 @@ pub enum Page {
     Audit,
     Jobs,
     Backups,
+    Dr,
     Deploy,
     Settings,
 }
@@ -158,6 +159,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Jobs, "nav-jobs", "Jobs")}
                 {nav(Page::Backups, "nav-backups", "Backups")}
+                {nav(Page::Dr, "nav-dr", "DR")}
                 {nav(Page::Deploy, "nav-deploy", "Deploy")}
                 {nav(Page::Settings, "nav-settings", "Settings")}
                 <div class="sidebar-footer">
@@ -189,6 +191,7 @@ pub fn App() -> impl IntoView {
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
                     Page::Backups => view! { <pages::backups::BackupsPage/> }.into_any(),
+                    Page::Dr => view! { <pages::dr::DrPage/> }.into_any(),
                     Page::Deploy => view! { <pages::deploy::DeployPage/> }.into_any(),
                     Page::Settings => view! { <pages::settings::SettingsPage/> }.into_any(),
                 }}

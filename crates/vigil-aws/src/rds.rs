@@ -1,6 +1,7 @@
 //! RDS: the platform's Aurora cluster as a deploy needs it ([`Rds`]: the instance class offered
 //! in the region, the cluster's settings and instances, its deletion protection, its final snapshots; a
-//! restored cluster's instances, and a restore test's cluster deleted), and IAM authentication: a token (a SigV4-presigned
+//! restored cluster's instances, and a restore test's cluster deleted; for the DR runbooks a
+//! cluster's failover, and a global database's members, switchover and failover), and IAM authentication: a token (a SigV4-presigned
 //! `connect` request, valid 15 minutes) used as the platform database's password, signed with
 //! the environment's cached credentials for the region in the database's endpoint name.
 //!
@@ -58,6 +59,24 @@ pub struct SnapshotInfo {
     pub status: String,
     /// RFC 3339.
     pub created_at: Option<String>,
+}
+
+/// An Aurora global database: its member clusters and the switchover or failover under way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GlobalClusterInfo {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    /// (cluster ARN, is the writer).
+    pub members: Vec<(String, bool)>,
+    /// A switchover or failover under way: (status, from ARN, to ARN, data loss allowed).
+    pub moving: Option<(String, String, String, bool)>,
+}
+
+impl GlobalClusterInfo {
+    pub fn writer(&self) -> Option<&str> {
+        self.members.iter().find(|(_, w)| *w).map(|(a, _)| a.as_str())
+    }
 }
 
 service_client!(
@@ -176,6 +195,66 @@ impl Rds {
             Ok(_) => Ok(()),
             Err(e) if is_missing_cluster(&e) => Ok(()),
             Err(e) => Err(crate::error::classify(&self.ctx, "rds", "DeleteDBCluster", &e).await),
+        }
+    }
+
+    /// Fails cluster `id`'s writer over to instance `target` (FailoverDBCluster).
+    pub async fn failover_cluster(&self, id: &str, target: &str) -> Result<(), AwsError> {
+        match self.client.failover_db_cluster().db_cluster_identifier(id).target_db_instance_identifier(target).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "FailoverDBCluster", &e).await),
+        }
+    }
+
+    /// The global database `id` (identifier), or None when there is none.
+    pub async fn global_cluster(&self, id: &str) -> Result<Option<GlobalClusterInfo>, AwsError> {
+        let out = match self.client.describe_global_clusters().global_cluster_identifier(id).send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_global_cluster_not_found_fault()) => return Ok(None),
+            Err(e) => return Err(crate::error::classify(&self.ctx, "rds", "DescribeGlobalClusters", &e).await),
+        };
+        Ok(out.global_clusters().first().map(|g| GlobalClusterInfo {
+            id: g.global_cluster_identifier().unwrap_or(id).to_string(),
+            arn: g.global_cluster_arn().unwrap_or_default().to_string(),
+            status: g.status().unwrap_or_default().to_string(),
+            members: g
+                .global_cluster_members()
+                .iter()
+                .map(|m| (m.db_cluster_arn().unwrap_or_default().to_string(), m.is_writer().unwrap_or(false)))
+                .collect(),
+            moving: g.failover_state().map(|f| {
+                (
+                    f.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    f.from_db_cluster_arn().unwrap_or_default().to_string(),
+                    f.to_db_cluster_arn().unwrap_or_default().to_string(),
+                    f.is_data_loss_allowed().unwrap_or(false),
+                )
+            }),
+        }))
+    }
+
+    /// Switches the global database's writer to cluster `target` (its ARN) with no data loss
+    /// (SwitchoverGlobalCluster), or fails over to it accepting the replication lag as lost
+    /// (FailoverGlobalCluster with AllowDataLoss).
+    pub async fn move_global_writer(&self, id: &str, target: &str, allow_data_loss: bool) -> Result<(), AwsError> {
+        if allow_data_loss {
+            match self
+                .client
+                .failover_global_cluster()
+                .global_cluster_identifier(id)
+                .target_db_cluster_identifier(target)
+                .allow_data_loss(true)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) => Err(crate::error::classify(&self.ctx, "rds", "FailoverGlobalCluster", &e).await),
+            }
+        } else {
+            match self.client.switchover_global_cluster().global_cluster_identifier(id).target_db_cluster_identifier(target).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(crate::error::classify(&self.ctx, "rds", "SwitchoverGlobalCluster", &e).await),
+            }
         }
     }
 

@@ -1,7 +1,9 @@
 //! S3: a bucket's protections as a deploy's validation reads them (default encryption,
 //! versioning, the public access block, the bucket policy, the tags AWS Backup selects by), and
-//! the validation's smoke-test upload, the objects a restore brought back, and a restore test's
-//! bucket deleted with every version in it.
+//! the validation's smoke-test upload, the objects a restore brought back, a restore test's
+//! bucket deleted with every version in it, and small objects written only on a condition (S3's
+//! conditional writes: If-None-Match to create, If-Match to replace or delete), which the DR
+//! runbooks' lease is made of.
 //!
 //! With an endpoint override (the emulator, an S3-compatible store) buckets are addressed by
 //! path, as virtual-host names would not resolve there.
@@ -34,6 +36,13 @@ service_client!(
 /// Whether S3 answered that the bucket has no such configuration (not an error for a posture).
 fn absent<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E>, codes: &[&str]) -> bool {
     e.as_service_error().and_then(|s| s.code()).is_some_and(|c| codes.contains(&c))
+}
+
+/// S3's answer that a conditional write's condition did not hold: 412 PreconditionFailed, or
+/// 409 ConditionalRequestConflict when another conditional write to the key was under way.
+fn lost_condition<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> bool {
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    absent(e, &["PreconditionFailed", "ConditionalRequestConflict"]) || matches!(status, Some(412))
 }
 
 impl S3 {
@@ -167,6 +176,53 @@ impl S3 {
             Ok(_) => Ok(deleted),
             Err(e) if absent(&e, &["NoSuchBucket"]) => Ok(deleted),
             Err(e) => Err(self.fail("DeleteBucket", e).await),
+        }
+    }
+
+    /// The object `key` and its ETag, or None when there is none.
+    pub async fn get_text(&self, bucket: &str, key: &str) -> Result<Option<(String, String)>, AwsError> {
+        let out = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) if absent(&e, &["NoSuchKey"]) => return Ok(None),
+            Err(e) => return Err(self.fail("GetObject", e).await),
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| AwsError::new(Kind::Unreachable, format!("s3://{bucket}/{key} could not be read: {e}"), "try again"))?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| AwsError::new(Kind::Service, format!("s3://{bucket}/{key} is not text"), "remove the object"))?;
+        Ok(Some((text, etag)))
+    }
+
+    /// Writes `body` as `key` only if no such object exists (`None`), or only if the object's
+    /// ETag is still `if_match`. Returns the new ETag, or None when the condition failed
+    /// (another writer got there first, or the object changed or is gone).
+    pub async fn put_text_if(&self, bucket: &str, key: &str, body: &str, if_match: Option<&str>) -> Result<Option<String>, AwsError> {
+        let mut req = self.client.put_object().bucket(bucket).key(key).content_type("application/json");
+        req = match if_match {
+            None => req.if_none_match("*"),
+            Some(etag) => req.if_match(etag),
+        };
+        match req.body(aws_sdk_s3::primitives::ByteStream::from(body.as_bytes().to_vec())).send().await {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if lost_condition(&e) => Ok(None),
+            // If-Match on an object that is gone: S3 answers 404 NoSuchKey.
+            Err(e) if if_match.is_some() && absent(&e, &["NoSuchKey"]) => Ok(None),
+            Err(e) => Err(self.fail("PutObject", e).await),
+        }
+    }
+
+    /// Deletes `key` only while its ETag is `etag`; false when it changed. An object already
+    /// gone is no error.
+    pub async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> Result<bool, AwsError> {
+        match self.client.delete_object().bucket(bucket).key(key).if_match(etag).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if absent(&e, &["NoSuchKey"]) => Ok(true),
+            Err(e) if lost_condition(&e) => Ok(false),
+            Err(e) => Err(self.fail("DeleteObject", e).await),
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod backup;
 mod deploy;
+mod dr;
 mod platform;
 
 use clap::{Args, Parser, Subcommand};
@@ -67,6 +68,9 @@ enum Command {
     /// points.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// DR: the bundle's runbooks and the environment's DR lease.
+    #[command(subcommand)]
+    Dr(dr::DrCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -210,12 +214,16 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::Validation { .. } | Error::UnknownProfile { .. } | Error::EnvironmentExists(_) | Error::ReadOnly(_) => 2,
-            Error::Deploy { kind: "confirmation_required", .. } | Error::Backup { kind: "confirmation_required", .. } | Error::Bundle(_) => 2,
+            Error::Deploy { kind: "confirmation_required", .. }
+            | Error::Backup { kind: "confirmation_required", .. }
+            | Error::Dr { kind: "confirmation_required", .. }
+            | Error::Bundle(_) => 2,
             Error::EnvironmentNotFound(_)
             | Error::NoCurrentEnvironment
             | Error::PlatformDb { kind: "not_found", .. }
             | Error::Deploy { kind: "not_found", .. }
-            | Error::Backup { kind: "not_found", .. } => 3,
+            | Error::Backup { kind: "not_found", .. }
+            | Error::Dr { kind: "no_runbook", .. } => 3,
             _ => 1,
         };
         Failure { code, info: e.info() }
@@ -365,6 +373,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Db(c) => platform::db(&console, c, json).await,
         Command::Deploy(c) => deploy::run(&console, c, json).await,
         Command::Backup(c) => backup::run(&console, c, json).await,
+        Command::Dr(c) => dr::run(&console, c, json).await,
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {

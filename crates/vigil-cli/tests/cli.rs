@@ -624,3 +624,103 @@ async fn a_vigil_killed_mid_apply_re_attaches_and_finishes() {
     let executes = proxy.seen().iter().filter(|s| s.action == "ExecuteChangeSet" && s.fault.is_none()).count();
     assert_eq!(executes, 9, "each stack's change set executed once");
 }
+
+fn vigil_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .env("VIGIL_DATA_DIR", data)
+        .env("HOME", data)
+        .env("AWS_CONFIG_FILE", data.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run vigil")
+}
+
+/// The `vigil` process stopped at every step boundary of the in-region failover, as a crash
+/// would stop it (debug builds abort at `VIGIL_DR_STOP_AT`): `vigil dr resume` goes on from
+/// the journal and the failover is sent exactly once, each boundary in turn (N/N).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vigil_killed_at_every_step_boundary_resumes_without_doing_anything_twice() {
+    use vigil_tests::faults::FaultProxy;
+    let (moto, _kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().to_str().unwrap().to_string();
+    let run = |args: Vec<String>, env: Vec<(&'static str, String)>| {
+        let d = d.clone();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            vigil_with(&d, &args.iter().map(String::as_str).collect::<Vec<_>>(), &env)
+        })
+    };
+    let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let ok = |o: &Output| assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    ok(&run(args(&["env", "add", "prod", "--region", "us-east-1", "--emulator", "--endpoint", &proxy.endpoint()]), vec![]).await.unwrap());
+    ok(&run(args(&["env", "select", "prod"]), vec![]).await.unwrap());
+    ok(&run(args(&["deploy", "trust", "--name", "test releases", "--key", &vigil_tests::bundle_public_key()]), vec![]).await.unwrap());
+    let plan = json(&run(args(&["deploy", "plan", "--bundle", &b, "--json"]), vec![]).await.unwrap());
+    ok(&run(args(&["deploy", "apply", plan["id"].as_str().unwrap()]), vec![]).await.unwrap());
+    let envs = json(&run(args(&["env", "list", "--json"]), vec![]).await.unwrap());
+    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "prod").unwrap().clone();
+    let db = env["deployment"]["db_cluster_id"].as_str().unwrap().to_string();
+    ok(&run(vigil_tests::superuser_db_set(&env), vec![]).await.unwrap());
+
+    let sent = || proxy.seen().iter().filter(|s| s.action == "FailoverDBCluster" && s.fault.is_none()).count();
+    let boundaries = [
+        "before:find-target",
+        "acting:find-target",
+        "acted:find-target",
+        "done:find-target",
+        "before:approve",
+        "before:failover",
+        "acting:failover",
+        "acted:failover",
+        "done:failover",
+        "before:reconnect",
+        "done:reconnect",
+    ];
+    let stop = |at: &str| vec![("VIGIL_DR_STOP_AT", at.to_string())];
+    for (k, at) in boundaries.iter().enumerate() {
+        let sent_before = sent();
+        let before_approval = at.ends_with("find-target") || *at == "before:approve";
+        let started =
+            run(args(&["dr", "run", "aurora-failover", "--drill", "--bundle", &b]), if before_approval { stop(at) } else { vec![] }).await.unwrap();
+        let runs = json(&run(args(&["dr", "runs", "--json"]), vec![]).await.unwrap());
+        let id = runs[0]["id"].as_str().unwrap().to_string();
+        if before_approval {
+            assert_eq!(started.status.code(), None, "{at}: vigil was not stopped: {}", String::from_utf8_lossy(&started.stdout));
+            // Resumed, it goes on to the approval.
+            let resumed = run(args(&["dr", "resume", &id, "--bundle", &b]), vec![]).await.unwrap();
+            assert_eq!(
+                resumed.status.code(),
+                Some(4),
+                "{at}: {}\n{}",
+                String::from_utf8_lossy(&resumed.stdout),
+                String::from_utf8_lossy(&resumed.stderr)
+            );
+            ok(&run(args(&["dr", "approve", &id, "--confirm", &db, "--bundle", &b]), vec![]).await.unwrap());
+        } else {
+            assert_eq!(started.status.code(), Some(4), "{at}: {}", String::from_utf8_lossy(&started.stderr));
+            let approved = run(args(&["dr", "approve", &id, "--confirm", &db, "--bundle", &b]), stop(at)).await.unwrap();
+            assert_eq!(approved.status.code(), None, "{at}: vigil was not stopped: {}", String::from_utf8_lossy(&approved.stdout));
+            ok(&run(args(&["dr", "resume", &id, "--bundle", &b]), vec![]).await.unwrap());
+        }
+        let done = json(&run(args(&["dr", "runs", &id, "--json"]), vec![]).await.unwrap());
+        assert_eq!(done["state"], "succeeded", "{at}: {done:#}");
+        assert_eq!(sent() - sent_before, 1, "{at}: FailoverDBCluster sent {} times", sent() - sent_before);
+        // The writer moved: the run waited until the target wrote (as RDS answered).
+        let failover = done["steps"].as_array().unwrap().iter().find(|s| s["path"] == "failover").unwrap();
+        assert_ne!(failover["outputs"]["from"], failover["outputs"]["to"], "{at}: {failover:#}");
+        let waited = failover["checks"].as_array().unwrap().iter().find(|c| c["phase"] == "wait").unwrap();
+        assert!(
+            waited["ok"].as_bool().unwrap() && waited["check"].as_str().unwrap().contains(failover["outputs"]["to"].as_str().unwrap()),
+            "{at}: {waited:#}"
+        );
+        assert_eq!(failover["found_done"], *at == "acted:failover", "{at}: {failover:#}");
+        println!("boundary {}/{} ({at}): resumed, nothing done twice", k + 1, boundaries.len());
+    }
+}

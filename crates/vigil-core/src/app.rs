@@ -2,7 +2,8 @@
 //! owns its validation, errors, operator-log actions and tests:
 //!
 //! `app.environments()` · `app.metrics()` · `app.alarms()` · `app.platform_db()` ·
-//! `app.audit()` · `app.jobs()` · `app.oplog()` · `app.settings()` · `app.deploy()`
+//! `app.audit()` · `app.jobs()` · `app.oplog()` · `app.settings()` · `app.deploy()` ·
+//! `app.backups()` · `app.dr()`
 //!
 //! Every change goes through the policy first ([`crate::policy`]) and commits with its
 //! operator-log record ([`Core::commit`]).
@@ -106,6 +107,10 @@ impl App {
         crate::backup::Backups::new(&self.core)
     }
 
+    pub fn dr(&self) -> crate::dr::Dr<'_> {
+        crate::dr::Dr::new(&self.core)
+    }
+
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs::new(&self.core)
     }
@@ -116,6 +121,12 @@ impl App {
 
     pub fn deploy(&self) -> crate::deploy::Deploy<'_> {
         crate::deploy::Deploy::new(&self.core)
+    }
+
+    /// This app's runbook waits polling every `poll` (tests shorten it).
+    pub fn dr_poll(mut self, poll: std::time::Duration) -> Self {
+        self.core.dr_poll = Some(poll);
+        self
     }
 
     /// This app asking CloudFormation every `poll` while a deploy works (tests shorten it).

@@ -56,6 +56,8 @@ pub struct Core {
     pub(crate) deploy_poll: std::time::Duration,
     /// How long a validation's smoke test waits for the worker.
     pub(crate) smoke_limit: std::time::Duration,
+    /// How often a runbook's waits poll, in place of each wait's own `every` (tests).
+    pub(crate) dr_poll: Option<std::time::Duration>,
 }
 
 /// The OS user running Vigil, recorded as the actor of operator-log records.
@@ -76,6 +78,7 @@ impl Core {
             tasks: Default::default(),
             deploy_poll: std::time::Duration::from_secs(5),
             smoke_limit: crate::deploy::validate::SMOKE_LIMIT,
+            dr_poll: None,
         }
     }
 

@@ -59,6 +59,11 @@ pub enum Error {
     #[error("{message}")]
     Backup { kind: &'static str, message: String, hint: String },
 
+    /// A refused or failed DR step: `kind` is runbook_invalid, no_runbook, lease_held,
+    /// lease_lost, lease_not_stale, confirmation_required, no_lease_bucket, …
+    #[error("{message}")]
+    Dr { kind: &'static str, message: String, hint: String },
+
     /// The platform bundle is not one to deploy (untrusted, tampered, too new…).
     #[error("{0}")]
     Bundle(#[from] pj_bundle::BundleError),
@@ -92,7 +97,7 @@ impl Error {
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
             Error::Aws(e) => e.kind.as_str(),
-            Error::PlatformDb { kind, .. } | Error::Deploy { kind, .. } | Error::Backup { kind, .. } => kind,
+            Error::PlatformDb { kind, .. } | Error::Deploy { kind, .. } | Error::Backup { kind, .. } | Error::Dr { kind, .. } => kind,
             Error::Bundle(_) => "bundle",
             Error::ReadOnly(_) => "read_only",
             Error::StoredEnvironment { .. } => "store_corrupt",
@@ -110,7 +115,7 @@ impl Error {
             Error::UnknownProfile { available, .. } => Some(format!("profiles found: {}", available.join(", "))),
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
-            Error::PlatformDb { hint, .. } | Error::Deploy { hint, .. } | Error::Backup { hint, .. } => Some(hint.clone()),
+            Error::PlatformDb { hint, .. } | Error::Deploy { hint, .. } | Error::Backup { hint, .. } | Error::Dr { hint, .. } => Some(hint.clone()),
             Error::Bundle(pj_bundle::BundleError::UntrustedSigner { .. }) => {
                 Some("if you know this publisher, trust its key (`vigil deploy trust`, or Deploy → Publishers); otherwise do not deploy it".into())
             }

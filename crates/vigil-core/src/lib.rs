@@ -16,6 +16,7 @@
 //! | `app.settings()` | [`settings`] | the theme |
 //! | `app.deploy()` | [`deploy`] | the platform bundle: publishers, preflight, tier and cost, plan, apply, status |
 //! | `app.backups()` | [`backup`] | AWS Backup: each component's coverage against the RPO, vaults, plans, jobs, recovery points |
+//! | `app.dr()` | [`dr`] | the bundle's DR runbooks; the environment's DR lease |
 //!
 //! Shared by all: [`core`] (the store, AWS contexts, keychain, policy; committing a change with
 //! its operator-log record), [`policy`] (who may change what), [`store`], [`secrets`],
@@ -28,6 +29,7 @@ pub mod audit;
 pub mod backup;
 pub mod core;
 pub mod deploy;
+pub mod dr;
 pub mod environments;
 pub mod error;
 pub mod jobs;

@@ -31,6 +31,9 @@ pub enum Change {
     Restore,
     RestoreTest,
     UseCluster,
+    /// Taking the DR lease to run a runbook, or breaking a stale one.
+    RunRunbook,
+    BreakLease,
 }
 
 impl Change {
@@ -51,6 +54,8 @@ impl Change {
             Change::Restore => "restoring a recovery point",
             Change::RestoreTest => "running a restore test",
             Change::UseCluster => "pointing the platform at another database cluster",
+            Change::RunRunbook => "running a DR runbook",
+            Change::BreakLease => "breaking another console's DR lease",
         }
     }
 }
@@ -123,6 +128,8 @@ mod tests {
             Change::Restore,
             Change::RestoreTest,
             Change::UseCluster,
+            Change::RunRunbook,
+            Change::BreakLease,
         ];
         let ro = Policy { role: Role::ReadOnly };
         for c in all {

@@ -31,6 +31,8 @@ pub enum Stage {
     Cleaning = 7,
     /// The worker restarted and rolled out.
     Worker = 8,
+    /// A DR runbook's steps (done of total).
+    Runbook = 9,
 }
 
 impl Progress {
@@ -56,7 +58,8 @@ impl Progress {
             5 => "checking",
             6 => "validating",
             7 => "cleaning",
-            _ => "worker",
+            8 => "worker",
+            _ => "runbook",
         };
         vigil_dto::WorkProgress {
             task: 0,

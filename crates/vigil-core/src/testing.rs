@@ -1,5 +1,5 @@
-//! Helpers of the core's own tests: an app on a temporary store, an environment input, the
-//! operator log's actions in order.
+//! Helpers of the core's own tests: an app on a temporary store, an environment input and a
+//! stored environment, the operator log's actions in order.
 
 use crate::app::App;
 use crate::aws::profiles::ProfileSource;
@@ -29,6 +29,23 @@ pub fn input(name: &str) -> EnvironmentInput {
         credentials: Credentials::Profile { name: "ops".into() },
         region: "eu-west-1".into(),
         endpoint_url: None,
+        deployment: Default::default(),
+        platform_db: None,
+    }
+}
+
+/// A stored environment `name` in eu-west-1 on the default chain, the current one, with no
+/// deployment (pure functions over an environment take it).
+pub fn environment(name: &str) -> vigil_dto::Environment {
+    vigil_dto::Environment {
+        id: 1,
+        name: name.into(),
+        credentials: Credentials::DefaultChain,
+        region: "eu-west-1".into(),
+        endpoint_url: None,
+        created_at: String::new(),
+        updated_at: String::new(),
+        current: true,
         deployment: Default::default(),
         platform_db: None,
     }

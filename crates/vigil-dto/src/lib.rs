@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod backup;
 pub mod deploy;
+pub mod dr;
 pub mod units;
 
 /// Where an environment's AWS credentials come from. Vigil never stores credentials itself.

@@ -476,6 +476,66 @@ class Extensions(unittest.TestCase):
         self.assertNotIn("made-by-change-set", [e["Name"] for e in cf.list_exports()["Exports"]])
         cf.delete_stack(StackName="by-change-set")
 
+    def regional(self, service, region):
+        return boto3.client(service, **{**self.kw, "region_name": region})
+
+    def test_a_cluster_failover_moves_the_writer_over_a_read(self):
+        rds = self.regional("rds", "eu-west-2")
+        rds.create_db_cluster(DBClusterIdentifier="fo", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password1")
+        for name, zone in (("fo-1", "eu-west-2a"), ("fo-2", "eu-west-2b")):
+            rds.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="fo", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large", AvailabilityZone=zone)
+        rds.describe_db_clusters(DBClusterIdentifier="fo")  # past moto's "creating"
+        rds.failover_db_cluster(DBClusterIdentifier="fo", TargetDBInstanceIdentifier="fo-2")
+        reads = [rds.describe_db_clusters(DBClusterIdentifier="fo")["DBClusters"][0] for _ in range(2)]
+        self.assertEqual([r["Status"] for r in reads], ["failing-over", "available"])
+        self.assertEqual({m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in reads[1]["DBClusterMembers"]}, {"fo-1": False, "fo-2": True})
+        # A second failover is refused while one is under way.
+        rds.failover_db_cluster(DBClusterIdentifier="fo", TargetDBInstanceIdentifier="fo-1")
+        with self.assertRaises(rds.exceptions.InvalidDBClusterStateFault):
+            rds.failover_db_cluster(DBClusterIdentifier="fo", TargetDBInstanceIdentifier="fo-2")
+        for name in ("fo-1", "fo-2"):
+            rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+        rds.delete_db_cluster(DBClusterIdentifier="fo", SkipFinalSnapshot=True)
+
+    def test_a_global_database_switches_over_and_fails_over_between_regions(self):
+        primary, secondary = self.regional("rds", "eu-west-2"), self.regional("rds", "eu-central-1")
+        a = primary.create_db_cluster(DBClusterIdentifier="gp", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password1")["DBCluster"]["DBClusterArn"]
+        # Made by the database stack's AWS::RDS::GlobalCluster from the primary cluster.
+        body = json.dumps({"Resources": {"Global": {"Type": "AWS::RDS::GlobalCluster", "Properties": {"GlobalClusterIdentifier": "pj-g", "SourceDBClusterIdentifier": a, "DeletionProtection": True}}}})
+        self.regional("cloudformation", "eu-west-2").create_stack(StackName="global", TemplateBody=body)
+        b = secondary.create_db_cluster(DBClusterIdentifier="gs", Engine="aurora-postgresql", GlobalClusterIdentifier="pj-g")["DBCluster"]["DBClusterArn"]
+
+        def state():
+            g = primary.describe_global_clusters(GlobalClusterIdentifier="pj-g")["GlobalClusters"][0]
+            return g["Status"], g.get("FailoverState", {}).get("Status"), {m["DBClusterArn"]: m["IsWriter"] for m in g["GlobalClusterMembers"]}
+
+        self.assertEqual(state(), ("available", None, {a: True, b: False}))
+        g = primary.switchover_global_cluster(GlobalClusterIdentifier="pj-g", TargetDbClusterIdentifier=b)["GlobalCluster"]
+        self.assertEqual((g["FailoverState"]["FromDbClusterArn"], g["FailoverState"]["ToDbClusterArn"], g["FailoverState"]["IsDataLossAllowed"]), (a, b, False))
+        # One step per read; the writer moves when it ends.
+        self.assertEqual(state(), ("switching-over", "failing-over", {a: True, b: False}))
+        with self.assertRaises(primary.exceptions.InvalidGlobalClusterStateFault):
+            primary.switchover_global_cluster(GlobalClusterIdentifier="pj-g", TargetDbClusterIdentifier=b)
+        self.assertEqual(state(), ("available", None, {a: False, b: True}))
+        # An unplanned failover back, accepting data loss.
+        g = secondary.failover_global_cluster(GlobalClusterIdentifier="pj-g", TargetDbClusterIdentifier=a, AllowDataLoss=True)["GlobalCluster"]
+        self.assertTrue(g["FailoverState"]["IsDataLossAllowed"])
+        self.assertEqual(state()[0], "failing-over")
+        self.assertEqual(state(), ("available", None, {a: True, b: False}))
+        # Refusals, by AWS's own error shapes.
+        with self.assertRaises(primary.exceptions.InvalidGlobalClusterStateFault):
+            primary.switchover_global_cluster(GlobalClusterIdentifier="pj-g", TargetDbClusterIdentifier=a)
+        with self.assertRaises(primary.exceptions.GlobalClusterNotFoundFault):
+            primary.switchover_global_cluster(GlobalClusterIdentifier="nope", TargetDbClusterIdentifier=b)
+        with self.assertRaises(primary.exceptions.ClientError) as e:
+            primary.failover_global_cluster(GlobalClusterIdentifier="pj-g", TargetDbClusterIdentifier=b)
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterCombination")
+        secondary.remove_from_global_cluster(GlobalClusterIdentifier="pj-g", DbClusterIdentifier=b)
+        primary.remove_from_global_cluster(GlobalClusterIdentifier="pj-g", DbClusterIdentifier=a)
+        primary.delete_global_cluster(GlobalClusterIdentifier="pj-g")
+        secondary.delete_db_cluster(DBClusterIdentifier="gs", SkipFinalSnapshot=True)
+        primary.delete_db_cluster(DBClusterIdentifier="gp", SkipFinalSnapshot=True)
+
     def test_zz_update_in_place_then_delete_keeps_what_is_retained(self):
         cf = self.client("cloudformation")
         name = f"pj-{ENV}-cluster"

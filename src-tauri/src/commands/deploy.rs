@@ -14,7 +14,7 @@ use vigil_dto::deploy::{
 #[derive(Default)]
 pub struct OpenedBundle(pub std::sync::Mutex<Option<std::path::PathBuf>>);
 
-fn opened(b: &OpenedBundle) -> Option<std::path::PathBuf> {
+pub fn opened(b: &OpenedBundle) -> Option<std::path::PathBuf> {
     b.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 

@@ -5,6 +5,7 @@ pub mod alarms;
 pub mod audit;
 pub mod backup;
 pub mod deploy;
+pub mod dr;
 pub mod environments;
 pub mod jobs;
 pub mod metrics;

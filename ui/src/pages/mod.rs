@@ -3,6 +3,7 @@ pub mod alarms;
 pub mod audit;
 pub mod backups;
 pub mod deploy;
+pub mod dr;
 pub mod environments;
 pub mod jobs;
 pub mod metrics;

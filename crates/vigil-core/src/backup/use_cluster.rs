@@ -261,18 +261,7 @@ mod tests {
 
     #[test]
     fn a_deploy_is_refused_only_while_the_platform_runs_elsewhere() {
-        let mut env = Environment {
-            id: 1,
-            name: "prod".into(),
-            credentials: vigil_dto::Credentials::DefaultChain,
-            region: "eu-west-1".into(),
-            endpoint_url: None,
-            created_at: String::new(),
-            updated_at: String::new(),
-            current: true,
-            deployment: Default::default(),
-            platform_db: None,
-        };
+        let mut env = crate::testing::environment("prod");
         assert!(refuse_deploy_while_moved(&env).is_ok());
         env.deployment.insert("db_cluster_id".into(), "pj-db".into());
         assert!(refuse_deploy_while_moved(&env).is_ok());

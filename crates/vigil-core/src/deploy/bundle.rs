@@ -25,6 +25,8 @@ pub struct Bundle {
     pub templates: Vec<Template>,
     /// Each tier's Kubernetes objects (k8s/rendered/<tier>.yaml), in apply order.
     pub manifests: BTreeMap<String, Vec<serde_json::Value>>,
+    /// The DR runbooks (`runbooks/`, none in a bundle from before them), checked together.
+    pub runbooks: pj_runbook::RunbookSet,
 }
 
 impl Bundle {
@@ -45,8 +47,20 @@ impl Bundle {
         for tier in tiers.keys() {
             manifests.insert(tier.clone(), super::setup::parse_manifests(&read(&format!("k8s/rendered/{tier}.yaml"))?)?);
         }
+        let dir = root.join("runbooks");
+        let runbooks = if dir.is_dir() {
+            pj_runbook::RunbookSet::load_dir(&dir, "runbooks").map_err(|e| Error::Dr {
+                kind: "runbook_invalid",
+                message: format!("the bundle's runbooks are not valid:\n{e}"),
+                hint: "the bundle was signed with a runbook this console cannot read: use a newer Vigil, or ask the publisher for a fixed bundle"
+                    .into(),
+            })?
+        } else {
+            pj_runbook::RunbookSet::default()
+        };
         Ok(Bundle {
             root: verified.root,
+            runbooks,
             manifest: verified.manifest,
             manifest_sha256: verified.manifest_sha256,
             tiers,

@@ -50,7 +50,7 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 }
 
 /// Deployment parameters beyond the metric catalog's.
-pub const EXTRA_PARAMETERS: [(&str, &str); 5] = [
+pub const EXTRA_PARAMETERS: [(&str, &str); 10] = [
     (
         "audit_public_keys",
         "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these",
@@ -58,6 +58,14 @@ pub const EXTRA_PARAMETERS: [(&str, &str); 5] = [
     ("queue_url", "the platform's work queue (SQS URL): job retries are sent there"),
     ("log_group", "the CloudWatch Logs group with the worker's JSON lines: a job's log lines are read there"),
     ("backup_events", "the CloudWatch Logs group with AWS Backup's job events (the backup stack's): a backup job's events are read there"),
+    ("global_cluster_id", "the Aurora global database the platform's cluster belongs to (DR runbooks: switchover, failover)"),
+    ("secondary_region", "the DR region: where the global database's secondary cluster and the standby worker run"),
+    ("secondary_cluster_arn", "the ARN of the global database's secondary cluster, in the DR region"),
+    ("secondary_queue_url", "the work queue in the DR region (SQS URL): the worker's failover moves waiting work there"),
+    (
+        "dr_lease_bucket",
+        "the bucket of the platform's account that holds the DR lease (one console at a time runs a runbook); the documents bucket when not set",
+    ),
     (
         "db_cluster_stack",
         "the Aurora cluster the database stack made, while the platform runs on a restored one (set by Backups → Point the platform here)",

@@ -10,7 +10,10 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
 - servicequotas: the EC2, EKS and RDS quotas a preflight reads (moto has only VPC's)
 - ec2: deleting NAT gateways, VPC endpoints and route tables with their stack (moto leaves them)
 - rds: AWS::RDS::DBCluster (with its managed master secret, holding the master user as RDS's
-  does), AWS::RDS::DBInstance in a cluster
+  does), AWS::RDS::DBInstance in a cluster, AWS::RDS::GlobalCluster; FailoverDBCluster over a
+  read ("failing-over", then available); SwitchoverGlobalCluster and FailoverGlobalCluster
+  (moto has neither): the writer moves between member clusters over two reads of
+  DescribeGlobalClusters, with its FailoverState; a global cluster's source in any region
 - site: where the clusters' servers really are, when the sandbox or a test has them (the
   Kubernetes API of every EKS cluster; a PostgreSQL server as every Aurora cluster)
 - elasticache: AWS::ElastiCache::ReplicationGroup

@@ -1,15 +1,20 @@
 """AWS::RDS::DBCluster (Aurora, with its Secrets Manager master secret) and
 AWS::RDS::DBInstance, also inside a cluster (moto's own drops the cluster and answers 500),
-on moto's RDS backend. A cluster that is a real PostgreSQL database (site.py) takes its
-database with it when it is deleted (DeleteDBCluster, or its stack's deletion)."""
+and AWS::RDS::GlobalCluster on moto's RDS backend. A cluster that is a real PostgreSQL database
+(site.py) takes its database with it when it is deleted (DeleteDBCluster, or its stack's
+deletion). Failovers take a few reads (FailoverDBCluster), and a global database's writer moves
+between its member clusters (SwitchoverGlobalCluster, FailoverGlobalCluster; moto has neither)."""
 
 import json
 import secrets
 import uuid
 
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
+from moto.rds.exceptions import InvalidDBClusterStateFault, InvalidParameterCombination, RDSClientError
 from moto.rds.models import DBCluster as MotoCluster
-from moto.rds.models import RDSBackend, rds_backends
+from moto.rds.models import RDSBackend, find_cluster, rds_backends
+from moto.rds.responses import RDSResponse
 from moto.secretsmanager.models import secretsmanager_backends
 
 from . import site
@@ -169,3 +174,202 @@ class DBInstance(Emulated, CloudFormationModel):
         instance = rds_backends[account_id][region_name].databases.get(resource.physical_id)
         if instance is not None and properties.get("DBInstanceClass"):
             instance.db_instance_class = properties["DBInstanceClass"]
+
+
+# --- Global databases and failovers that take time -------------------------------------------
+# moto moves a cluster's writer at once and has no SwitchoverGlobalCluster or
+# FailoverGlobalCluster (500). Here each of the three goes on for a few reads, as RDS reports
+# it: FailoverDBCluster leaves the cluster "failing-over" until the next DescribeDBClusters of
+# it; a global switchover or failover shows its FailoverState (pending, then failing-over) over
+# the next DescribeGlobalClusters, and the writer moves between member clusters when it ends.
+# Never by time: a test's wait polls, it does not sleep.
+
+
+class GlobalClusterNotFoundFault(RDSClientError):
+    def __init__(self, identifier):
+        super().__init__("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
+
+
+class InvalidGlobalClusterStateFault(RDSClientError):
+    def __init__(self, message):
+        super().__init__("InvalidGlobalClusterStateFault", message)
+
+
+_moto_failover_db_cluster = RDSBackend.failover_db_cluster
+_moto_describe_db_clusters = RDSBackend.describe_db_clusters
+_moto_create_global_cluster = RDSBackend.create_global_cluster
+
+
+def failover_db_cluster(self, db_cluster_identifier, target_db_instance_identifier=None):
+    cluster = self.clusters.get(db_cluster_identifier)
+    if cluster is not None and cluster.status != "available":
+        raise InvalidDBClusterStateFault(f"DbCluster {db_cluster_identifier} is not in an available state (it is {cluster.status}).")
+    cluster = _moto_failover_db_cluster(self, db_cluster_identifier, target_db_instance_identifier)
+    cluster.status = "failing-over"
+    return cluster
+
+
+def describe_db_clusters(self, db_cluster_identifier=None, filters=None):
+    clusters = _moto_describe_db_clusters(self, db_cluster_identifier, filters)
+    for c in clusters:
+        # Each read moves a failover on: this one shows it under way, the next one done.
+        if c.status == "failing-over":
+            if getattr(c, "_failover_seen", False):
+                c.status = "available"
+                c._failover_seen = False
+            else:
+                c._failover_seen = True
+    return clusters
+
+
+def create_global_cluster(self, global_cluster_identifier, source_db_cluster_identifier, engine, engine_version, storage_encrypted, deletion_protection):
+    """As moto's, with the source cluster found in its own region (moto looked for it in
+    us-east-1, where global clusters live), and that source the writer."""
+    source = None
+    if source_db_cluster_identifier and str(source_db_cluster_identifier).startswith("arn:"):
+        if engine is not None:
+            raise InvalidParameterCombination("When creating global cluster from existing db cluster, value for engineName should not be specified since it will be inherited from source cluster")
+        source = find_cluster(source_db_cluster_identifier)
+        engine, engine_version, source_db_cluster_identifier = source.engine, source.engine_version, None
+    g = _moto_create_global_cluster(self, global_cluster_identifier, source_db_cluster_identifier, engine, engine_version, storage_encrypted, deletion_protection)
+    if source is not None:
+        source.global_cluster_identifier = g.global_cluster_arn
+        g.members.append(source)
+    if g.members:
+        g.members[0].is_writer = True
+    g.failover_state = None
+    return g
+
+
+def remove_from_global_cluster(self, global_cluster_identifier, db_cluster_identifier):
+    """As RDS: from any region (moto looked only in us-east-1 and hid every error); the cluster
+    leaves as a standalone writer of its own."""
+    g = global_cluster(self.account_id, global_cluster_identifier)
+    cluster = member(g, db_cluster_identifier)
+    g.members.remove(cluster)
+    cluster.global_cluster_identifier = None
+    cluster.is_writer = False
+    return g
+
+
+RDSBackend.remove_from_global_cluster = remove_from_global_cluster
+RDSBackend.failover_db_cluster = failover_db_cluster
+RDSBackend.describe_db_clusters = describe_db_clusters
+RDSBackend.create_global_cluster = create_global_cluster
+
+
+def global_cluster(account_id, identifier):
+    """A global cluster by identifier or ARN (they live in moto's us-east-1 backend)."""
+    ident = identifier.split(":global-cluster:")[-1] if identifier.startswith("arn:") else identifier
+    g = rds_backends[account_id]["us-east-1"].global_clusters.get(ident)
+    if g is None:
+        raise GlobalClusterNotFoundFault(identifier)
+    return g
+
+
+def member(g, identifier):
+    for m in g.members:
+        if identifier in (m.db_cluster_arn, m.db_cluster_identifier):
+            return m
+    raise InvalidGlobalClusterStateFault(f"{identifier} is not a member of the global cluster {g.global_cluster_identifier}.")
+
+
+def start_global_move(account_id, identifier, target, data_loss):
+    g = global_cluster(account_id, identifier)
+    if g.status != "available" or getattr(g, "failover_state", None):
+        raise InvalidGlobalClusterStateFault(f"Global cluster {g.global_cluster_identifier} is {g.status}; wait until it is available.")
+    to = member(g, target)
+    if to.is_writer:
+        raise InvalidGlobalClusterStateFault(f"{target} is already the global cluster's primary.")
+    writer = next((m for m in g.members if m.is_writer), None)
+    if not data_loss and any(m.status != "available" for m in g.members):
+        raise InvalidGlobalClusterStateFault("Every member cluster must be available for a switchover; use a failover with AllowDataLoss when the primary cannot be reached.")
+    if to.status != "available":
+        raise InvalidDBClusterStateFault(f"DbCluster {to.db_cluster_identifier} is not available.")
+    g.status = "failing-over" if data_loss else "switching-over"
+    g.failover_state = {
+        "Status": "pending",
+        "FromDbClusterArn": writer.db_cluster_arn if writer else None,
+        "ToDbClusterArn": to.db_cluster_arn,
+        "IsDataLossAllowed": bool(data_loss),
+    }
+    g._move_target = to
+    return g
+
+
+_moto_describe_global_clusters = RDSBackend.describe_global_clusters
+
+
+def describe_global_clusters(self):
+    clusters = _moto_describe_global_clusters(self)
+    for g in clusters:
+        state = getattr(g, "failover_state", None)
+        if not state:
+            continue
+        # pending → failing-over → done (the writer moved, the old one a secondary).
+        if state["Status"] == "pending":
+            state["Status"] = "failing-over"
+        else:
+            for m in g.members:
+                m.is_writer = m is g._move_target
+            g.failover_state = None
+            g.status = "available"
+    return clusters
+
+
+RDSBackend.describe_global_clusters = describe_global_clusters
+
+
+def _flag(v):
+    return v is True or str(v).lower() == "true"
+
+
+def switchover_global_cluster(self):
+    p = self.params
+    g = start_global_move(self.current_account, p["GlobalClusterIdentifier"], p["TargetDbClusterIdentifier"], data_loss=False)
+    return ActionResult({"GlobalCluster": g})
+
+
+def failover_global_cluster(self):
+    p = self.params
+    allow, switchover = _flag(p.get("AllowDataLoss")), _flag(p.get("Switchover"))
+    if allow == switchover:
+        raise InvalidParameterCombination("Specify exactly one of AllowDataLoss and Switchover.")
+    g = start_global_move(self.current_account, p["GlobalClusterIdentifier"], p["TargetDbClusterIdentifier"], data_loss=allow)
+    return ActionResult({"GlobalCluster": g})
+
+
+RDSResponse.switchover_global_cluster = switchover_global_cluster
+RDSResponse.failover_global_cluster = failover_global_cluster
+
+
+class GlobalCluster(Emulated, CloudFormationModel):
+    """AWS::RDS::GlobalCluster from a source cluster (the database stack's, for DR)."""
+
+    ATTRIBUTES = ("GlobalClusterIdentifier",)
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "GlobalClusterIdentifier"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::RDS::GlobalCluster"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend = rds_backends[account_id][region_name]
+        source = p.get("SourceDBClusterIdentifier")
+        if source and not str(source).startswith("arn:"):
+            source = backend.clusters[source].db_cluster_arn
+        g = rds_backends[account_id]["us-east-1"].create_global_cluster(
+            global_cluster_identifier=p.get("GlobalClusterIdentifier", resource_name).lower(),
+            source_db_cluster_identifier=source,
+            engine=None if source else p.get("Engine", "aurora-postgresql"),
+            engine_version=None if source else p.get("EngineVersion"),
+            storage_encrypted=None,
+            deletion_protection=truthy(p.get("DeletionProtection", False)),
+        )
+        # DeletionPolicy Retain keeps it; without, it goes with its members.
+        return cls(g.global_cluster_identifier, {"GlobalClusterIdentifier": g.global_cluster_identifier})

@@ -1,0 +1,517 @@
+//! The DR area against the AWS emulator: the bundle's runbooks read from the signed bundle (a
+//! runbook changed after signing, or signed malformed, refused with its line), and the DR lease
+//! held in the platform's bucket with S3's conditional writes — one console at a time, a
+//! console taking its own lease back to resume, a stale lease broken only with the
+//! environment's name typed (logged), a lost lease found at renewal, a read-only console
+//! refused, and the fault injector on the lease's S3 calls. Runs against a platform deployed into
+//! the emulator (its Aurora cluster on the tests' PostgreSQL, its worker under the fake
+//! kubelet): the in-region failover and its failback end to end, a dry run catching a failing
+//! precheck with its fix, and faults mid-run that pause it and a resume that does nothing twice.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+use vigil_core::error::Error;
+use vigil_core::App;
+use vigil_tests::faults::{Fault, FaultProxy};
+use vigil_tests::signed_bundle;
+
+const BUCKET: &str = "pj-prod-documents";
+
+/// A console (its own store) whose environment "prod" reaches AWS through `endpoint`, with the
+/// documents bucket as its only deployment parameter, giving up on AWS quickly.
+async fn console(dir: &Path, endpoint: &str) -> App {
+    common::quick(common::console(dir, endpoint, [("bucket".to_string(), BUCKET.to_string())].into_iter().collect()).await)
+}
+
+async fn make_bucket(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = vigil_tests::emulator_sdk_config(endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    s3
+}
+
+async fn lease_object(s3: &aws_sdk_s3::Client) -> Option<serde_json::Value> {
+    match s3.get_object().bucket(BUCKET).key(vigil_core::dr::lease::KEY).send().await {
+        Ok(o) => Some(serde_json::from_slice(&o.body.collect().await.unwrap().into_bytes()).unwrap()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => None,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+async fn actions(app: &App) -> Vec<String> {
+    app.oplog().list(100, None).await.unwrap().into_iter().map(|e| e.action).collect()
+}
+
+fn kind(e: &Error) -> &'static str {
+    e.kind()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bundles_runbooks_are_listed_with_their_steps_and_expected_time() {
+    let moto = vigil_tests::Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = console(dir.path(), &moto.endpoint()).await;
+    let bundle = signed_bundle("1.0.0", |_| {});
+
+    let list = app.dr().runbooks(Some(bundle.path())).await.unwrap();
+    let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
+    for id in [
+        "aurora-failover",
+        "aurora-failover-failback",
+        "aurora-global-switchover",
+        "aurora-global-failover",
+        "aurora-pitr-restore",
+        "aurora-backup-restore",
+        "worker-failover",
+        "platform-repoint",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    for r in &list {
+        assert!(r.expected_secs > 0 && r.expected_secs < 3600, "{}: {} s", r.id, r.expected_secs);
+        assert_eq!(r.sha256.len(), 64);
+    }
+    let fo = app.dr().runbook(Some(bundle.path()), "aurora-failover").await.unwrap();
+    assert_eq!(fo.failback.as_deref(), Some("aurora-failover-failback"));
+    let steps: Vec<(&str, &str, bool)> = fo.steps.iter().map(|s| (s.id.as_str(), s.kind.as_str(), s.destructive)).collect();
+    assert_eq!(steps, [("find-target", "action", false), ("approve", "approval", false), ("failover", "action", true), ("reconnect", "wait", false)]);
+    assert!(fo.steps[2].does.starts_with("rds.failover_cluster(cluster=${env.db_cluster_id}"), "{:?}", fo.steps[2]);
+    assert!(fo.steps[2].rollback.as_deref().unwrap().contains("${steps.failover.from}"));
+    assert!(fo.iam_actions.contains(&"rds:FailoverDBCluster".to_string()), "{:?}", fo.iam_actions);
+    let back = app.dr().runbook(Some(bundle.path()), "aurora-failover-failback").await.unwrap();
+    assert_eq!(back.failback_of.as_deref(), Some("aurora-failover"));
+    assert_eq!(back.params[0].from_forward.as_deref(), Some("${forward.failover.from}"));
+
+    let e = app.dr().runbook(Some(bundle.path()), "nope").await.unwrap_err();
+    assert_eq!(kind(&e), "no_runbook");
+    assert!(e.hint().unwrap().contains("aurora-failover"), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_changed_after_signing_or_signed_malformed_is_refused() {
+    let moto = vigil_tests::Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = console(dir.path(), &moto.endpoint()).await;
+
+    // Changed after signing: the bundle's verification refuses it before any runbook is read.
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let file = bundle.path().join("runbooks/aurora-failover.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("timeout = \"15m\"", "timeout = \"150m\"")).unwrap();
+    let e = app.dr().runbooks(Some(bundle.path())).await.unwrap_err();
+    assert!(matches!(e, Error::Bundle(_)), "{e:?}");
+    assert!(e.to_string().contains("runbooks/aurora-failover.toml"), "{e}");
+
+    // Signed, but malformed: refused with the file, line and field.
+    let bundle = signed_bundle("1.0.0", |root| {
+        let file = root.join("runbooks/aurora-failover.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replace("rds.failover_cluster\", cluster", "rds.failover_clustre\", cluster")).unwrap();
+    });
+    let e = app.dr().runbooks(Some(bundle.path())).await.unwrap_err();
+    assert_eq!(kind(&e), "runbook_invalid");
+    let line = std::fs::read_to_string(bundle.path().join("runbooks/aurora-failover.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("rds.failover_clustre"))
+        .unwrap()
+        + 1;
+    assert!(e.to_string().contains(&format!("runbooks/aurora-failover.toml:{line}:")), "{e}");
+    assert!(e.to_string().contains("steps[2].action.call: there is no action `rds.failover_clustre`"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_console_at_a_time_holds_the_lease_and_takes_its_own_back() {
+    let moto = vigil_tests::Moto::start();
+    let s3 = make_bucket(&moto.endpoint()).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (console(da.path(), &moto.endpoint()).await, console(db.path(), &moto.endpoint()).await);
+    assert_ne!(a.dr().console_id().await.unwrap(), b.dr().console_id().await.unwrap());
+    assert_eq!(a.dr().console_id().await.unwrap(), a.dr().console_id().await.unwrap());
+    assert_eq!(a.dr().lease().await.unwrap(), None);
+
+    let mut lease = a.dr().take_lease("aurora-failover", "run-1").await.unwrap();
+    let held = lease_object(&s3).await.expect("the lease is in the platform's bucket");
+    assert_eq!((held["run_id"].as_str(), held["runbook"].as_str()), (Some("run-1"), Some("aurora-failover")));
+
+    // The second console is refused, told who holds it.
+    let e = b.dr().take_lease("aurora-pitr-restore", "run-9").await.unwrap_err();
+    assert_eq!(kind(&e), "lease_held");
+    assert!(e.to_string().contains("run run-1 of aurora-failover"), "{e}");
+    assert!(!actions(&b).await.contains(&"dr.lease_taken".to_string()));
+    let seen = b.dr().lease().await.unwrap().unwrap();
+    assert!(!seen.stale && seen.location == format!("s3://{BUCKET}/vigil/dr/lease.json"), "{seen:?}");
+
+    // The holder renews it; the same console takes it back for the same run (a resume), not
+    // for another.
+    let before = lease.body.expires_at;
+    a.dr().renew_lease(&mut lease).await.unwrap();
+    assert!(lease.body.expires_at >= before);
+    let again = a.dr().take_lease("aurora-failover", "run-1").await.unwrap();
+    assert_eq!(again.body.acquired_at, lease.body.acquired_at);
+    assert_eq!(kind(&a.dr().take_lease("aurora-failover", "run-2").await.unwrap_err()), "lease_held");
+    // The first handle's ETag is outdated now: renewing with it finds the lease changed.
+    assert_eq!(kind(&a.dr().renew_lease(&mut lease).await.unwrap_err()), "lease_lost");
+
+    // Released, the other console takes it.
+    assert!(a.dr().release_lease(&again).await.unwrap());
+    assert_eq!(lease_object(&s3).await, None);
+    let theirs = b.dr().take_lease("aurora-pitr-restore", "run-9").await.unwrap();
+    assert_eq!(theirs.body.run_id, "run-9");
+    let logged = actions(&a).await;
+    assert!(logged.contains(&"dr.lease_taken".to_string()) && logged.contains(&"dr.lease_released".to_string()), "{logged:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_lease_is_broken_only_with_the_environments_name_typed() {
+    let moto = vigil_tests::Moto::start();
+    let s3 = make_bucket(&moto.endpoint()).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (console(da.path(), &moto.endpoint()).await, console(db.path(), &moto.endpoint()).await);
+
+    // A live lease cannot be broken.
+    let mut lease = a.dr().take_lease("aurora-failover", "run-1").await.unwrap();
+    let e = b.dr().break_lease("prod").await.unwrap_err();
+    assert_eq!(kind(&e), "lease_not_stale");
+    assert!(lease_object(&s3).await.is_some());
+
+    // The holding console stopped: its lease expired an hour ago (written as it left it).
+    let mut stale = lease_object(&s3).await.unwrap();
+    let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    stale["renewed_at"] = past.clone().into();
+    stale["expires_at"] = past.into();
+    s3.put_object().bucket(BUCKET).key(vigil_core::dr::lease::KEY).body(serde_json::to_vec(&stale).unwrap().into()).send().await.unwrap();
+    assert!(b.dr().lease().await.unwrap().unwrap().stale);
+    let e = b.dr().take_lease("aurora-failover", "run-2").await.unwrap_err();
+    assert_eq!(kind(&e), "lease_held");
+    assert!(e.hint().unwrap().contains("break the lease"), "{e:?}");
+
+    // Without the name typed: refused, nothing changed or logged.
+    for wrong in ["", "staging"] {
+        assert_eq!(kind(&b.dr().break_lease(wrong).await.unwrap_err()), "confirmation_required");
+    }
+    assert!(lease_object(&s3).await.is_some());
+    assert!(!actions(&b).await.contains(&"dr.lease_broken".to_string()));
+
+    let broken = b.dr().break_lease("prod").await.unwrap();
+    assert_eq!(broken.run_id, "run-1");
+    assert_eq!(lease_object(&s3).await, None);
+    let entry = b.oplog().list(10, None).await.unwrap().into_iter().find(|e| e.action == "dr.lease_broken").expect("logged");
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
+    assert_eq!(details["run_id"], "run-1");
+    assert!(details["holder"].as_str().unwrap().contains(" on "), "{details}");
+
+    // The console that held it finds out at its next renewal; the other takes it.
+    assert_eq!(kind(&a.dr().renew_lease(&mut lease).await.unwrap_err()), "lease_lost");
+    b.dr().take_lease("aurora-failover", "run-2").await.unwrap();
+    assert_eq!(kind(&b.dr().break_lease("prod").await.unwrap_err()), "lease_not_stale");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_console_and_an_environment_without_a_bucket_take_no_lease() {
+    let moto = vigil_tests::Moto::start();
+    let s3 = make_bucket(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = console(dir.path(), &moto.endpoint()).await.read_only(true);
+    assert_eq!(kind(&app.dr().take_lease("aurora-failover", "run-1").await.unwrap_err()), "read_only");
+    assert_eq!(kind(&app.dr().break_lease("prod").await.unwrap_err()), "read_only");
+    assert_eq!(lease_object(&s3).await, None);
+    assert_eq!(app.dr().lease().await.unwrap(), None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = console(dir.path(), &moto.endpoint()).await;
+    let mut input = app.environments().get("prod").await.unwrap().to_input();
+    input.deployment.clear();
+    app.environments().update("prod", &input).await.unwrap();
+    let e = app.dr().take_lease("aurora-failover", "run-1").await.unwrap_err();
+    assert_eq!(kind(&e), "no_lease_bucket");
+    assert!(e.hint().unwrap().contains("dr_lease_bucket"), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_the_lease_are_classified_and_leave_no_lease_behind() {
+    let moto = vigil_tests::Moto::start();
+    let s3 = make_bucket(&moto.endpoint()).await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = console(dir.path(), &proxy.endpoint()).await;
+
+    let cases = [
+        (Fault::Throttle { retry_after: None }, "throttled"),
+        (Fault::Status(503), "service_unavailable"),
+        (Fault::ExpiredToken, "expired_credentials"),
+        (Fault::Reset, "endpoint_unreachable"),
+        (Fault::Hang, "timeout"),
+    ];
+    for (fault, expected) in cases {
+        proxy.inject("s3", Some("PutObject"), fault.clone(), 10);
+        let e = app.dr().take_lease("aurora-failover", "run-1").await.unwrap_err();
+        assert_eq!(kind(&e), expected, "{fault:?}: {e:?}");
+        assert!(e.hint().is_some());
+        proxy.clear();
+        assert_eq!(lease_object(&s3).await, None, "{fault:?}");
+        assert!(!actions(&app).await.contains(&"dr.lease_taken".to_string()));
+    }
+    // Reading who holds it.
+    proxy.inject("s3", Some("GetObject"), Fault::Status(500), 10);
+    assert_eq!(kind(&app.dr().lease().await.unwrap_err()), "aws_error");
+    proxy.clear();
+
+    // A renewal throttled says so, and the lease is still this console's afterwards.
+    let mut lease = app.dr().take_lease("aurora-failover", "run-1").await.unwrap();
+    proxy.inject("s3", Some("PutObject"), Fault::Throttle { retry_after: None }, 10);
+    assert_eq!(kind(&app.dr().renew_lease(&mut lease).await.unwrap_err()), "throttled");
+    proxy.clear();
+    app.dr().renew_lease(&mut lease).await.unwrap();
+    // A release whose answer was lost (the SDK asks again, and finds it gone): the lease is
+    // gone, and releasing again is no error.
+    proxy.inject("s3", Some("DeleteObject"), Fault::Lost, 1);
+    let _ = app.dr().release_lease(&lease).await;
+    proxy.clear();
+    assert_eq!(lease_object(&s3).await, None);
+    assert!(app.dr().release_lease(&lease).await.unwrap());
+}
+
+/// The deployed platform's console, signed in to the platform database as the server's
+/// superuser (the emulator's PostgreSQL has no IAM authentication; as scripts/run does), its
+/// runbook waits polling every 20 ms.
+async fn platform_console(dir: &Path, moto: &str, endpoint: &str) -> App {
+    let app = common::quick(common::deployed(dir, moto, endpoint).await).dr_poll(Duration::from_millis(20));
+    let env = app.environments().get("prod").await.unwrap();
+    let mut db = env.platform_db.clone().unwrap();
+    (db.user, db.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
+    app.platform_db().set("prod", Some(db)).await.unwrap();
+    app
+}
+
+async fn writer(endpoint: &str, cluster: &str) -> String {
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(endpoint).await);
+    let c = rds.describe_db_clusters().db_cluster_identifier(cluster).send().await.unwrap();
+    c.db_clusters()[0]
+        .db_cluster_members()
+        .iter()
+        .find(|m| m.is_cluster_writer() == Some(true))
+        .unwrap()
+        .db_instance_identifier()
+        .unwrap()
+        .to_string()
+}
+
+/// A deployed platform, its console (AWS through a fault injector, or not), the signed bundle
+/// and the platform's Aurora cluster. Kept whole while a test runs: its parts stop when dropped.
+struct Platform {
+    moto: vigil_tests::Moto,
+    _kube: vigil_tests::kube::FakeKube,
+    proxy: FaultProxy,
+    data: tempfile::TempDir,
+    app: App,
+    bundle: tempfile::TempDir,
+    db: String,
+}
+
+async fn platform(through_proxy: bool) -> Platform {
+    let (moto, kube) = vigil_tests::platform().await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let data = tempfile::tempdir().unwrap();
+    let endpoint = if through_proxy { proxy.endpoint() } else { moto.endpoint() };
+    let app = platform_console(data.path(), &moto.endpoint(), &endpoint).await;
+    let db = app.environments().get("prod").await.unwrap().deployment["db_cluster_id"].clone();
+    Platform { moto, _kube: kube, proxy, data, app, bundle: signed_bundle("1.0.0", |_| {}), db }
+}
+
+fn req(runbook: &str) -> vigil_dto::dr::RunRequest {
+    vigil_dto::dr::RunRequest { runbook: runbook.into(), params: Default::default(), drill: true }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_region_failover_and_its_failback_run_end_to_end() {
+    let p = platform(true).await;
+    let Platform { moto, proxy, data, app, bundle, db, .. } = &p;
+    let b = Some(bundle.path());
+    let first = writer(&moto.endpoint(), db).await;
+    let progress = vigil_core::progress::Progress::default();
+
+    // The dry run: every precheck passes against the live account, IAM allows each action.
+    let dry = app.dr().dry_run(b, &req("aurora-failover")).await.unwrap();
+    assert!(dry.ready, "{dry:#?}");
+    assert!(dry.checks.iter().any(|c| c.check.phase == "iam" && c.check.check == "rds:FailoverDBCluster" && c.check.ok), "{dry:#?}");
+    assert!(dry.checks.iter().any(|c| c.step == "find-target" && c.check.check.starts_with("rds.reader_in_other_zone") && c.check.ok), "{dry:#?}");
+    assert!(dry.expected_secs > 0);
+
+    // The run stops for its typed confirmation, having found the reader to promote.
+    let run = app.dr().start(b, &req("aurora-failover"), &progress).await.unwrap();
+    assert_eq!(run.state, "awaiting_approval", "{run:#?}");
+    let target = run.steps[0].outputs["target"].clone();
+    assert_ne!(target, first);
+    assert_ne!(run.steps[0].outputs["target_zone"], run.steps[0].outputs["writer_zone"]);
+    assert_eq!(&run.awaiting.as_ref().unwrap().confirm, db);
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), 0);
+    let e = app.dr().approve(b, &run.id, "yes", &progress).await.unwrap_err();
+    assert_eq!(kind(&e), "confirmation_required");
+    // Another console cannot start a runbook meanwhile.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = console(other_dir.path(), &moto.endpoint()).await;
+    let env = app.environments().get("prod").await.unwrap();
+    let mut input = other.environments().get("prod").await.unwrap().to_input();
+    input.deployment = env.deployment.clone();
+    other.environments().update("prod", &input).await.unwrap();
+    assert_eq!(kind(&other.dr().start(b, &req("aurora-failover"), &progress).await.unwrap_err()), "lease_held");
+
+    let run = app.dr().approve(b, &run.id, db, &progress).await.unwrap();
+    assert_eq!(run.state, "succeeded", "{run:#?}");
+    assert_eq!(writer(&moto.endpoint(), db).await, target);
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), 1);
+    let failover = run.steps.iter().find(|s| s.path == "failover").unwrap();
+    assert_eq!((failover.outputs["from"].as_str(), failover.outputs["to"].as_str()), (first.as_str(), target.as_str()));
+    // The wait polled the cluster until the failover ended (the emulator takes a read).
+    let waited = failover.checks.iter().find(|c| c.phase == "wait").unwrap();
+    assert!(waited.ok && waited.detail.contains("after 2 reads"), "{waited:?}");
+    let reconnect = run.steps.iter().find(|s| s.path == "reconnect").unwrap();
+    assert!(reconnect.checks.iter().any(|c| c.phase == "verify" && c.check == "ledger.writable()" && c.ok), "{reconnect:?}");
+    assert_eq!(run.rpo_ms, Some(0));
+    assert!(run.rto_ms.unwrap() > 0);
+    assert_eq!(app.dr().lease().await.unwrap(), None, "the lease is released");
+    // Every step and decision in the operator log, the action's record with its op id.
+    let log = app.oplog().list(200, None).await.unwrap();
+    let acting = log.iter().find(|e| e.action == "dr.step_acting" && e.details.contains("rds.failover_cluster")).expect("logged");
+    assert_eq!(Some(&acting.op_id), failover.op_id.as_ref());
+    for a in [
+        "dr.run_started",
+        "dr.awaiting_approval",
+        "dr.approved",
+        "dr.step_acted",
+        "dr.step_done",
+        "dr.run_succeeded",
+        "dr.lease_taken",
+        "dr.lease_released",
+    ] {
+        assert!(log.iter().any(|e| e.action == a), "{a} not logged");
+    }
+
+    // The drill report: what ran, on what, the measured times against the targets, every step,
+    // the confirmation and who gave it; its SHA-256 in the operator log.
+    let out = data.path().join("drill.pdf");
+    let report = app.dr().write_report(&run.id, &out).await.unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    use sha2::Digest;
+    assert_eq!(report.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!((report.rto_met, report.rpo_met), (Some(true), Some(true)));
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    for needle in [
+        "Patient Journey DR drill report",
+        "the sandbox platform",
+        &run.sha256[..16],
+        "Recovery targets",
+        "confirmed by",
+        "dr.approved",
+        "Fail the writer over",
+    ] {
+        assert!(text.contains(needle), "{needle} not in the report:\n{text}");
+    }
+    let logged = app.oplog().list(5, None).await.unwrap().into_iter().find(|e| e.action == "dr.drill_report").unwrap();
+    assert!(logged.details.contains(&report.sha256));
+
+    // The failback moves the writer back to the instance that wrote before.
+    let back = app.dr().start(b, &req("aurora-failover-failback"), &progress).await.unwrap();
+    assert_eq!(back.params["target"], first);
+    assert_eq!(back.forward_run.as_deref(), Some(run.id.as_str()));
+    let back = app.dr().approve(b, &back.id, db, &progress).await.unwrap();
+    assert_eq!(back.state, "succeeded", "{back:#?}");
+    assert_eq!(writer(&moto.endpoint(), db).await, first);
+    assert_eq!(app.dr().runs().await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_catches_each_failing_precheck_with_its_fix_and_changes_nothing() {
+    let p = platform(false).await;
+    let Platform { moto, app, bundle, db, .. } = &p;
+    let b = Some(bundle.path());
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let first = writer(&moto.endpoint(), db).await;
+
+    // No reader in another zone: the only reader deleted.
+    let reader = rds.describe_db_clusters().db_cluster_identifier(db.as_str()).send().await.unwrap().db_clusters()[0]
+        .db_cluster_members()
+        .iter()
+        .find(|m| m.is_cluster_writer() == Some(false))
+        .unwrap()
+        .db_instance_identifier()
+        .unwrap()
+        .to_string();
+    rds.delete_db_instance().db_instance_identifier(&reader).skip_final_snapshot(true).send().await.unwrap();
+    let dry = app.dr().dry_run(b, &req("aurora-failover")).await.unwrap();
+    assert!(!dry.ready);
+    let failed: Vec<_> = dry.checks.iter().filter(|c| !c.check.ok).collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].step, "find-target");
+    assert!(failed[0].check.check.starts_with("rds.reader_in_other_zone"));
+    assert!(failed[0].check.fix.as_deref().unwrap().contains("add a reader in another zone"), "{failed:?}");
+
+    // A run stops at the same precheck before acting, paused with the fix; nothing moved.
+    let progress = vigil_core::progress::Progress::default();
+    let run = app.dr().start(b, &req("aurora-failover"), &progress).await.unwrap();
+    assert_eq!(run.state, "paused");
+    assert!(run.paused.as_deref().unwrap().contains("add a reader in another zone"), "{run:?}");
+    assert_eq!(writer(&moto.endpoint(), db).await, first);
+
+    // A cluster that is not there: the first precheck says so.
+    let mut input = app.environments().get("prod").await.unwrap().to_input();
+    input.deployment.insert("db_cluster_id".into(), "gone".into());
+    app.environments().update("prod", &input).await.unwrap();
+    let dry = app.dr().dry_run(b, &req("aurora-failover")).await.unwrap();
+    let c = dry.checks.iter().find(|c| c.check.check == "rds.cluster_available(cluster=gone)").unwrap();
+    assert!(!c.check.ok && c.check.detail.contains("there is no Aurora cluster gone"), "{c:?}");
+    // The lease another run holds is a failing check too.
+    assert!(dry.checks.iter().any(|c| c.check.phase == "lease" && !c.check.ok), "{dry:#?}");
+
+    // Runbooks this console cannot carry out yet are named before anything starts.
+    let dry = app.dr().dry_run(b, &req("aurora-pitr-restore")).await.unwrap();
+    assert!(dry.checks.iter().any(|c| c.check.phase == "support" && c.check.check == "rds.restore_to_time"), "{dry:#?}");
+    let e = app.dr().start(b, &req("aurora-pitr-restore"), &progress).await.unwrap_err();
+    assert_eq!(kind(&e), "unsupported");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_mid_failover_pause_the_run_and_resume_does_nothing_twice() {
+    let p = platform(true).await;
+    let Platform { moto, proxy, app, bundle, db, .. } = &p;
+    let b = Some(bundle.path());
+    let progress = vigil_core::progress::Progress::default();
+    let run = app.dr().start(b, &req("aurora-failover"), &progress).await.unwrap();
+    let target = run.steps[0].outputs["target"].clone();
+
+    // Throttled on the failover itself: paused at "acting", saying why.
+    proxy.inject("rds", Some("FailoverDBCluster"), Fault::Throttle { retry_after: None }, 10);
+    let run = app.dr().approve(b, &run.id, db, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().to_lowercase().contains("throttl"), "{:?}", run.paused);
+    assert_eq!(run.steps.iter().find(|s| s.path == "failover").unwrap().state, "acting");
+    proxy.clear();
+
+    // The answer lost after the emulator failed the writer over: the SDK's retry is refused
+    // (the cluster is failing over), the run pauses; the resume finds the failover done and
+    // does not send it again.
+    proxy.inject("rds", Some("FailoverDBCluster"), Fault::Lost, 1);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    proxy.clear();
+    let sent = proxy.count("rds", Some("FailoverDBCluster"));
+    // Credentials expire while it waits (the read after the one that found the failover sent):
+    // paused again, then resumed to the end.
+    proxy.inject_after("rds", Some("DescribeDBClusters"), 1, Fault::ExpiredToken, 1);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("expired"), "{:?}", run.paused);
+    proxy.clear();
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "succeeded", "{run:#?}");
+    let failover = run.steps.iter().find(|s| s.path == "failover").unwrap();
+    assert!(failover.found_done, "{failover:?}");
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), sent, "not sent again");
+    assert_eq!(writer(&moto.endpoint(), db).await, target);
+    let log = app.oplog().list(200, None).await.unwrap();
+    assert!(log.iter().filter(|e| e.action == "dr.run_paused").count() >= 3);
+    assert!(log.iter().any(|e| e.action == "dr.run_resumed"));
+}
