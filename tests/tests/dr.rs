@@ -515,3 +515,134 @@ async fn faults_mid_failover_pause_the_run_and_resume_does_nothing_twice() {
     assert!(log.iter().filter(|e| e.action == "dr.run_paused").count() >= 3);
     assert!(log.iter().any(|e| e.action == "dr.run_resumed"));
 }
+
+/// A global database in the emulator: its primary in us-east-1 (the environment's region) and a
+/// secondary in eu-west-2, with the environment's DR parameters naming them.
+async fn global_database(endpoint: &str) -> (String, std::collections::BTreeMap<String, String>) {
+    let conf = vigil_tests::emulator_sdk_config(endpoint).await;
+    let primary = aws_sdk_rds::Client::new(&conf);
+    let secondary =
+        aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&conf).region(aws_sdk_rds::config::Region::new("eu-west-2")).build());
+    let a = primary
+        .create_db_cluster()
+        .db_cluster_identifier("pj-prod")
+        .engine("aurora-postgresql")
+        .master_username("u")
+        .master_user_password("password1")
+        .send()
+        .await
+        .unwrap();
+    let a = a.db_cluster().unwrap().db_cluster_arn().unwrap().to_string();
+    primary.create_global_cluster().global_cluster_identifier("pj-prod-global").source_db_cluster_identifier(&a).send().await.unwrap();
+    let b = secondary
+        .create_db_cluster()
+        .db_cluster_identifier("pj-prod-dr")
+        .engine("aurora-postgresql")
+        .global_cluster_identifier("pj-prod-global")
+        .send()
+        .await
+        .unwrap();
+    let b = b.db_cluster().unwrap().db_cluster_arn().unwrap().to_string();
+    let deployment = [
+        ("bucket", BUCKET),
+        ("db_cluster_id", "pj-prod"),
+        ("global_cluster_id", "pj-prod-global"),
+        ("secondary_cluster_arn", b.as_str()),
+        ("secondary_region", "eu-west-2"),
+        ("queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/pj-prod-work"),
+        ("secondary_queue_url", "https://sqs.eu-west-2.amazonaws.com/123456789012/pj-prod-work"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    (b, deployment)
+}
+
+/// The secondary's replication lag as Aurora reports it (CloudWatch, in the secondary's region).
+async fn put_lag(endpoint: &str, ms: f64) {
+    let conf = vigil_tests::emulator_sdk_config(endpoint).await;
+    let cw = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(&conf).region(aws_sdk_cloudwatch::config::Region::new("eu-west-2")).build(),
+    );
+    let dim = aws_sdk_cloudwatch::types::Dimension::builder().name("DBClusterIdentifier").value("pj-prod-dr").build();
+    let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
+        .metric_name("AuroraGlobalDBRPOLag")
+        .dimensions(dim)
+        .value(ms)
+        .unit(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)
+        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(chrono::Utc::now().timestamp()))
+        .build();
+    cw.put_metric_data().namespace("AWS/RDS").metric_data(datum).send().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_switchovers_dry_run_judges_the_secondarys_lag_and_its_region_against_the_rpo() {
+    let moto = vigil_tests::Moto::start();
+    make_bucket(&moto.endpoint()).await;
+    let (secondary, deployment) = global_database(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::quick(common::console(dir.path(), &moto.endpoint(), deployment).await);
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let b = Some(bundle.path());
+    let lag_check = |d: &vigil_dto::dr::DryRunView| {
+        d.checks.iter().find(|c| c.check.check.starts_with("rds.global_lag_within")).cloned().expect("the lag is checked")
+    };
+
+    // Nothing reported yet: the lag cannot be judged, and the dry run says what to look at.
+    let dry = app.dr().dry_run(b, &req("aurora-global-switchover")).await.unwrap();
+    assert!(!dry.ready);
+    assert_eq!(dry.params["target"], secondary);
+    let c = lag_check(&dry);
+    assert!(!c.check.ok && c.check.detail.contains("no replication lag"), "{c:?}");
+    // The worker's secret is not in the secondary's region: caught, with the fix.
+    let secret =
+        dry.checks.iter().find(|c| c.check.check.starts_with("secrets.present(region=eu-west-2, secret=pj-prod/aurora-worker)")).expect("checked");
+    assert!(!secret.check.ok && secret.check.fix.as_deref().unwrap().contains("replicate"), "{secret:?}");
+    assert!(dry.checks.iter().any(|c| c.check.check.starts_with("rds.cluster_available(cluster=arn:") && c.check.ok), "{dry:#?}");
+    // The worker's move it nests is named as not carried out yet.
+    assert!(dry.checks.iter().any(|c| c.step == "worker/start" && c.check.phase == "support"), "{dry:#?}");
+
+    // Two seconds behind: within the RPO.
+    put_lag(&moto.endpoint(), 2_000.0).await;
+    let c = lag_check(&app.dr().dry_run(b, &req("aurora-global-switchover")).await.unwrap());
+    assert!(c.check.ok && c.check.detail.contains("2.0 s behind"), "{c:?}");
+    // Twenty minutes behind: a failover now would lose more than the RPO.
+    put_lag(&moto.endpoint(), 1_200_000.0).await;
+    let c = lag_check(&app.dr().dry_run(b, &req("aurora-global-switchover")).await.unwrap());
+    assert!(!c.check.ok && c.check.detail.contains("1200.0 s behind, over 900 s"), "{c:?}");
+    assert!(c.check.fix.as_deref().unwrap().contains("RPO"), "{c:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_restores_dry_run_needs_a_recovery_point_within_the_rpo() {
+    let moto = vigil_tests::Moto::start();
+    make_bucket(&moto.endpoint()).await;
+    let (_, deployment) = global_database(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::quick(common::console(dir.path(), &moto.endpoint(), deployment).await);
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let b = Some(bundle.path());
+    let point = |d: &vigil_dto::dr::DryRunView| d.checks.iter().find(|c| c.check.check.starts_with("backup.point_within")).cloned().expect("checked");
+    let c = point(&app.dr().dry_run(b, &req("aurora-backup-restore")).await.unwrap());
+    assert!(!c.check.ok && c.check.detail.contains("no completed AWS Backup recovery point"), "{c:?}");
+    assert!(c.check.fix.as_deref().unwrap().contains("Back up now"), "{c:?}");
+
+    // Backed up now (the emulator's job completes at once): within the RPO.
+    let ctx = vigil_tests::emulator_context(&moto.endpoint()).await;
+    let backup = vigil_aws::backup::Backup::new(&ctx, "test");
+    let conf = vigil_tests::emulator_sdk_config(&moto.endpoint()).await;
+    aws_sdk_backup::Client::new(&conf).create_backup_vault().backup_vault_name("pj-prod").send().await.unwrap();
+    let arn = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await)
+        .describe_db_clusters()
+        .db_cluster_identifier("pj-prod")
+        .send()
+        .await
+        .unwrap()
+        .db_clusters()[0]
+        .db_cluster_arn()
+        .unwrap()
+        .to_string();
+    backup.start_backup("pj-prod", &arn, "arn:aws:iam::123456789012:role/backup", Some(35), &uuid::Uuid::new_v4().to_string()).await.unwrap();
+    let c = point(&app.dr().dry_run(b, &req("aurora-backup-restore")).await.unwrap());
+    assert!(c.check.ok && c.check.detail.contains("its newest recovery point is"), "{c:?}");
+}

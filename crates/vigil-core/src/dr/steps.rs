@@ -25,6 +25,9 @@ pub const SUPPORTED: &[&str] = &[
     "rds.global_writer_is",
     "rds.restorable_within",
     "rds.capacity_for",
+    "rds.measure_global_lag",
+    "rds.global_lag_within",
+    "backup.point_within",
     "secrets.present",
     "eks.cluster_active",
     "worker.ready",
@@ -90,6 +93,32 @@ fn secs(args: &Args, name: &str) -> Result<i64> {
 /// Whether `member` (an ARN) is `cluster` (an ARN or an identifier).
 fn same_cluster(member: &str, cluster: &str) -> bool {
     member == cluster || member.rsplit(':').next() == Some(cluster)
+}
+
+/// The secondary cluster's replication lag behind the global database's writer, in seconds: the
+/// largest of CloudWatch's `AuroraGlobalDBRPOLag` (Aurora PostgreSQL's measure of the data a
+/// failover would lose) over the last five minutes, read in the secondary's region. None when
+/// nothing was reported (the secondary is not replicating, or the metric is not published).
+async fn global_lag(p: &Place<'_>, args: &Args) -> Result<Option<f64>> {
+    use vigil_aws::cloudwatch::{get_metric_data, CloudWatch, DataQuery, DataSource};
+    let secondary = arg(args, "secondary")?;
+    let id = secondary.rsplit(':').next().unwrap_or(secondary);
+    let cw = CloudWatch::new(&p.ctx(opt(args, "region")).await, p.op);
+    let q = DataQuery {
+        id: "lag".into(),
+        label: "lag".into(),
+        period: 60,
+        return_data: true,
+        source: DataSource::Metric {
+            namespace: "AWS/RDS".into(),
+            metric: "AuroraGlobalDBRPOLag".into(),
+            dimensions: vec![("DBClusterIdentifier".into(), id.to_string())],
+            stat: "Maximum".into(),
+        },
+    };
+    let end = chrono::Utc::now().timestamp() + 60;
+    let (out, _) = get_metric_data(&cw, &[q], end - 6 * 60, end).await?;
+    Ok(out.get("lag").and_then(|r| r.values.iter().map(|(_, v)| *v).reduce(f64::max)).map(|ms| ms / 1000.0))
 }
 
 /// Evaluates check `name`. A failure to read what it checks is the error (the run pauses on
@@ -199,6 +228,44 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
                     format!("{} not offered for {} in {region}", missing.join(", "), c.engine),
                     "choose an instance class the region offers (the tier's InstanceClass)",
                 )
+            }
+        }
+        "rds.global_lag_within" => {
+            let max = secs(args, "max")? as f64;
+            match global_lag(p, args).await? {
+                None => fail(
+                    "the secondary reported no replication lag in the last 5 minutes",
+                    "check the secondary cluster replicates (its AuroraGlobalDBRPOLag metric, in its region)",
+                ),
+                Some(lag) if lag <= max => pass(format!("the secondary is {lag:.1} s behind (at most {max} s)")),
+                Some(lag) => fail(
+                    format!("the secondary is {lag:.1} s behind, over {max} s"),
+                    "wait for it to catch up; a failover now would lose more than the RPO",
+                ),
+            }
+        }
+        "backup.point_within" => {
+            let (id, max) = (arg(args, "cluster")?, secs(args, "max")?);
+            let Some(c) = p.rds(args).await.cluster(id).await? else {
+                return Ok(fail(format!("there is no Aurora cluster {id}"), "check db_cluster_id"));
+            };
+            let points = vigil_aws::backup::Backup::new(&p.ctx(None).await, p.op).points_of(&c.arn, 50).await?;
+            match points.iter().find(|pt| pt.status == "COMPLETED") {
+                None => fail(
+                    format!("{id} has no completed AWS Backup recovery point"),
+                    "back it up now (Backups → Back up now), or check the backup plan covers it",
+                ),
+                Some(pt) => {
+                    let age = (chrono::Utc::now().timestamp_millis() - pt.created_ms) / 1000;
+                    if age <= max {
+                        pass(format!("its newest recovery point is {age} s old"))
+                    } else {
+                        fail(
+                            format!("{id}'s newest completed recovery point is {age} s old, over {max} s"),
+                            "back it up now, or restore from the cluster's point-in-time window instead",
+                        )
+                    }
+                }
             }
         }
         "secrets.present" => {
@@ -375,6 +442,11 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
             let (id, target) = (arg(args, "cluster")?, arg(args, "target")?);
             p.rds(args).await.failover_cluster(id, target).await?;
             Ok(outputs(&[("from", before.get("from").cloned().unwrap_or_default()), ("to", target.to_string())]))
+        }
+        "rds.measure_global_lag" => {
+            // Unknown (not reported) is recorded as such: the drill's RPO is then not measured.
+            let lag = global_lag(p, args).await?;
+            Ok(outputs(&[("lag_seconds", lag.map(|l| format!("{l:.3}")).unwrap_or_default())]))
         }
         "rds.switchover_global" | "rds.failover_global" => {
             let (gid, target) = (arg(args, "global_cluster")?, arg(args, "target")?);
