@@ -7,13 +7,12 @@
 //! `cargo bench -p vigil-tests --bench dr --profile dev` (moto from scripts/test's venv, the
 //! tests' PostgreSQL from scripts/lib/pg.sh)
 
-use std::sync::Arc;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 use vigil_aws::rds::Rds;
-use vigil_core::App;
-use vigil_dto::deploy::DeployRequest;
 use vigil_dto::dr::RunRequest;
-use vigil_dto::{Credentials, EnvironmentInput};
 use vigil_tests::faults::FaultProxy;
 
 const POLL: Duration = Duration::from_millis(20);
@@ -49,39 +48,9 @@ async fn main() {
     let proxy = FaultProxy::start(&moto.endpoint()).await;
     let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
     let data = tempfile::tempdir().unwrap();
-    let app = App::open_with_secrets(
-        &data.path().join("vigil.db"),
-        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
-        "bench",
-        Arc::new(vigil_core::secrets::MemoryStore::default()),
-    )
-    .await
-    .unwrap()
-    .deploy_poll(POLL)
-    .dr_poll(POLL);
-    let env = EnvironmentInput {
-        name: "prod".into(),
-        credentials: Credentials::Emulator,
-        region: "us-east-1".into(),
-        endpoint_url: Some(proxy.endpoint()),
-        deployment: Default::default(),
-        platform_db: None,
-    };
-    app.environments().add(&env).await.unwrap();
-    app.environments().select("prod").await.unwrap();
-    app.deploy().trust("bench", &vigil_tests::bundle_public_key()).await.unwrap();
-    let plan = app
-        .deploy()
-        .plan(&DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() }, Some(bundle.path()))
-        .await
-        .unwrap();
-    assert_eq!(app.deploy().apply(&plan.id, None, &|_| {}).await.unwrap().state, "succeeded");
-    let env = app.environments().get("prod").await.unwrap();
-    let db = env.deployment["db_cluster_id"].clone();
-    // The emulator's PostgreSQL has no IAM authentication: its superuser, as scripts/run does.
-    let mut pg = env.platform_db.clone().unwrap();
-    (pg.user, pg.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
-    app.platform_db().set("prod", Some(pg)).await.unwrap();
+    let app = common::deployed(data.path(), &moto.endpoint(), &proxy.endpoint()).await.dr_poll(POLL);
+    common::as_superuser(&app).await;
+    let db = app.environments().get("prod").await.unwrap().deployment["db_cluster_id"].clone();
     let rds = Rds::new(&vigil_tests::emulator_context(&proxy.endpoint()).await, "bench");
     let progress = vigil_core::progress::Progress::default();
 

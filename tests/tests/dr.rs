@@ -279,10 +279,7 @@ async fn faults_on_the_lease_are_classified_and_leave_no_lease_behind() {
 /// runbook waits polling every 20 ms.
 async fn platform_console(dir: &Path, moto: &str, endpoint: &str) -> App {
     let app = common::quick(common::deployed(dir, moto, endpoint).await).dr_poll(Duration::from_millis(20));
-    let env = app.environments().get("prod").await.unwrap();
-    let mut db = env.platform_db.clone().unwrap();
-    (db.user, db.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
-    app.platform_db().set("prod", Some(db)).await.unwrap();
+    common::as_superuser(&app).await;
     app
 }
 

@@ -568,23 +568,44 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert!(String::from_utf8_lossy(&after.stdout).contains("FAIL  Every stack complete"));
 }
 
+/// A platform deployed into the emulator, behind a fault injector, for the kill tests.
+struct Killable {
+    _moto: Moto,
+    _kube: vigil_tests::kube::FakeKube,
+    proxy: vigil_tests::faults::FaultProxy,
+    dir: tempfile::TempDir,
+    bundle: tempfile::TempDir,
+}
+
+async fn killable() -> Killable {
+    let (moto, kube) = vigil_tests::platform().await;
+    let proxy = vigil_tests::faults::FaultProxy::start(&moto.endpoint()).await;
+    Killable { _moto: moto, _kube: kube, proxy, dir: tempfile::tempdir().unwrap(), bundle: vigil_tests::signed_bundle("1.0.0", |_| {}) }
+}
+
+/// `vigil args` on `data` with `env`, on a blocking thread (the test's fake servers go on answering).
+fn spawned(data: &Path, args: Vec<String>, env: Vec<(&'static str, String)>) -> tokio::task::JoinHandle<Output> {
+    let d = data.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vigil_with(&d, &args.iter().map(String::as_str).collect::<Vec<_>>(), &env)
+    })
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
 /// Vigil killed (SIGKILL) while CloudFormation works on the fourth stack: the journal still says
 /// "applying", and `vigil deploy resume` re-attaches to that stack and finishes, executing each
 /// stack's change set once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vigil_killed_mid_apply_re_attaches_and_finishes() {
-    use vigil_tests::faults::{Fault, FaultProxy};
-    let (moto, _kube) = vigil_tests::platform().await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
-    let b = bundle.path().to_str().unwrap().to_string();
-    let run = |args: Vec<String>| {
-        let d = d.clone();
-        tokio::task::spawn_blocking(move || vigil(&d, &args.iter().map(String::as_str).collect::<Vec<_>>()))
-    };
-    let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    use vigil_tests::faults::Fault;
+    let k = killable().await;
+    let (proxy, d, b) = (&k.proxy, k.dir.path().to_path_buf(), k.bundle.path().to_str().unwrap().to_string());
+    let run = |args: Vec<String>| spawned(&d, args, vec![]);
+    let args = owned;
     assert_eq!(code(&run(args(&["env", "add", "prod", "--region", "us-east-1", "--emulator", "--endpoint", &proxy.endpoint()])).await.unwrap()), 0);
     assert_eq!(code(&run(args(&["env", "select", "prod"])).await.unwrap()), 0);
     let key = vigil_tests::bundle_public_key();
@@ -643,21 +664,10 @@ fn vigil_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 /// the journal and the failover is sent exactly once, each boundary in turn (N/N).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vigil_killed_at_every_step_boundary_resumes_without_doing_anything_twice() {
-    use vigil_tests::faults::FaultProxy;
-    let (moto, _kube) = vigil_tests::platform().await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
-    let b = bundle.path().to_str().unwrap().to_string();
-    let run = |args: Vec<String>, env: Vec<(&'static str, String)>| {
-        let d = d.clone();
-        tokio::task::spawn_blocking(move || {
-            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            vigil_with(&d, &args.iter().map(String::as_str).collect::<Vec<_>>(), &env)
-        })
-    };
-    let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let k = killable().await;
+    let (proxy, d, b) = (&k.proxy, k.dir.path().to_path_buf(), k.bundle.path().to_str().unwrap().to_string());
+    let run = |args: Vec<String>, env: Vec<(&'static str, String)>| spawned(&d, args, env);
+    let args = owned;
     let ok = |o: &Output| assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     ok(&run(args(&["env", "add", "prod", "--region", "us-east-1", "--emulator", "--endpoint", &proxy.endpoint()]), vec![]).await.unwrap());
     ok(&run(args(&["env", "select", "prod"]), vec![]).await.unwrap());

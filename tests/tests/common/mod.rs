@@ -79,3 +79,12 @@ pub async fn faulted(dir: &Path, moto_endpoint: &str) -> (FaultProxy, App) {
     let app = quick(deployed(dir, moto_endpoint, &proxy.endpoint()).await);
     (proxy, app)
 }
+
+/// The console signed in to the deployed platform's database as the tests' PostgreSQL superuser
+/// (the emulator's PostgreSQL has no IAM authentication; scripts/run does the same).
+pub async fn as_superuser(app: &App) {
+    let env = app.environments().get("prod").await.unwrap();
+    let mut db = env.platform_db.clone().unwrap();
+    (db.user, db.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
+    app.platform_db().set("prod", Some(db)).await.unwrap();
+}
