@@ -138,6 +138,7 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
         "secondary_cluster_arn",
         "secondary_queue_url",
         "dr_lease_bucket",
+        "dr_four_eyes",
     ];
     for p in app.environments().deployment_parameters().into_iter().filter(|p| !not_by_deploy.contains(&p.name.as_str())) {
         assert!(env.deployment.contains_key(&p.name), "{} is not set by the deploy", p.name);

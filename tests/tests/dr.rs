@@ -643,3 +643,70 @@ async fn a_backup_restores_dry_run_needs_a_recovery_point_within_the_rpo() {
     let c = point(&app.dr().dry_run(b, &req("aurora-backup-restore")).await.unwrap());
     assert!(c.check.ok && c.check.detail.contains("its newest recovery point is"), "{c:?}");
 }
+
+/// A console of a second person: their own store, signed in as the IAM user `name` (keys made
+/// in the emulator, from their AWS files), the same environment.
+async fn second_person(dir: &Path, endpoint: &str, deployment: std::collections::BTreeMap<String, String>, name: &str) -> App {
+    let conf = vigil_tests::emulator_sdk_config(endpoint).await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    iam.create_user().user_name(name).send().await.unwrap();
+    let key = iam.create_access_key().user_name(name).send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let config = format!("[profile {name}]\nregion = us-east-1\n");
+    let credentials = format!("[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n", key.access_key_id(), key.secret_access_key());
+    let app = common::open_with(dir, vigil_core::aws::profiles::ProfileSource::from_contents(&config, &credentials)).await;
+    common::add_prod(&app, endpoint, deployment, vigil_dto::Credentials::Profile { name: name.into() }).await;
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_four_eyes_a_destructive_step_waits_for_a_second_persons_one_time_code() {
+    let p = platform(true).await;
+    let Platform { moto, proxy, data, app, bundle, db, .. } = &p;
+    let b = Some(bundle.path());
+    let mut input = app.environments().get("prod").await.unwrap().to_input();
+    input.deployment.insert("dr_four_eyes".into(), "on".into());
+    app.environments().update("prod", &input).await.unwrap();
+    let progress = vigil_core::progress::Progress::default();
+
+    // The operator's own typed approval, then the failover waits for a second person.
+    let run = app.dr().start(b, &req("aurora-failover"), &progress).await.unwrap();
+    let run = app.dr().approve(b, &run.id, db, &progress).await.unwrap();
+    assert_eq!(run.state, "awaiting_approval", "{run:#?}");
+    let awaiting = run.awaiting.clone().unwrap();
+    assert!(awaiting.second && awaiting.step == "failover", "{awaiting:?}");
+    assert!(awaiting.prompt.contains(&format!("vigil dr second-approve {} failover", run.id)), "{awaiting:?}");
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), 0);
+
+    // Not the operator themselves, and not before anyone approved.
+    assert_eq!(kind(&app.dr().second_approve(&run.id, "failover").await.unwrap_err()), "four_eyes_same_person");
+    assert_eq!(kind(&app.dr().approve(b, &run.id, "ABCDEFGH", &progress).await.unwrap_err()), "no_second_approval");
+
+    // A second person, as another AWS identity, gets a one-time code.
+    let other_dir = tempfile::tempdir().unwrap();
+    let deployment = app.environments().get("prod").await.unwrap().deployment;
+    let bob = second_person(other_dir.path(), &moto.endpoint(), deployment, "bob").await;
+    assert_eq!(kind(&bob.dr().second_approve(&run.id, "reconnect").await.unwrap_err()), "not_found");
+    let given = bob.dr().second_approve(&run.id, "failover").await.unwrap();
+    assert_eq!(given.code.len(), 8);
+    assert!(given.action.starts_with("rds.failover_cluster("), "{given:?}");
+    assert_eq!(kind(&bob.dr().second_approve(&run.id, "failover").await.unwrap_err()), "already_approved");
+    assert!(bob.oplog().list(10, None).await.unwrap().iter().any(|e| e.action == "dr.second_approval_given" && e.details.contains("user/bob")));
+
+    // A wrong code is refused; the right one lets the failover go on, once.
+    assert_eq!(kind(&app.dr().approve(b, &run.id, "WRONGCOD", &progress).await.unwrap_err()), "confirmation_required");
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), 0);
+    let run = app.dr().approve(b, &run.id, &given.code.to_lowercase(), &progress).await.unwrap();
+    assert_eq!(run.state, "succeeded", "{run:#?}");
+    assert_eq!(proxy.count("rds", Some("FailoverDBCluster")), 1);
+    let failover = run.steps.iter().find(|s| s.path == "failover").unwrap();
+    assert!(failover.before["_second_by"].contains("user/bob"), "{failover:?}");
+    let log = app.oplog().list(100, None).await.unwrap();
+    let second = log.iter().find(|e| e.action == "dr.second_approved").expect("logged");
+    assert!(second.details.contains("user/bob") && second.details.contains("user/moto"), "{}", second.details);
+    // The code was used once: nothing is left to approve with.
+    let report = app.dr().write_report(&run.id, &data.path().join("r.pdf")).await.unwrap();
+    let text = pdf_extract::extract_text_from_mem(&std::fs::read(&report.path).unwrap()).unwrap();
+    // (the PDF's text extraction drops some spaces)
+    assert!(text.contains("approval by") && text.contains("user/bob"), "{text}");
+}

@@ -56,7 +56,11 @@ fn print_run(r: &RunView) {
     }
     if let Some(a) = &r.awaiting {
         println!("waiting for approval of {}: {}", a.step, a.prompt);
-        println!("  type it: vigil dr approve {} --confirm {}", r.id, a.confirm);
+        if a.second {
+            println!("  then: vigil dr approve {} --confirm <the code>", r.id);
+        } else {
+            println!("  type it: vigil dr approve {} --confirm {}", r.id, a.confirm);
+        }
     }
     if let Some(p) = &r.paused {
         println!("{}: {p}", if r.state == "failed" { "failed" } else { "paused" });
@@ -128,6 +132,10 @@ pub enum DrCommand {
         #[arg(long)]
         bundle: Option<PathBuf>,
     },
+    /// Gives the second approval of a destructive step another console asks for (four eyes),
+    /// signed in as another AWS identity than the operator's; prints the one-time code to give
+    /// the operator.
+    SecondApprove { run: String, step: String },
     /// Goes on with a paused or interrupted run from where its journal stands.
     Resume {
         run: String,
@@ -262,6 +270,15 @@ pub async fn run(app: &App, cmd: DrCommand, json: bool) -> Result<u8, Failure> {
                 print_run(&r);
             }
             return Ok(run_code(&r));
+        }
+        DrCommand::SecondApprove { run, step } => {
+            let a = dr.second_approve(&run, &step).await?;
+            if json {
+                print_json(&a);
+            } else {
+                println!("approved {} (step {} of run {}, asked by {})", a.action, a.step, a.run, a.requested_by);
+                println!("one-time code for the operator: {}", a.code);
+            }
         }
         DrCommand::Runs { run: Some(id) } => {
             let r = dr.run(&id).await?;

@@ -139,6 +139,21 @@ pub struct Awaiting {
     pub prompt: String,
     /// The text to type.
     pub confirm: String,
+    /// A second person's approval (four eyes): the one-time code they were given is typed.
+    #[serde(default)]
+    pub second: bool,
+}
+
+/// A second person's approval of a destructive step, given on another console or the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondApproval {
+    pub run: String,
+    pub step: String,
+    /// What is approved, as the run asked for it.
+    pub action: String,
+    pub requested_by: String,
+    /// The one-time code to give the operator who runs the runbook.
+    pub code: String,
 }
 
 /// A run of a runbook: the journal, and the drill's evidence.

@@ -15,24 +15,31 @@ use vigil_tests::{bundle_public_key, signed_bundle};
 /// A console on the store in `dir` (no AWS files; a keychain in memory), its deploys polling
 /// every 20 ms.
 pub async fn open(dir: &Path) -> App {
-    App::open_with_secrets(
-        &dir.join("vigil.db"),
-        vigil_core::aws::profiles::ProfileSource::from_contents("", ""),
-        "test",
-        Arc::new(vigil_core::secrets::MemoryStore::default()),
-    )
-    .await
-    .unwrap()
-    .deploy_poll(Duration::from_millis(20))
+    open_with(dir, vigil_core::aws::profiles::ProfileSource::from_contents("", "")).await
+}
+
+/// As [`open`], with `profiles` as its AWS config and credentials files.
+pub async fn open_with(dir: &Path, profiles: vigil_core::aws::profiles::ProfileSource) -> App {
+    App::open_with_secrets(&dir.join("vigil.db"), profiles, "test", Arc::new(vigil_core::secrets::MemoryStore::default()))
+        .await
+        .unwrap()
+        .deploy_poll(Duration::from_millis(20))
 }
 
 /// A console whose environment "prod" (emulator keys, us-east-1) reaches AWS through
 /// `endpoint`, with `deployment`, selected, and the tests' bundle publisher trusted.
 pub async fn console(dir: &Path, endpoint: &str, deployment: BTreeMap<String, String>) -> App {
     let app = open(dir).await;
+    add_prod(&app, endpoint, deployment, Credentials::Emulator).await;
+    app
+}
+
+/// Adds and selects environment "prod" (us-east-1, AWS through `endpoint`, signed in by
+/// `credentials`), and trusts the tests' bundle publisher.
+pub async fn add_prod(app: &App, endpoint: &str, deployment: BTreeMap<String, String>, credentials: Credentials) {
     let env = EnvironmentInput {
         name: "prod".into(),
-        credentials: Credentials::Emulator,
+        credentials,
         region: "us-east-1".into(),
         endpoint_url: Some(endpoint.into()),
         deployment,
@@ -41,7 +48,6 @@ pub async fn console(dir: &Path, endpoint: &str, deployment: BTreeMap<String, St
     app.environments().add(&env).await.unwrap();
     app.environments().select("prod").await.unwrap();
     app.deploy().trust("Patient Journey test releases", &bundle_public_key()).await.unwrap();
-    app
 }
 
 /// `app` giving up on AWS quickly (the fault injector's hangs end in seconds).

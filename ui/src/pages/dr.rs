@@ -193,14 +193,14 @@ pub fn DrPage() -> impl IntoView {
                         </table>
                     })}
                     {r.clone().and_then(|r| r.awaiting.clone().map(|a| {
-                        let (id, expected) = (r.id.clone(), a.confirm.clone());
+                        let (id, expected, second) = (r.id.clone(), a.confirm.clone(), a.second);
                         view! {
                             <div class="approval" id="dr-approval">
                                 <p><b>{format!("Approval: {}", a.step)}</b>" "{a.prompt.clone()}</p>
-                                <label>{format!("Type {} to approve", a.confirm)}
+                                <label>{if a.second { "Type the one-time code the second person was given".to_string() } else { format!("Type {} to approve", a.confirm) }}
                                     <input id="dr-approve-confirm" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) disabled=move || busy.get()/></label>
                                 <div class="form-actions">
-                                    <button class="primary" id="dr-approve" disabled=move || busy.get() || typed.get().trim() != expected
+                                    <button class="primary" id="dr-approve" disabled=move || busy.get() || if second { typed.get().trim().is_empty() } else { typed.get().trim() != expected }
                                         on:click=move |_| drive("dr_approve", json!({ "run": id.clone(), "confirm": typed.get_untracked() }))>"Approve"</button>
                                 </div>
                             </div>

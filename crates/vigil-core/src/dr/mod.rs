@@ -4,6 +4,7 @@
 //! runbook (`run`: dry run, a journaled run that resumes where it stopped, approvals) over the
 //! vocabulary carried out against the live platform ([`steps`]).
 
+pub mod four_eyes;
 pub mod lease;
 mod report;
 mod run;

@@ -143,6 +143,10 @@ pub fn drill_pdf(run: &RunView, log: &[OplogEntry], generated_by: &str) -> std::
                 Some(who) => format!("confirmed by {who}"),
                 None => s.outputs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
             };
+            let what = match s.before.get("_second_by") {
+                Some(by) => format!("{what}; second approval by {by}"),
+                None => what,
+            };
             let resumed = if s.found_done { " (found done on resume: not sent again)" } else { "" };
             vec![(s.path.clone(), INK), (format!("{what}{resumed}"), INK), (s.op_id.clone().unwrap_or_default(), MUTED)]
         })

@@ -14,6 +14,7 @@
 //! operator log with the step's operation id (the one its AWS requests carry), in the same
 //! transaction as the journal. The DR lease is held throughout and renewed while waiting.
 
+use super::four_eyes;
 use super::lease::{self, Lease};
 use super::steps::{self, Args, Place};
 use super::Dr;
@@ -35,6 +36,9 @@ use vigil_dto::Environment;
 /// `<boundary>:<step path>` with boundary one of before, acting, acted, done. The kill tests
 /// use it; release builds ignore it.
 const STOP_AT: &str = "VIGIL_DR_STOP_AT";
+
+/// Where a step keeps who gave its second approval (four eyes).
+const SECOND_BY: &str = "_second_by";
 
 fn stop_at(boundary: &str, path: &str) {
     if cfg!(debug_assertions) && std::env::var(STOP_AT).is_ok_and(|v| v == format!("{boundary}:{path}")) {
@@ -488,6 +492,9 @@ impl Dr<'_> {
                 hint: "see the run (`vigil dr runs`)".into(),
             });
         };
+        if awaiting.second {
+            return self.second_approved(dir, &env, run, &awaiting, typed, progress).await;
+        }
         if typed.trim() != awaiting.confirm {
             return Err(Error::Dr {
                 kind: "confirmation_required",
@@ -517,6 +524,40 @@ impl Dr<'_> {
         )
         .await?;
         self.drive(&env, &set, &rb, &mut run, &mut lease, progress).await?;
+        Ok(run)
+    }
+
+    /// The second person's code typed: checked, then the step goes on from its prechecks.
+    async fn second_approved(
+        &self,
+        dir: Option<&Path>,
+        env: &Environment,
+        mut run: RunView,
+        awaiting: &Awaiting,
+        typed: &str,
+        progress: &Progress,
+    ) -> Result<RunView> {
+        let (set, rb) = self.same_runbook(dir, &run).await?;
+        let bucket = lease::bucket(env)?;
+        let ctx = self.aws_context(env).await;
+        let i = run.steps.iter().position(|s| s.path == awaiting.step).expect("the awaited step is in the run");
+        let op = run.steps[i].op_id.clone().unwrap_or_else(aws::new_op_id);
+        let Some(req) = four_eyes::request(&ctx, &op, &bucket, &run.id, &awaiting.step).await? else {
+            return Err(Error::Dr {
+                kind: "no_second_approval",
+                message: format!("the request for step {}'s second approval is gone", awaiting.step),
+                hint: "resume the run: it asks again".into(),
+            });
+        };
+        let (approver, approver_arn) = four_eyes::check(&ctx, &op, &bucket, &req, typed).await?;
+        let mut lease = self.retake(&run).await?;
+        run.steps[i].before.insert(SECOND_BY.into(), format!("{approver} ({approver_arn})"));
+        run.steps[i].state = "prechecking".into();
+        run.awaiting = None;
+        run.state = "running".into();
+        let details = json!({ "run": run.id, "step": awaiting.step, "action": req.action, "approver": approver, "approver_arn": approver_arn, "requester_arn": req.requester_arn });
+        self.save(&run, Some(Record::new("dr.second_approved", &env.name, details).op(&op))).await?;
+        self.drive(env, &set, &rb, &mut run, &mut lease, progress).await?;
         Ok(run)
     }
 
@@ -703,7 +744,37 @@ impl Dr<'_> {
                 match &step.kind {
                     StepKind::Action(call) => {
                         let args = render_call(call, run, env, &path)?;
+                        let destructive = pj_runbook::catalog::action(&call.name).is_some_and(|a| a.destructive);
+                        if destructive && four_eyes::wanted(env) && !run.steps[i].before.contains_key(SECOND_BY) {
+                            let bucket = lease::bucket(env)?;
+                            let ctx = self.aws_context(env).await;
+                            let ask = four_eyes::Request {
+                                run: run.id.clone(),
+                                step: path.clone(),
+                                runbook: run.runbook.clone(),
+                                action: line(&call.name, &args),
+                                requested_by: self.actor.clone(),
+                                requester_arn: String::new(),
+                                nonce: String::new(),
+                                at: chrono::Utc::now().to_rfc3339(),
+                            };
+                            let req = four_eyes::ask(&ctx, &op, &bucket, ask).await?;
+                            let prompt = format!(
+                                "A second person approves {}: on another console or the CLI, signed in as another AWS identity, `vigil dr second-approve {} {path}` gives a one-time code. Type it here.",
+                                req.action, run.id
+                            );
+                            run.steps[i].state = "awaiting_approval".into();
+                            run.state = "awaiting_approval".into();
+                            run.awaiting = Some(Awaiting { step: path.clone(), prompt, confirm: String::new(), second: true });
+                            let details = json!({ "run": run.id, "step": path, "action": req.action, "requester_arn": req.requester_arn });
+                            self.save(run, Some(record("dr.awaiting_second_approval", details))).await?;
+                            return Ok(false);
+                        }
+                        let second = run.steps[i].before.get(SECOND_BY).cloned();
                         run.steps[i].before = steps::before(&place, &call.name, &args).await?;
+                        if let Some(by) = second {
+                            run.steps[i].before.insert(SECOND_BY.into(), by);
+                        }
                         run.steps[i].acting_ms = Some(now_ms());
                         run.steps[i].state = "acting".into();
                         let details = json!({ "run": run.id, "step": path, "action": call.name, "args": args, "before": run.steps[i].before });
@@ -719,7 +790,7 @@ impl Dr<'_> {
                         let confirm = render(confirm, run, env, &path)?;
                         run.steps[i].state = "awaiting_approval".into();
                         run.state = "awaiting_approval".into();
-                        run.awaiting = Some(Awaiting { step: path.clone(), prompt: prompt.clone(), confirm: confirm.clone() });
+                        run.awaiting = Some(Awaiting { step: path.clone(), prompt: prompt.clone(), confirm: confirm.clone(), second: false });
                         self.save(
                             run,
                             Some(record("dr.awaiting_approval", json!({ "run": run.id, "step": path, "prompt": prompt, "confirm": confirm }))),

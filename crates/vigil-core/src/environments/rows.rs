@@ -50,7 +50,7 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 }
 
 /// Deployment parameters beyond the metric catalog's.
-pub const EXTRA_PARAMETERS: [(&str, &str); 10] = [
+pub const EXTRA_PARAMETERS: [(&str, &str); 11] = [
     (
         "audit_public_keys",
         "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these",
@@ -62,6 +62,10 @@ pub const EXTRA_PARAMETERS: [(&str, &str); 10] = [
     ("secondary_region", "the DR region: where the global database's secondary cluster and the standby worker run"),
     ("secondary_cluster_arn", "the ARN of the global database's secondary cluster, in the DR region"),
     ("secondary_queue_url", "the work queue in the DR region (SQS URL): the worker's failover moves waiting work there"),
+    (
+        "dr_four_eyes",
+        "on: a destructive runbook step also needs a second person's approval (a one-time code from `vigil dr second-approve` on another console, signed in as another AWS identity)",
+    ),
     (
         "dr_lease_bucket",
         "the bucket of the platform's account that holds the DR lease (one console at a time runs a runbook); the documents bucket when not set",
