@@ -733,4 +733,26 @@ async fn a_vigil_killed_at_every_step_boundary_resumes_without_doing_anything_tw
         assert_eq!(failover["found_done"], *at == "acted:failover", "{at}: {failover:#}");
         println!("boundary {}/{} ({at}): resumed, nothing done twice", k + 1, boundaries.len());
     }
+
+    // The rest of `vigil dr`: a dry run (exit 9 when a check fails, here a runbook this console
+    // cannot carry out yet), a runbook's steps, the lease, a run's report.
+    let dry = run(args(&["dr", "dry-run", "aurora-failover", "--bundle", &b]), vec![]).await.unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", String::from_utf8_lossy(&dry.stdout));
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("ready"));
+    let dry = run(args(&["dr", "dry-run", "aurora-pitr-restore", "--bundle", &b, "--json"]), vec![]).await.unwrap();
+    assert_eq!(dry.status.code(), Some(9));
+    assert_eq!(json(&dry)["ready"], false);
+    let shown = run(args(&["dr", "show", "aurora-failover", "--bundle", &b]), vec![]).await.unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("rollback rds.failover_cluster"), "{}", String::from_utf8_lossy(&shown.stdout));
+    let lease = run(args(&["dr", "lease"]), vec![]).await.unwrap();
+    assert!(String::from_utf8_lossy(&lease.stdout).contains("no console holds the DR lease"));
+    let runs = json(&run(args(&["dr", "runs", "--json"]), vec![]).await.unwrap());
+    assert_eq!(runs.as_array().unwrap().len(), boundaries.len());
+    let pdf = d.join("drill.pdf");
+    let report =
+        json(&run(args(&["dr", "report", runs[0]["id"].as_str().unwrap(), "--out", pdf.to_str().unwrap(), "--json"]), vec![]).await.unwrap());
+    assert_eq!(report["rto_met"], true);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let missing = run(args(&["dr", "show", "nope", "--bundle", &b]), vec![]).await.unwrap();
+    assert_eq!(missing.status.code(), Some(3));
 }
