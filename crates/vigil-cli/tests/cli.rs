@@ -5,17 +5,7 @@ use std::process::{Command, Output, Stdio};
 use vigil_tests::{free_port, Moto};
 
 fn vigil(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env("VIGIL_DATA_DIR", data)
-        // Profiles come only from these files, and SSO token caches (~/.aws/sso/cache) from this
-        // home, never from the machine's own ~/.aws.
-        .env("HOME", data)
-        .env("AWS_CONFIG_FILE", data.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run vigil")
+    vigil_with(data, args, &[])
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -646,6 +636,8 @@ async fn a_vigil_killed_mid_apply_re_attaches_and_finishes() {
     assert_eq!(executes, 9, "each stack's change set executed once");
 }
 
+/// `vigil args` on `data` with `env` added. Profiles come only from the data dir's AWS files, and
+/// SSO token caches (~/.aws/sso/cache) from that home, never from the machine's own ~/.aws.
 fn vigil_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
