@@ -710,3 +710,40 @@ async fn with_four_eyes_a_destructive_step_waits_for_a_second_persons_one_time_c
     // (the PDF's text extraction drops some spaces)
     assert!(text.contains("approval by") && text.contains("user/bob"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_in_a_dry_run_fail_only_their_own_checks_with_the_classified_message() {
+    let moto = vigil_tests::Moto::start();
+    make_bucket(&moto.endpoint()).await;
+    let (_, deployment) = global_database(&moto.endpoint()).await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::quick(common::console(dir.path(), &proxy.endpoint(), deployment).await);
+    let bundle = signed_bundle("1.0.0", |_| {});
+    let b = Some(bundle.path());
+    let find = |d: &vigil_dto::dr::DryRunView, prefix: &str| {
+        d.checks.iter().find(|c| c.check.check.starts_with(prefix)).cloned().unwrap_or_else(|| panic!("{prefix} not in {d:#?}"))
+    };
+
+    // The lag's CloudWatch read throttled, the caller's identity expired: those checks fail,
+    // classified; the others are still judged.
+    proxy.inject("monitoring", Some("GetMetricData"), Fault::Throttle { retry_after: None }, 10);
+    proxy.inject("sts", Some("GetCallerIdentity"), Fault::ExpiredToken, 10);
+    let dry = app.dr().dry_run(b, &req("aurora-global-switchover")).await.unwrap();
+    let lag = find(&dry, "rds.global_lag_within");
+    assert!(!lag.check.ok && lag.check.detail.to_lowercase().contains("rate"), "{lag:?}");
+    let iam = dry.checks.iter().find(|c| c.check.phase == "iam").unwrap();
+    assert!(!iam.check.ok && iam.check.detail.contains("expired"), "{iam:?}");
+    assert!(find(&dry, "rds.cluster_available(cluster=pj-prod)").check.ok);
+    proxy.clear();
+
+    // AWS Backup answering 500: the recovery point's check fails, saying so.
+    proxy.inject("backup", None, Fault::Status(500), 10);
+    let c = find(&app.dr().dry_run(b, &req("aurora-backup-restore")).await.unwrap(), "backup.point_within");
+    assert!(!c.check.ok && c.check.detail.contains("ListRecoveryPointsByResource") && c.check.fix.is_some(), "{c:?}");
+    proxy.clear();
+
+    // Recovered: the same checks are judged on what AWS says.
+    let lag = find(&app.dr().dry_run(b, &req("aurora-global-switchover")).await.unwrap(), "rds.global_lag_within");
+    assert!(lag.check.detail.contains("no replication lag"), "{lag:?}");
+}
