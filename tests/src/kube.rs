@@ -185,6 +185,16 @@ impl FakeKube {
         self.state.lock().unwrap().objects.get(path).cloned()
     }
 
+    /// Stores `object` at `path` as if applied (a Deployment made by another deploy, say).
+    pub fn insert(&self, path: &str, mut object: Value) {
+        let mut s = self.state.lock().unwrap();
+        s.version += 1;
+        object["metadata"]["uid"] = json!(uuid::Uuid::new_v4().to_string());
+        object["metadata"]["resourceVersion"] = json!(s.version.to_string());
+        object["metadata"]["generation"] = json!(1);
+        s.objects.insert(path.to_string(), object);
+    }
+
     pub fn paths(&self) -> Vec<String> {
         self.state.lock().unwrap().objects.keys().cloned().collect()
     }

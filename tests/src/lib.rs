@@ -121,9 +121,31 @@ pub async fn emulator_context(endpoint: &str) -> vigil_aws::AwsContext {
 /// runs against real servers; the applied worker Deployment runs as pj-worker processes (the
 /// fake's kubelet), so the validation's smoke test has a worker to test.
 pub async fn platform() -> (Moto, kube::FakeKube) {
+    platform_with(&[]).await
+}
+
+/// As [`platform`], with each of `regions` given a Kubernetes API server of its own (the EKS
+/// clusters made there answer from it: a second region's platform, for the DR runbooks). Those
+/// servers run no pods: their Deployments roll out as the fake's controller says.
+pub async fn platform_in(regions: &[&str]) -> (Moto, kube::FakeKube, Vec<kube::FakeKube>) {
+    let mut others = vec![];
+    let mut env = vec![];
+    for region in regions {
+        let k = kube::FakeKube::start().await;
+        let var = format!("VIGIL_EMULATOR_KUBERNETES_{}", region.to_uppercase().replace('-', "_"));
+        env.push((var.clone(), k.url()));
+        env.push((format!("{var}_CA"), k.ca.clone()));
+        others.push(k);
+    }
+    let (moto, kube) = platform_with(&env).await;
+    (moto, kube, others)
+}
+
+async fn platform_with(extra: &[(String, String)]) -> (Moto, kube::FakeKube) {
     let kube = kube::FakeKube::start().await;
     let (host, port) = platform_db::server_addr();
-    let mut env = kube.emulator_env();
+    let mut env: Vec<(&str, String)> = kube.emulator_env();
+    env.extend(extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
     env.push(("VIGIL_EMULATOR_POSTGRES", format!("postgres://postgres@{host}:{port}")));
     let moto = Moto::start_with(&env);
     kube.run_pods(kube::Kubelet {

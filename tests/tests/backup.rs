@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{deployed, faulted};
+use common::{database, deployed, faulted, jobs_of, smoke_key, smoke_passed};
 use std::path::Path;
 use std::sync::Arc;
 use vigil_aws::backup::Backup;
@@ -587,27 +587,8 @@ async fn compliance_under_faults_says_it_is_incomplete_and_recovers() {
 }
 
 /// The platform database `name` on the test's PostgreSQL server.
-async fn database(name: &str) -> sqlx::PgPool {
-    sqlx::PgPool::connect(&vigil_tests::platform_db::url_for(name)).await.unwrap()
-}
-
-async fn jobs_of(db: &sqlx::PgPool, key: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE source_uri LIKE '%' || $1").bind(key).fetch_one(db).await.unwrap()
-}
-
-/// The key of the note the latest smoke test uploaded.
-async fn smoke_key(app: &App) -> String {
-    let r = app.oplog().list(100, None).await.unwrap().into_iter().find(|r| r.action == "deploy.smoke_test").expect("a smoke test");
-    let details: serde_json::Value = serde_json::from_str(&r.details).unwrap();
-    details["key"].as_str().unwrap().to_string()
-}
-
 fn use_cluster(cluster: &str, confirm: Option<&str>) -> UseClusterRequest {
     UseClusterRequest { cluster: cluster.into(), confirm: confirm.map(str::to_string) }
-}
-
-fn smoke_passed(v: &vigil_dto::deploy::ValidationReport) -> bool {
-    v.checks.iter().any(|c| c.id == "smoke" && c.status == CheckStatus::Pass)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

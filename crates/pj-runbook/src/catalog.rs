@@ -162,7 +162,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         about: "moves the messages waiting in one work queue to another (each sent, then deleted)",
         args: &[req("from", Text, "the queue to empty (URL)"), req("to", Text, "the queue to send them to (URL)")],
         outputs: &["moved"],
-        iam: &["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage"],
+        iam: &["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
         mutates: true,
         destructive: false,
     },
@@ -232,9 +232,9 @@ pub const CHECKS: &[CheckSpec] = &[
     },
     CheckSpec {
         name: "ledger.writable",
-        about: "the job ledger takes a write (a probe row, removed) through the platform's database",
-        args: &[],
-        iam: &[],
+        about: "the job ledger takes a write: through the console's connection, or, with a region, as the worker there signs in (its secret in that region)",
+        args: &[REGION],
+        iam: &["secretsmanager:GetSecretValue"],
     },
     CheckSpec {
         name: "sqs.queue_empty",
@@ -253,10 +253,12 @@ pub fn check(name: &str) -> Option<&'static CheckSpec> {
 }
 
 /// The environment parameters a runbook may read as `${env.<name>}`: the platform's stack
-/// outputs that Vigil keeps per environment, and the environment's own name and region.
+/// outputs that Vigil keeps per environment, the environment's own name and region, and the
+/// platform's name in AWS (`environment`: `pj-<environment>/…` names its secrets).
 pub const ENV: &[&str] = &[
     "name",
     "region",
+    "environment",
     "db_cluster_id",
     "db_cluster_stack",
     "global_cluster_id",

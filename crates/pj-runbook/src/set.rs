@@ -203,11 +203,28 @@ fn cycle(all: &BTreeMap<String, Runbook>, id: &str, path: &mut Vec<String>) -> O
 fn failback_of(rb: &Runbook) -> Result<Runbook, Vec<RunbookError>> {
     let fb = rb.failback.as_ref().expect("called with a failback");
     if let Some(nested) = &fb.runbook {
-        // One step running the other runbook; its parameters may read the forward run.
+        // One step running the other runbook. What it is given is the failback's own parameters,
+        // valued from the forward run (its parameters and outputs) when the failback starts.
+        let params: Vec<Param> = fb
+            .params
+            .iter()
+            .map(|(name, t)| Param {
+                name: name.clone(),
+                summary: format!("{name} of {nested}, from the run of {} it undoes", rb.id),
+                default: None,
+                from_forward: Some(t.clone()),
+            })
+            .collect();
+        let passed = fb
+            .params
+            .keys()
+            .map(|name| Ok((name.clone(), crate::template::Template::parse(&format!("${{params.{name}}}"))?)))
+            .collect::<Result<BTreeMap<_, _>, String>>()
+            .map_err(|e| vec![err(&rb.file, fb.line, "failback.params", e)])?;
         let step = crate::Step {
             id: "failback".to_string(),
             title: fb.title.clone(),
-            kind: StepKind::Runbook { id: nested.clone(), params: fb.params.clone() },
+            kind: StepKind::Runbook { id: nested.clone(), params: passed },
             precheck: Vec::new(),
             wait: None,
             verify: Vec::new(),
@@ -219,7 +236,7 @@ fn failback_of(rb: &Runbook) -> Result<Runbook, Vec<RunbookError>> {
             id: format!("{}{FAILBACK_SUFFIX}", rb.id),
             title: fb.title.clone(),
             summary: format!("Generated from {} ({}): runs {nested}.", rb.id, rb.title),
-            params: Vec::new(),
+            params,
             steps: vec![step],
             failback: None,
             failback_of: Some(rb.id.clone()),

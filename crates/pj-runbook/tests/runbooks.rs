@@ -68,7 +68,9 @@ fn a_failback_keeps_the_steps_and_takes_its_parameters_from_the_forward_run() {
     assert_eq!(back.steps.len(), 1);
     let StepKind::Runbook { id, params } = &back.steps[0].kind else { panic!("not a nested runbook") };
     assert_eq!(id, "aurora-global-switchover");
-    assert_eq!(params["target"].to_string(), "${forward.failover.from}");
+    assert_eq!(params["target"].to_string(), "${params.target}");
+    let target = back.params.iter().find(|p| p.name == "target").unwrap();
+    assert_eq!(target.from_forward.as_ref().unwrap().to_string(), "${forward.failover.from}");
     // It loses what the switchover loses: nothing.
     assert_eq!(back.data_loss, DataLoss::None);
 }

@@ -1,6 +1,6 @@
 //! RDS: the platform's Aurora cluster as a deploy needs it ([`Rds`]: the instance class offered
 //! in the region, the cluster's settings and instances, its deletion protection, its final snapshots; a
-//! restored cluster's instances, and a restore test's cluster deleted; for the DR runbooks a
+//! restored cluster's instances, and a restore test's cluster deleted; a point-in-time restore; for the DR runbooks a
 //! cluster's failover, and a global database's members, switchover and failover), and IAM authentication: a token (a SigV4-presigned
 //! `connect` request, valid 15 minutes) used as the platform database's password, signed with
 //! the environment's cached credentials for the region in the database's endpoint name.
@@ -34,6 +34,8 @@ pub struct ClusterInfo {
     pub arn: String,
     /// The latest time the cluster can be restored to (point-in-time recovery).
     pub latest_restorable_ms: Option<i64>,
+    /// The earliest time it can be restored to (its backup retention).
+    pub earliest_restorable_ms: Option<i64>,
     pub engine: String,
     pub engine_version: String,
     pub kms_key: Option<String>,
@@ -116,6 +118,7 @@ impl Rds {
             master_secret: c.master_user_secret().and_then(|s| s.secret_arn()).map(str::to_string),
             arn: c.db_cluster_arn().unwrap_or_default().to_string(),
             latest_restorable_ms: c.latest_restorable_time().and_then(|t| t.to_millis().ok()),
+            earliest_restorable_ms: c.earliest_restorable_time().and_then(|t| t.to_millis().ok()),
             engine: c.engine().unwrap_or_default().to_string(),
             engine_version: c.engine_version().unwrap_or_default().to_string(),
             kms_key: c.kms_key_id().map(str::to_string),
@@ -195,6 +198,51 @@ impl Rds {
             Ok(_) => Ok(()),
             Err(e) if is_missing_cluster(&e) => Ok(()),
             Err(e) => Err(crate::error::classify(&self.ctx, "rds", "DeleteDBCluster", &e).await),
+        }
+    }
+
+    /// Restores cluster `source` as it was at `at_ms` (its latest restorable time when None) to a
+    /// new cluster `target` without instances (RestoreDBClusterToPointInTime), with the source's
+    /// network, encryption, parameter group and IAM authentication, and `tags`.
+    pub async fn restore_to_time(&self, source: &ClusterInfo, target: &str, at_ms: Option<i64>, tags: &[(&str, &str)]) -> Result<(), AwsError> {
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        let mut req = self
+            .client
+            .restore_db_cluster_to_point_in_time()
+            .source_db_cluster_identifier(&source.id)
+            .db_cluster_identifier(target)
+            .restore_type("full-copy")
+            .port(i32::from(source.port))
+            .enable_iam_database_authentication(source.iam_auth)
+            .set_db_subnet_group_name(source.subnet_group.clone())
+            .set_db_cluster_parameter_group_name(source.parameter_group.clone())
+            .set_kms_key_id(source.kms_key.clone())
+            .set_vpc_security_group_ids(Some(source.security_groups.clone()).filter(|g| !g.is_empty()))
+            .deletion_protection(false);
+        req = match at_ms {
+            Some(ms) => req.restore_to_time(aws_smithy_types::DateTime::from_millis(ms)),
+            None => req.use_latest_restorable_time(true),
+        };
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_db_cluster_already_exists_fault()) => Err(AwsError::new(
+                Kind::Validation,
+                format!("a cluster named {target} already exists"),
+                "restore under another name; a restore never writes over a cluster",
+            )),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_invalid_restore_fault()) => Err(AwsError::new(
+                Kind::Validation,
+                format!(
+                    "{} cannot be restored to that time: {}",
+                    source.id,
+                    e.as_service_error().and_then(ProvideErrorMetadata::message).unwrap_or("outside its restore window")
+                ),
+                "choose a time between its earliest and latest restorable times",
+            )),
+            Err(e) => Err(crate::error::classify(&self.ctx, "rds", "RestoreDBClusterToPointInTime", &e).await),
         }
     }
 

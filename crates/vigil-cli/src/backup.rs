@@ -6,7 +6,7 @@
 use crate::{print_json, Failure};
 use clap::Subcommand;
 use vigil_core::App;
-use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest, RestoreTestRequest, UseClusterRequest};
+use vigil_dto::backup::{BackupRequest, RestoreRecord, RestoreRequest, RestoreTestRequest, TimeRestoreRequest, UseClusterRequest};
 use vigil_dto::deploy::CheckStatus;
 
 #[derive(Subcommand)]
@@ -72,6 +72,21 @@ pub enum BackupCommand {
         #[arg(long)]
         confirm: Option<String>,
     },
+    /// Restores the platform's Aurora cluster (or the one named) as it was at a time to a new
+    /// cluster with its instances, and follows it to its end; asked again, it continues.
+    RestoreTime {
+        /// "latest" or an RFC 3339 time within the cluster's restore window.
+        time: String,
+        /// The new cluster's identifier (never an existing one).
+        #[arg(long)]
+        target: String,
+        /// The cluster to restore (the environment's by default).
+        #[arg(long)]
+        source: Option<String>,
+        /// The target's name, typed to confirm.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
     /// Points the platform (the worker's secret, then a restart) at a cluster Vigil restored, or
     /// back at its own; the cluster's data is validated first.
     UseCluster {
@@ -117,8 +132,14 @@ fn print_restore(r: &RestoreRecord) {
         None => "",
     };
     println!("{}  {:<9} {} → {}{took}{rto}", when(r.started_ms), r.state, r.source, r.target);
+    if r.point_in_time {
+        println!("    restored to {} (writes after it are not in {})", when(r.point_created_ms), r.target);
+    }
     if let Some(s) = r.restore_seconds {
-        println!("    restore job {} took {}", r.job.as_deref().unwrap_or("?"), minutes(s));
+        match &r.job {
+            Some(job) => println!("    restore job {job} took {}", minutes(s)),
+            None => println!("    the restore took {}", minutes(s)),
+        }
     }
     if !r.instances.is_empty() {
         println!("    instances  {}", r.instances.join(", "));
@@ -317,6 +338,16 @@ pub async fn run(app: &App, cmd: BackupCommand, json: bool) -> Result<u8, Failur
         BackupCommand::Restore { point, target, vault, prefixes, confirm } => {
             let req = RestoreRequest { point, vault, target, prefixes, confirm };
             let r = with_progress(app, "restore", json, |p| async move { backups.restore(&req, &p).await }).await?;
+            if json {
+                print_json(&r);
+            } else {
+                print_restore(&r);
+            }
+            Ok(if r.checks.iter().all(|c| c.matches) { 0 } else { 9 })
+        }
+        BackupCommand::RestoreTime { time, target, source, confirm } => {
+            let req = TimeRestoreRequest { source, time, target, confirm };
+            let r = with_progress(app, "restore", json, |p| async move { backups.restore_to_time(&req, &p).await }).await?;
             if json {
                 print_json(&r);
             } else {

@@ -500,6 +500,15 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let kept = json(&vigil(d, &["backup", "restores", "--json"]));
     assert_eq!((kept[0]["target"].as_str(), kept[0]["state"].as_str()), (Some(target.as_str()), Some("restored")), "{kept}");
+    // To a point in time: a time outside the window is refused; "latest" restores.
+    let pitr = format!("{db}-pitr");
+    let early = vigil(d, &["backup", "restore-time", "2001-01-01T00:00:00Z", "--target", &pitr, "--confirm", &pitr]);
+    assert_eq!(code(&early), 2, "{}", String::from_utf8_lossy(&early.stderr));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("outside"), "{}", String::from_utf8_lossy(&early.stderr));
+    let restored = vigil(d, &["backup", "restore-time", "latest", "--target", &pitr, "--confirm", &pitr]);
+    let text = String::from_utf8_lossy(&restored.stdout);
+    assert_eq!(code(&restored), 0, "{text}{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(text.contains(&format!("→ {pitr} in ")) && text.contains("restored to ") && text.contains(&format!("instances  {pitr}-1")), "{text}");
     // The backup job's events, as AWS Backup sent them; a bad id is a usage error.
     let events = vigil(d, &["backup", "events", started["id"].as_str().unwrap()]);
     let text = String::from_utf8_lossy(&events.stdout);
@@ -726,14 +735,15 @@ async fn a_vigil_killed_at_every_step_boundary_resumes_without_doing_anything_tw
         println!("boundary {}/{} ({at}): resumed, nothing done twice", k + 1, boundaries.len());
     }
 
-    // The rest of `vigil dr`: a dry run (exit 9 when a check fails, here a runbook this console
-    // cannot carry out yet), a runbook's steps, the lease, a run's report.
+    // The rest of `vigil dr`: a dry run (exit 9 when a check fails, here a restore from AWS
+    // Backup with no recovery point taken), a runbook's steps, the lease, a run's report.
     let dry = run(args(&["dr", "dry-run", "aurora-failover", "--bundle", &b]), vec![]).await.unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", String::from_utf8_lossy(&dry.stdout));
     assert!(String::from_utf8_lossy(&dry.stdout).contains("ready"));
-    let dry = run(args(&["dr", "dry-run", "aurora-pitr-restore", "--bundle", &b, "--json"]), vec![]).await.unwrap();
-    assert_eq!(dry.status.code(), Some(9));
+    let dry = run(args(&["dr", "dry-run", "aurora-backup-restore", "--bundle", &b, "--json"]), vec![]).await.unwrap();
+    assert_eq!(dry.status.code(), Some(9), "{}", String::from_utf8_lossy(&dry.stderr));
     assert_eq!(json(&dry)["ready"], false);
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("no completed AWS Backup recovery point"), "{}", String::from_utf8_lossy(&dry.stdout));
     let shown = run(args(&["dr", "show", "aurora-failover", "--bundle", &b]), vec![]).await.unwrap();
     assert!(String::from_utf8_lossy(&shown.stdout).contains("rollback rds.failover_cluster"), "{}", String::from_utf8_lossy(&shown.stdout));
     let lease = run(args(&["dr", "lease"]), vec![]).await.unwrap();

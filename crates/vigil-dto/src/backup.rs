@@ -206,6 +206,20 @@ pub struct RestoreRequest {
     pub confirm: Option<String>,
 }
 
+/// A point-in-time restore of an Aurora cluster to a new cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimeRestoreRequest {
+    /// The cluster to restore (the environment's own when none).
+    pub source: Option<String>,
+    /// "latest" (its latest restorable time) or an RFC 3339 time within its restore window.
+    pub time: String,
+    /// The new cluster's identifier. Never an existing one.
+    pub target: String,
+    /// The target's name, typed.
+    pub confirm: Option<String>,
+}
+
 /// One setting of a restored resource against its source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RestoreCheck {
@@ -256,6 +270,9 @@ pub struct RestoreRecord {
     pub next: Option<String>,
     /// A restore test: validated, then deleted.
     pub test: bool,
+    /// Restored from the cluster's point-in-time window (RestoreDBClusterToPointInTime), not from
+    /// an AWS Backup recovery point; `point_created_ms` is then the time restored to.
+    pub point_in_time: bool,
     /// What the restored data held (Aurora: the schema's migrations, the job ledger's and the
     /// audit log's rows, read over a connection to the restored cluster).
     pub validation: Vec<RestoreCheck>,

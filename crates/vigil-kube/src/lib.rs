@@ -159,6 +159,49 @@ pub async fn restart(client: &kube::Client, namespace: &str, name: &str, manager
     Ok(true)
 }
 
+/// The annotation a Deployment scaled to none keeps its earlier replicas in.
+pub const REPLICAS_BEFORE_STOP: &str = "vigil.io/replicas-before-stop";
+
+/// Deployment `name`'s replicas, and how many it had before [`scale`] stopped it (when it
+/// did); None when there is no such Deployment.
+pub async fn replicas(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<(i32, Option<i32>)>, KubeError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let d = api.get_opt(name).await.map_err(|e| classify(&e, &format!("read Deployment {name}")))?;
+    Ok(d.map(|d| {
+        let before = d.metadata.annotations.as_ref().and_then(|a| a.get(REPLICAS_BEFORE_STOP)).and_then(|v| v.parse().ok());
+        (d.spec.and_then(|s| s.replicas).unwrap_or(1), before)
+    }))
+}
+
+/// Scales Deployment `name` to `replicas` (as `kubectl scale`), re-applied whole as `manager`;
+/// scaled to none, it keeps how many it had in [`REPLICAS_BEFORE_STOP`] (started again, that is
+/// dropped). False when there is no such Deployment.
+pub async fn scale(client: &kube::Client, namespace: &str, name: &str, manager: &str, replicas: i32) -> Result<bool, KubeError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let Some(d) = api.get_opt(name).await.map_err(|e| classify(&e, &format!("read Deployment {name}")))? else {
+        return Ok(false);
+    };
+    let now = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let mut v = reapplicable(&d)?;
+    if replicas == 0 && now > 0 {
+        v["metadata"]["annotations"][REPLICAS_BEFORE_STOP] = Value::from(now.to_string());
+    } else if replicas > 0 {
+        if let Some(a) = v["metadata"]["annotations"].as_object_mut() {
+            a.remove(REPLICAS_BEFORE_STOP);
+        }
+    }
+    v["spec"]["replicas"] = Value::from(replicas);
+    api.patch(name, &PatchParams::apply(manager).force(), &Patch::Apply(&v)).await.map_err(|e| classify(&e, &format!("scale Deployment {name}")))?;
+    Ok(true)
+}
+
+/// When Deployment `name` was last restarted by [`restart`] (its [`RESTARTED_AT`]), if ever.
+pub async fn restarted_at(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<String>, KubeError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let d = api.get_opt(name).await.map_err(|e| classify(&e, &format!("read Deployment {name}")))?;
+    Ok(d.and_then(|d| d.spec?.template.metadata?.annotations?.remove(RESTARTED_AT)))
+}
+
 /// Where a Deployment's rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rollout {

@@ -35,6 +35,9 @@ def template(stack):
 
 KUBE_URL = "https://127.0.0.1:6443"
 KUBE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
+# The secondary region's clusters have a server of their own.
+KUBE_URL_2 = "https://127.0.0.1:6444"
+KUBE_CA_2 = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n").decode()
 
 
 class Extensions(unittest.TestCase):
@@ -42,7 +45,13 @@ class Extensions(unittest.TestCase):
     def setUpClass(cls):
         port = free_port()
         # The clusters' Kubernetes API is a given server (site.py); Aurora stays moto's own.
-        env = {**os.environ, "VIGIL_EMULATOR_KUBERNETES": KUBE_URL, "VIGIL_EMULATOR_KUBERNETES_CA": KUBE_CA}
+        env = {
+            **os.environ,
+            "VIGIL_EMULATOR_KUBERNETES": KUBE_URL,
+            "VIGIL_EMULATOR_KUBERNETES_CA": KUBE_CA,
+            "VIGIL_EMULATOR_KUBERNETES_EU_WEST_2": KUBE_URL_2,
+            "VIGIL_EMULATOR_KUBERNETES_EU_WEST_2_CA": KUBE_CA_2,
+        }
         env.pop("VIGIL_EMULATOR_POSTGRES", None)
         cls.server = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "serve.py"), "-H", "127.0.0.1", "-p", str(port)],
@@ -111,6 +120,11 @@ class Extensions(unittest.TestCase):
         other = eks.describe_cluster(name="other")["cluster"]["identity"]["oidc"]["issuer"]
         self.assertNotEqual(other, cluster["identity"]["oidc"]["issuer"])
         cf.delete_stack(StackName="second-cluster")
+        # A cluster of the same name in the secondary region is that region's server.
+        self.regional("cloudformation", "eu-west-2").create_stack(StackName="secondary-cluster", TemplateBody=body)
+        secondary = self.regional("eks", "eu-west-2").describe_cluster(name="other")["cluster"]
+        self.assertEqual((secondary["endpoint"], secondary["certificateAuthority"]["data"]), (KUBE_URL_2, KUBE_CA_2))
+        self.regional("cloudformation", "eu-west-2").delete_stack(StackName="secondary-cluster")
 
     def test_aurora_cluster_with_writer_and_reader_in_other_zones(self):
         rds = self.client("rds")
@@ -496,6 +510,40 @@ class Extensions(unittest.TestCase):
         for name in ("fo-1", "fo-2"):
             rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
         rds.delete_db_cluster(DBClusterIdentifier="fo", SkipFinalSnapshot=True)
+
+    def test_a_point_in_time_restore_makes_a_new_cluster_within_the_window(self):
+        rds = self.regional("rds", "eu-west-2")
+        rds.create_db_cluster(DBClusterIdentifier="pitr-src", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password1", EnableIAMDatabaseAuthentication=True, Port=5433)
+        rds.create_db_instance(DBInstanceIdentifier="pitr-src-1", DBClusterIdentifier="pitr-src", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+        source = rds.describe_db_clusters(DBClusterIdentifier="pitr-src")["DBClusters"][0]
+        restored = rds.restore_db_cluster_to_point_in_time(
+            DBClusterIdentifier="pitr-new",
+            SourceDBClusterIdentifier="pitr-src",
+            UseLatestRestorableTime=True,
+            EnableIAMDatabaseAuthentication=True,
+            Tags=[{"Key": "pj:restored-from", "Value": "pitr-src"}],
+        )["DBCluster"]
+        # A new cluster with the source's settings, no instances, its own identity and tags.
+        self.assertEqual((restored["DBClusterIdentifier"], restored["Engine"], restored["Port"], restored["DBClusterMembers"]), ("pitr-new", "aurora-postgresql", 5433, []))
+        self.assertTrue(restored["IAMDatabaseAuthenticationEnabled"])
+        self.assertNotEqual(restored["DbClusterResourceId"], source["DbClusterResourceId"])
+        self.assertEqual(restored["TagList"], [{"Key": "pj:restored-from", "Value": "pitr-src"}])
+        self.assertEqual([m["DBInstanceIdentifier"] for m in rds.describe_db_clusters(DBClusterIdentifier="pitr-src")["DBClusters"][0]["DBClusterMembers"]], ["pitr-src-1"])
+        # An identifier in use is refused, and the cluster it names is left as it was.
+        with self.assertRaises(rds.exceptions.DBClusterAlreadyExistsFault):
+            rds.restore_db_cluster_to_point_in_time(DBClusterIdentifier="pitr-src", SourceDBClusterIdentifier="pitr-new", UseLatestRestorableTime=True)
+        self.assertEqual(len(rds.describe_db_clusters(DBClusterIdentifier="pitr-src")["DBClusters"][0]["DBClusterMembers"]), 1)
+        # A time within the window restores; one before it (or to come) is refused.
+        now = __import__("datetime").datetime.now(__import__("datetime").timezone.utc)
+        rds.restore_db_cluster_to_point_in_time(DBClusterIdentifier="pitr-at", SourceDBClusterIdentifier="pitr-src", RestoreToTime=now)
+        for when in (now - __import__("datetime").timedelta(days=40), now + __import__("datetime").timedelta(hours=1)):
+            with self.assertRaises(rds.exceptions.InvalidRestoreFault):
+                rds.restore_db_cluster_to_point_in_time(DBClusterIdentifier="pitr-late", SourceDBClusterIdentifier="pitr-src", RestoreToTime=when)
+        with self.assertRaises(rds.exceptions.DBClusterNotFoundFault):
+            rds.describe_db_clusters(DBClusterIdentifier="pitr-late")
+        rds.delete_db_instance(DBInstanceIdentifier="pitr-src-1", SkipFinalSnapshot=True)
+        for name in ("pitr-new", "pitr-at", "pitr-src"):
+            rds.delete_db_cluster(DBClusterIdentifier=name, SkipFinalSnapshot=True)
 
     def test_a_global_database_switches_over_and_fails_over_between_regions(self):
         primary, secondary = self.regional("rds", "eu-west-2"), self.regional("rds", "eu-central-1")

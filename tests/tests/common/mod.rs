@@ -94,3 +94,25 @@ pub async fn as_superuser(app: &App) {
     (db.user, db.auth) = ("postgres".into(), vigil_dto::DbAuth::Trust);
     app.platform_db().set("prod", Some(db)).await.unwrap();
 }
+
+/// A connection to database `name` on the tests' PostgreSQL (a site cluster's, say).
+pub async fn database(name: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(&vigil_tests::platform_db::url_for(name)).await.unwrap()
+}
+
+/// The jobs in `db`'s ledger for the document whose key ends in `key`.
+pub async fn jobs_of(db: &sqlx::PgPool, key: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE source_uri LIKE '%' || $1").bind(key).fetch_one(db).await.unwrap()
+}
+
+/// The key of the note the latest smoke test uploaded.
+pub async fn smoke_key(app: &App) -> String {
+    let r = app.oplog().list(100, None).await.unwrap().into_iter().find(|r| r.action == "deploy.smoke_test").expect("a smoke test");
+    let details: serde_json::Value = serde_json::from_str(&r.details).unwrap();
+    details["key"].as_str().unwrap().to_string()
+}
+
+/// Whether a validation's smoke test (a note through the running worker) passed.
+pub fn smoke_passed(v: &vigil_dto::deploy::ValidationReport) -> bool {
+    v.checks.iter().any(|c| c.id == "smoke" && c.status == vigil_dto::deploy::CheckStatus::Pass)
+}

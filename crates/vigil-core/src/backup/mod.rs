@@ -2,7 +2,7 @@
 //! recovery rests on against the RPO ([`coverage`]), the vaults and plans, the backup, copy and
 //! restore jobs (failures with what they mean) with their CloudWatch events ([`events`]), and
 //! the recovery points; an on-demand backup (`ondemand`), a restore that finishes
-//! ([`restore`]), the platform pointed at a restored cluster ([`use_cluster`]), restore tests
+//! ([`restore`]; to a point in time, [`pitr`]), the platform pointed at a restored cluster ([`use_cluster`]), restore tests
 //! that validate and clean up (`restore_test`, with [`platform_data`]); the compliance controls
 //! ([`controls`]) evaluated over what AWS Backup says ([`compliance`]).
 
@@ -11,6 +11,7 @@ pub mod controls;
 pub mod coverage;
 pub mod events;
 mod ondemand;
+pub mod pitr;
 pub mod platform_data;
 pub mod restore;
 mod restore_test;

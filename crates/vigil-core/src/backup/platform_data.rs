@@ -106,6 +106,33 @@ pub async fn read(cluster: &ClusterInfo, secret: &WorkerSecret, ca_file: Option<
     Ok(Contents { schema_version: row.0, migrations: row.1, failed_migrations: row.2, jobs, audit_records })
 }
 
+/// Whether the database the worker's secret names takes writes, signed in as the worker: Err
+/// with the database's answer when it refuses (a reader, a read-only replica).
+pub async fn writable(secret: &WorkerSecret, ca_file: Option<String>) -> Result<std::result::Result<(), String>> {
+    use sqlx::{ConnectOptions, Connection};
+    let db = PlatformDb {
+        host: secret.value["host"].as_str().unwrap_or_default().to_string(),
+        port: secret.value["port"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(5432),
+        database: secret.value["dbname"].as_str().unwrap_or("postgres").to_string(),
+        user: secret.user().to_string(),
+        auth: DbAuth::Password,
+        ca_file,
+    };
+    let options = connect::options(&db, Some(secret.password())).disable_statement_logging();
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(unreachable_hint(connect::classify(&e, &db))),
+        Err(_) => return Err(unreachable_hint(connect::classify(&sqlx::Error::PoolTimedOut, &db))),
+    };
+    let mut tx = conn.begin().await.map_err(connect::query_error)?;
+    // txid_current() needs a writable primary: a reader refuses it.
+    let r: std::result::Result<i64, sqlx::Error> =
+        sqlx::query_scalar("SELECT txid_current()::bigint + (SELECT count(*) FROM jobs WHERE false)").fetch_one(&mut *tx).await;
+    let _ = tx.rollback().await;
+    let _ = conn.close().await;
+    Ok(r.map(|_| ()).map_err(|e| format!("{e} (at {}:{}/{})", db.host, db.port, db.database)))
+}
+
 fn not_platform(e: sqlx::Error, db: &PlatformDb) -> Error {
     match &e {
         sqlx::Error::Database(d) if d.code().as_deref() == Some("42P01") => Error::Backup {

@@ -23,6 +23,7 @@ use vigil_aws::backup::Backup;
 use vigil_aws::rds::{ClusterInfo, Rds};
 use vigil_aws::s3::S3;
 use vigil_dto::backup::{RestoreCheck, RestoreRecord, RestoreRequest, RTO_MINUTES};
+use vigil_dto::Environment;
 
 /// What a recovery point restores to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +153,7 @@ fn parse(rows: Vec<String>) -> Vec<RestoreRecord> {
 }
 
 /// The unfinished restore of `environment` to `target`, if any.
-async fn unfinished(pool: &SqlitePool, environment: &str, target: &str) -> Result<Option<RestoreRecord>> {
+pub(super) async fn unfinished(pool: &SqlitePool, environment: &str, target: &str) -> Result<Option<RestoreRecord>> {
     let rows: Vec<String> = sqlx::query_scalar(&format!(
         "{SELECT} WHERE environment = ? COLLATE NOCASE AND target = ? AND state NOT IN ('restored', 'failed', 'tested') ORDER BY created_at DESC LIMIT 1"
     ))
@@ -178,6 +179,23 @@ pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A restore's outcome, its record kept as it stands: an error after the restore was asked of AWS
+/// says how to continue it.
+pub(super) async fn kept(pool: &SqlitePool, outcome: Result<()>, mut rec: RestoreRecord, started: bool) -> Result<RestoreRecord> {
+    match outcome {
+        Ok(()) => Ok(rec),
+        Err(e) if !started => Err(e),
+        Err(e) => {
+            if rec.state != "failed" {
+                rec.message = Some(e.to_string());
+                rec.next = Some(format!("restore {} to {} again to continue from here ({})", rec.point, rec.target, rec.state));
+            }
+            save(pool, &rec).await?;
+            Err(e)
+        }
+    }
+}
+
 /// The class of the instances of a restored cluster whose source has none left.
 const FALLBACK_CLASS: &str = "db.r6g.large";
 
@@ -197,18 +215,30 @@ impl Backups<'_> {
 
     /// As [`Self::restore`]; `test` marks a restore test's (validated, then deleted).
     pub(super) async fn restore_as(&self, req: &RestoreRequest, test: bool, progress: &Progress) -> Result<RestoreRecord> {
+        let env = self.current().await?;
+        self.restore_in(&env, req, test, None, progress).await
+    }
+
+    /// As [`Self::restore_as`] for `env`, under operation id `op` when given (a DR step's).
+    pub(crate) async fn restore_in(
+        &self,
+        env: &Environment,
+        req: &RestoreRequest,
+        test: bool,
+        op: Option<&str>,
+        progress: &Progress,
+    ) -> Result<RestoreRecord> {
         let point_arn = req.point.trim();
         if point_arn.is_empty() {
             return Err(Error::validation("point", "name the recovery point to restore (its ARN: Backups → Recovery points lists them)"));
         }
         let target = req.target.trim();
-        let env = self.current().await?;
         let vault = match req.vault.as_deref().or(env.deployment.get("backup_vault").map(String::as_str)).map(str::trim) {
             Some(v) if !v.is_empty() => v.to_string(),
             _ => return Err(Error::validation("vault", "no vault given and the environment names none: name the point's vault")),
         };
-        let ctx = self.aws_context(&env).await;
-        let op = aws::new_op_id();
+        let ctx = self.aws_context(env).await;
+        let op = op.map(str::to_string).unwrap_or_else(aws::new_op_id);
         let backup = Backup::new(&ctx, &op);
         let Some(point) = backup.point(&vault, point_arn).await? else {
             return Err(Error::Backup {
@@ -289,21 +319,9 @@ impl Backups<'_> {
         rec.message = None;
         rec.next = None;
         let outcome = self.run(&backup, &ctx, &op, kind, &vault, point.role.as_deref(), &mut rec, progress).await;
-        match outcome {
-            Ok(()) => Ok(rec),
-            Err(e) => {
-                // Nothing was asked of AWS Backup yet: nothing to keep or continue.
-                if rec.job.is_none() && unfinished(pool, &env.name, target).await?.is_none() {
-                    return Err(e);
-                }
-                if rec.state != "failed" {
-                    rec.message = Some(e.to_string());
-                    rec.next = Some(format!("restore {} to {} again to continue from here ({})", rec.point, rec.target, rec.state));
-                }
-                save(pool, &rec).await?;
-                Err(e)
-            }
-        }
+        // Nothing was asked of AWS Backup yet: nothing to keep or continue.
+        let started = rec.job.is_some() || unfinished(pool, &env.name, target).await?.is_some();
+        kept(pool, outcome, rec, started).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -348,6 +366,13 @@ impl Backups<'_> {
             rec.state = if kind == Kind::Aurora { "instances" } else { "checking" }.into();
             save(pool, rec).await?;
         }
+        self.complete(ctx, op, kind, rec, progress).await
+    }
+
+    /// A restore from its restored resource on: the instances (Aurora), the checks, the record.
+    pub(super) async fn complete(&self, ctx: &aws::AwsContext, op: &str, kind: Kind, rec: &mut RestoreRecord, progress: &Progress) -> Result<()> {
+        let pool = self.store().pool();
+        let source = name_in(&rec.source).to_string();
         if rec.state == "instances" {
             self.add_instances(ctx, op, &source, rec, progress).await?;
             rec.state = "checking".into();

@@ -68,8 +68,19 @@ impl Backups<'_> {
     pub async fn use_cluster(&self, req: &UseClusterRequest, progress: &Progress) -> Result<UseClusterResult> {
         self.policy().require(Change::UseCluster)?;
         let env = self.current().await?;
+        self.use_cluster_in(&env, req, None, progress).await
+    }
+
+    /// As [`Self::use_cluster`] for `env`, under operation id `op` when given (a DR step's).
+    pub(crate) async fn use_cluster_in(
+        &self,
+        env: &Environment,
+        req: &UseClusterRequest,
+        op: Option<&str>,
+        progress: &Progress,
+    ) -> Result<UseClusterResult> {
         let cluster_id = req.cluster.trim();
-        let (Some(current), Some(stack)) = (env.deployment.get("db_cluster_id").cloned(), stack_cluster(&env).map(str::to_string)) else {
+        let (Some(current), Some(stack)) = (env.deployment.get("db_cluster_id").cloned(), stack_cluster(env).map(str::to_string)) else {
             return Err(Error::Backup {
                 kind: "not_deployed",
                 message: format!("{} names no platform database cluster", env.name),
@@ -103,9 +114,9 @@ impl Backups<'_> {
                 hint: format!("confirm with {cluster_id}"),
             });
         }
-        let platform = crate::deploy::deployed_platform(&env)?;
-        let ctx = self.aws_context(&env).await;
-        let op = aws::new_op_id();
+        let platform = crate::deploy::deployed_platform(env)?;
+        let ctx = self.aws_context(env).await;
+        let op = op.map(str::to_string).unwrap_or_else(aws::new_op_id);
         let rds = Rds::new(&ctx, &op);
         let Some(cluster) = rds.cluster(cluster_id).await? else {
             return Err(Error::Backup {
@@ -183,7 +194,7 @@ impl Backups<'_> {
         }
 
         // 4. The worker, restarted and followed.
-        let worker = self.restart_worker(&ctx, &op, &env, progress).await?;
+        let worker = self.restart_worker(&ctx, &op, env, progress).await?;
         self.log(Record::new("backup.worker_restarted", &env.name, json!({ "cluster": cluster.id, "rollout": worker })).op(&op)).await?;
 
         let tagged = |k: &str, v: &str| cluster.tags.iter().any(|(tk, tv)| tk == k && tv == v);

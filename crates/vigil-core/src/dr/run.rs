@@ -101,6 +101,7 @@ fn env_value(env: &Environment, name: &str) -> Option<String> {
         "name" => Some(env.name.clone()),
         "region" => Some(env.region.clone()),
         "eks_cluster" => env.deployment.get("cluster_name").cloned(),
+        "environment" => crate::deploy::deployed_platform(env).ok(),
         other => env.deployment.get(other).cloned(),
     }
 }
@@ -153,26 +154,6 @@ fn line(name: &str, args: &Args) -> String {
 
 fn check_run(phase: &str, check: String, v: &steps::Verdict) -> CheckRun {
     CheckRun { phase: phase.into(), check, ok: v.ok, detail: v.detail.clone(), fix: v.fix.clone(), at_ms: now_ms() }
-}
-
-/// Every call of `rb` and its nested runbooks this console cannot carry out, by step path.
-fn unsupported(set: &RunbookSet, rb: &Runbook, prefix: &str) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for s in &rb.steps {
-        let path = format!("{prefix}{}", s.id);
-        for (_, c) in rb.calls().filter(|(st, _)| st.id == s.id) {
-            if !steps::SUPPORTED.contains(&c.name.as_str()) {
-                out.push((path.clone(), c.name.clone()));
-            }
-        }
-        if let StepKind::Runbook { id, .. } = &s.kind {
-            if let Some(n) = set.get(id) {
-                out.extend(unsupported(set, n, &format!("{path}/")));
-            }
-        }
-    }
-    out.dedup();
-    out
 }
 
 fn rpo_of(rb: &Runbook, run: &RunView) -> Option<i64> {
@@ -283,19 +264,6 @@ impl Dr<'_> {
         let mut checks = vec![];
         let mut add = |step: &str, c: CheckRun| checks.push(DryRunCheck { step: step.to_string(), check: c });
 
-        for (path, name) in unsupported(&set, rb, "") {
-            add(
-                &path,
-                CheckRun {
-                    phase: "support".into(),
-                    check: name.clone(),
-                    ok: false,
-                    detail: steps::unsupported(&name).to_string(),
-                    fix: Some("use a newer Vigil".into()),
-                    at_ms: now_ms(),
-                },
-            );
-        }
         // IAM: each action simulated for the caller's principal.
         let actions: Vec<String> = set.iam_actions(&rb.id).into_iter().map(str::to_string).collect();
         let iam = vigil_aws::iam::Iam::new(&ctx, &op);
@@ -385,7 +353,7 @@ impl Dr<'_> {
         let mut steps_run = vec![];
         flatten(&set, rb, "", &mut steps_run);
         let run = RunView { params: params.clone(), steps: steps_run.clone(), ..blank(&env, rb, "dry-run") };
-        let place = Place { core: self.core, env: &env, op: &op };
+        let place = Place { core: self.core, env: &env, op: &op, bundle: dir };
         for s in &steps_run {
             let Some(step) = def(&set, rb, &s.path) else { continue };
             for c in &step.precheck {
@@ -442,13 +410,6 @@ impl Dr<'_> {
         let env = self.current().await?;
         let (set, bundle_version) = self.load(dir, &req.runbook).await?;
         let rb = set.get(&req.runbook).expect("loaded");
-        if let Some((path, name)) = unsupported(&set, rb, "").into_iter().next() {
-            return Err(Error::Dr {
-                kind: "unsupported",
-                message: format!("step {path} of {} uses `{name}`, which this console cannot carry out yet", rb.id),
-                hint: "use a newer Vigil; nothing was started".into(),
-            });
-        }
         let (params, forward_run) = self.params(&env, rb, &req.params).await?;
         let id = format!("{}-{}", rb.id, uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or_default());
         let mut lease = self.take_lease(&rb.id, &id).await?;
@@ -477,7 +438,7 @@ impl Dr<'_> {
             .await?;
         let details = json!({ "run": run.id, "runbook": rb.id, "version": rb.version, "sha256": rb.sha256, "bundle": run.bundle_version, "params": run.params, "drill": run.drill });
         self.commit(tx, Record::new("dr.run_started", &env.name, details)).await?;
-        self.drive(&env, &set, rb, &mut run, &mut lease, progress).await?;
+        self.drive(dir, &env, &set, rb, &mut run, &mut lease, progress).await?;
         Ok(run)
     }
 
@@ -523,7 +484,7 @@ impl Dr<'_> {
             ),
         )
         .await?;
-        self.drive(&env, &set, &rb, &mut run, &mut lease, progress).await?;
+        self.drive(dir, &env, &set, &rb, &mut run, &mut lease, progress).await?;
         Ok(run)
     }
 
@@ -557,7 +518,7 @@ impl Dr<'_> {
         run.state = "running".into();
         let details = json!({ "run": run.id, "step": awaiting.step, "action": req.action, "approver": approver, "approver_arn": approver_arn, "requester_arn": req.requester_arn });
         self.save(&run, Some(Record::new("dr.second_approved", &env.name, details).op(&op))).await?;
-        self.drive(env, &set, &rb, &mut run, &mut lease, progress).await?;
+        self.drive(dir, env, &set, &rb, &mut run, &mut lease, progress).await?;
         Ok(run)
     }
 
@@ -584,7 +545,7 @@ impl Dr<'_> {
             )),
         )
         .await?;
-        self.drive(&env, &set, &rb, &mut run, &mut lease, progress).await?;
+        self.drive(dir, &env, &set, &rb, &mut run, &mut lease, progress).await?;
         Ok(run)
     }
 
@@ -658,8 +619,10 @@ impl Dr<'_> {
 
     /// Runs the steps from where the journal stands until the run ends, waits for an approval,
     /// or pauses.
+    #[allow(clippy::too_many_arguments)]
     async fn drive(
         &self,
+        dir: Option<&Path>,
         env: &Environment,
         set: &RunbookSet,
         rb: &Runbook,
@@ -680,7 +643,7 @@ impl Dr<'_> {
                 }
                 renewed = Instant::now();
             }
-            match self.step(env, set, rb, run, i, lease, &mut renewed).await {
+            match self.step(dir, env, set, rb, run, i, lease, &mut renewed).await {
                 Ok(true) => continue,
                 Ok(false) => return Ok(()),
                 Err(Stop::Paused(e)) => return self.pause(env, run, i, e).await,
@@ -692,6 +655,7 @@ impl Dr<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn step(
         &self,
+        dir: Option<&Path>,
         env: &Environment,
         set: &RunbookSet,
         rb: &Runbook,
@@ -714,7 +678,7 @@ impl Dr<'_> {
                 op
             }
         };
-        let place = Place { core: self.core, env, op: &op };
+        let place = Place { core: self.core, env, op: &op, bundle: dir };
         let record = |action: &'static str, details: serde_json::Value| Record::new(action, &env.name, details).op(&op);
         match run.steps[i].state.as_str() {
             "pending" => {
@@ -775,6 +739,7 @@ impl Dr<'_> {
                         if let Some(by) = second {
                             run.steps[i].before.insert(SECOND_BY.into(), by);
                         }
+                        run.steps[i].before.insert(steps::ACTING_SINCE.into(), chrono::Utc::now().to_rfc3339());
                         run.steps[i].acting_ms = Some(now_ms());
                         run.steps[i].state = "acting".into();
                         let details = json!({ "run": run.id, "step": path, "action": call.name, "args": args, "before": run.steps[i].before });
@@ -825,13 +790,26 @@ impl Dr<'_> {
                 let args = render_call(call, run, env, &path)?;
                 let before = run.steps[i].before.clone();
                 // The call may have been sent before a crash: look first.
-                let outputs = match steps::done_already(&place, &call.name, &args, &before).await? {
-                    Some(o) => {
-                        run.steps[i].found_done = true;
-                        o
+                let (outputs, found) = {
+                    // (Boxed: the actions' futures are large.)
+                    let mut acting = Box::pin(async {
+                        Ok::<_, Error>(match steps::done_already(&place, &call.name, &args, &before).await? {
+                            Some(o) => (o, true),
+                            None => (steps::act(&place, &call.name, &args, &before).await?, false),
+                        })
+                    });
+                    // A long action (a restore) keeps the lease while it runs.
+                    loop {
+                        tokio::select! {
+                            done = &mut acting => break done?,
+                            _ = tokio::time::sleep(lease::RENEW_EVERY.saturating_sub(renewed.elapsed())) => {
+                                self.renew_lease(lease).await?;
+                                *renewed = Instant::now();
+                            }
+                        }
                     }
-                    None => steps::act(&place, &call.name, &args, &before).await?,
                 };
+                run.steps[i].found_done = found;
                 stop_at("acted", &path);
                 run.steps[i].outputs = outputs;
                 run.steps[i].state = if step.wait.is_some() { "waiting" } else { "verifying" }.into();
@@ -1014,7 +992,10 @@ mod tests {
         let mut known: Vec<String> = crate::metrics::catalog::load().parameters.keys().cloned().collect();
         known.extend(crate::environments::EXTRA_PARAMETERS.iter().map(|(k, _)| k.to_string()));
         for e in pj_runbook::catalog::ENV {
-            assert!(matches!(*e, "name" | "region" | "eks_cluster") || known.iter().any(|k| k == e), "${{env.{e}}} is no deployment parameter");
+            assert!(
+                matches!(*e, "name" | "region" | "eks_cluster" | "environment") || known.iter().any(|k| k == e),
+                "${{env.{e}}} is no deployment parameter"
+            );
         }
     }
 

@@ -8,12 +8,12 @@
 use crate::aws::{self, AwsContext};
 use crate::core::Core;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 use vigil_aws::rds::Rds;
 use vigil_dto::Environment;
 
-/// The vocabulary this console carries out. The rest of the catalog is refused before a run
-/// starts (a dry run names it), never in the middle of one.
+/// The vocabulary this console carries out: the whole catalog (a test holds it so).
 pub const SUPPORTED: &[&str] = &[
     "rds.find_failover_target",
     "rds.failover_cluster",
@@ -27,6 +27,12 @@ pub const SUPPORTED: &[&str] = &[
     "rds.capacity_for",
     "rds.measure_global_lag",
     "rds.global_lag_within",
+    "rds.restore_to_time",
+    "backup.restore_point",
+    "platform.use_cluster",
+    "eks.start_worker",
+    "eks.stop_worker",
+    "sqs.move_messages",
     "backup.point_within",
     "secrets.present",
     "eks.cluster_active",
@@ -36,6 +42,9 @@ pub const SUPPORTED: &[&str] = &[
 ];
 
 pub type Args = BTreeMap<String, String>;
+
+/// What the engine adds to an action's `before`: when it began acting (RFC 3339).
+pub const ACTING_SINCE: &str = "acting_since";
 
 /// A check's outcome.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,11 +62,13 @@ fn fail(detail: impl Into<String>, fix: impl Into<String>) -> Verdict {
     Verdict { ok: false, detail: detail.into(), fix: Some(fix.into()) }
 }
 
-/// Where a step runs: the environment, its AWS context (per region), and the step's operation id.
+/// Where a step runs: the environment, its AWS context (per region), the step's operation id,
+/// and the bundle the run reads (this console's own when None).
 pub struct Place<'a> {
     pub core: &'a Core,
     pub env: &'a Environment,
     pub op: &'a str,
+    pub bundle: Option<&'a std::path::Path>,
 }
 
 impl Place<'_> {
@@ -72,6 +83,52 @@ impl Place<'_> {
     async fn rds(&self, args: &Args) -> Rds {
         Rds::new(&self.ctx(opt(args, "region")).await, self.op)
     }
+
+    /// SQS for the queue at `url`, in its region (the environment's when the URL names none).
+    async fn sqs(&self, url: &str) -> vigil_aws::sqs::Sqs {
+        vigil_aws::sqs::Sqs::new(&self.ctx(vigil_aws::sqs::region_of(url).as_deref()).await, self.op)
+    }
+
+    /// The Kubernetes API of the platform's EKS cluster in `region`.
+    async fn kube(&self, region: &str) -> Result<vigil_kube::Client> {
+        let Some(name) = self.env.deployment.get("cluster_name") else {
+            return Err(Error::Dr {
+                kind: "not_deployed",
+                message: format!("{} names no EKS cluster (cluster_name)", self.env.name),
+                hint: "deploy the platform".into(),
+            });
+        };
+        crate::deploy::setup::kube_client(&self.ctx(Some(region)).await, self.op, name).await
+    }
+}
+
+/// How many replicas the worker runs with in `region` when started: what it had before Vigil
+/// stopped it, else the deployed tier's (the bundle's Deployment for it).
+async fn replicas_to_start(p: &Place<'_>, before_stop: Option<i32>) -> Result<i32> {
+    if let Some(n) = before_stop.filter(|n| *n > 0) {
+        return Ok(n);
+    }
+    let deployed = crate::deploy::journal::latest_succeeded(p.core.store().pool(), &p.env.name).await?.filter(|e| e.plan.kind == "deploy");
+    let Some(entry) = deployed else {
+        return Err(Error::Dr {
+            kind: "not_deployed",
+            message: format!("{} has no deploy Vigil made: the tier's worker replicas are unknown", p.env.name),
+            hint: "deploy the platform with Vigil, or scale the worker by hand (kubectl scale)".into(),
+        });
+    };
+    let bundle = crate::deploy::Deploy::new(p.core).open_bundle(p.bundle).await?;
+    let worker = crate::deploy::setup::WORKER;
+    bundle
+        .manifests
+        .get(&entry.plan.tier)
+        .and_then(|objects| objects.iter().find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == worker))
+        .and_then(|d| d["spec"]["replicas"].as_i64())
+        .map(|n| n as i32)
+        .ok_or_else(|| Error::Dr {
+            kind: "bundle",
+            message: format!("the bundle's tier {} has no {worker} Deployment with replicas", entry.plan.tier),
+            hint: "use the bundle the platform was deployed from".into(),
+        })
 }
 
 fn opt<'a>(args: &'a Args, name: &str) -> Option<&'a str> {
@@ -308,6 +365,20 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
                 ),
             }
         }
+        "ledger.writable" if opt(args, "region").is_some() => {
+            let region = arg(args, "region")?;
+            let platform = crate::deploy::deployed_platform(p.env)?;
+            let sm = vigil_aws::secretsmanager::SecretsManager::new(&p.ctx(Some(region)).await, p.op);
+            let secret = crate::backup::platform_data::WorkerSecret::read(&sm, &platform).await?;
+            let ca = p.env.platform_db.as_ref().and_then(|d| d.ca_file.clone());
+            match crate::backup::platform_data::writable(&secret, ca).await? {
+                Ok(()) => pass(format!("the job ledger takes writes as the worker in {region} signs in")),
+                Err(e) => fail(
+                    format!("the job ledger the worker in {region} uses does not take writes: {e}"),
+                    format!("point the worker's secret {} in {region} at the writer", secret.name),
+                ),
+            }
+        }
         "ledger.writable" => {
             let r = crate::platform_db::with_db(p.core, |_, pool| async move {
                 let mut tx = pool.begin().await.map_err(crate::platform_db::connect::query_error)?;
@@ -327,7 +398,7 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
         }
         "sqs.queue_empty" => {
             let url = arg(args, "queue")?;
-            match vigil_aws::sqs::Sqs::new(&p.ctx(None).await, p.op).attributes(url).await? {
+            match p.sqs(url).await.attributes(url).await? {
                 None => fail(format!("there is no queue {url}"), "check the runbook's queue parameter"),
                 Some(a) => {
                     let n = |k: &str| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
@@ -344,11 +415,12 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
     })
 }
 
+/// A name outside the catalog (the parser refuses such a runbook before it gets here).
 pub fn unsupported(name: &str) -> Error {
     Error::Dr {
         kind: "unsupported",
-        message: format!("this console cannot carry out `{name}` yet"),
-        hint: "use a newer Vigil; until then, do that step by hand (its runbook describes it)".into(),
+        message: format!("this console cannot carry out `{name}`"),
+        hint: "the runbook names something outside the catalog; use the bundle made for this Vigil".into(),
     }
 }
 
@@ -366,9 +438,80 @@ pub async fn before(p: &Place<'_>, name: &str, args: &Args) -> Result<Args> {
             let g = p.rds(args).await.global_cluster(gid).await?.ok_or_else(|| gone(gid))?;
             out.insert("from".into(), g.writer().unwrap_or_default().to_string());
         }
+        // The new cluster's name, fixed before the call so a resumed step continues that restore.
+        "rds.restore_to_time" => {
+            let source = arg(args, "source")?;
+            let target = opt(args, "target").map(str::to_string).unwrap_or_else(|| restored_name(source, "pitr", chrono::Utc::now()));
+            out.insert("target".into(), target);
+        }
+        "backup.restore_point" => {
+            let id = arg(args, "cluster")?;
+            let point = match opt(args, "point") {
+                Some(point) => point.to_string(),
+                None => {
+                    let c = p.rds(args).await.cluster(id).await?.ok_or_else(|| gone(id))?;
+                    let points = vigil_aws::backup::Backup::new(&p.ctx(None).await, p.op).points_of(&c.arn, 50).await?;
+                    points.into_iter().find(|pt| pt.status == "COMPLETED").map(|pt| pt.arn).ok_or_else(|| Error::Dr {
+                        kind: "no_recovery_point",
+                        message: format!("{id} has no completed AWS Backup recovery point"),
+                        hint: "back it up (Backups → Back up now), or restore to a point in time instead".into(),
+                    })?
+                }
+            };
+            out.insert("point".into(), point);
+            out.insert("target".into(), restored_name(id, "restored", chrono::Utc::now()));
+        }
+        "platform.use_cluster" => {
+            let env = fresh(p).await?;
+            out.insert("previous".into(), env.deployment.get("db_cluster_id").cloned().unwrap_or_default());
+        }
+        // The replicas before, and (starting) how many it will run.
+        "eks.start_worker" | "eks.stop_worker" => {
+            let region = arg(args, "region")?;
+            let (now, before_stop) = worker_replicas(p, region).await?;
+            out.insert("replicas_before".into(), now.to_string());
+            if name == "eks.start_worker" {
+                out.insert("replicas".into(), replicas_to_start(p, before_stop).await?.to_string());
+            }
+        }
         _ => {}
     }
     Ok(out)
+}
+
+/// The worker Deployment's replicas in `region`, and how many it had before Vigil stopped it.
+async fn worker_replicas(p: &Place<'_>, region: &str) -> Result<(i32, Option<i32>)> {
+    let client = p.kube(region).await?;
+    let worker = crate::deploy::setup::WORKER;
+    vigil_kube::replicas(&client, crate::deploy::NAMESPACE, worker).await.map_err(crate::deploy::setup::kube_error)?.ok_or_else(|| Error::Dr {
+        kind: "not_found",
+        message: format!("the worker's Deployment ({worker}) is not in the EKS cluster in {region}"),
+        hint: format!("deploy the platform's worker to {region} first"),
+    })
+}
+
+/// A new cluster's identifier: `<source>-<what>-<yyyymmddhhmm>`, the source's part shortened to
+/// keep within RDS's 63 characters.
+pub fn restored_name(source: &str, what: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let suffix = format!("-{what}-{}", now.format("%Y%m%d%H%M"));
+    let keep = 63usize.saturating_sub(suffix.len()).min(source.len());
+    format!("{}{suffix}", source[..keep].trim_end_matches('-'))
+}
+
+/// The environment as the store has it now (an earlier step may have changed it).
+async fn fresh(p: &Place<'_>) -> Result<Environment> {
+    crate::environments::Environments::new(p.core).get(&p.env.name).await
+}
+
+/// The finished (not test) restore of `p.env` to `target`, if any.
+async fn restored(p: &Place<'_>, target: &str, point_in_time: bool) -> Result<Option<vigil_dto::backup::RestoreRecord>> {
+    let all = crate::backup::restore::list(p.core.store().pool(), &p.env.name, 1000).await?;
+    Ok(all.into_iter().find(|r| r.target == target && r.state == "restored" && !r.test && r.point_in_time == point_in_time))
+}
+
+fn restore_outputs(r: &vigil_dto::backup::RestoreRecord) -> Args {
+    let to = chrono::DateTime::from_timestamp_millis(r.point_created_ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+    outputs(&[("cluster", r.target.clone()), ("restored_to", to)])
 }
 
 fn gone(id: &str) -> Error {
@@ -394,6 +537,40 @@ pub async fn done_already(p: &Place<'_>, name: &str, args: &Args, before: &Args)
             let there = g.writer().is_some_and(|w| same_cluster(w, target));
             Ok((moving_there || there).then(|| outputs(&[("from", before.get("from").cloned().unwrap_or_default()), ("to", target.to_string())])))
         }
+        "rds.restore_to_time" | "backup.restore_point" => {
+            let target = before.get("target").map(String::as_str).unwrap_or_default();
+            Ok(restored(p, target, name == "rds.restore_to_time").await?.as_ref().map(restore_outputs))
+        }
+        // Done when the environment names the cluster and the worker was restarted since the
+        // step began acting (the last thing the action does).
+        "platform.use_cluster" => {
+            let cluster = arg(args, "cluster")?;
+            let env = fresh(p).await?;
+            if env.deployment.get("db_cluster_id").map(String::as_str) != Some(cluster) {
+                return Ok(None);
+            }
+            let Some(name) = env.deployment.get("cluster_name") else { return Ok(None) };
+            let client = crate::deploy::setup::kube_client(&p.ctx(opt(args, "region")).await, p.op, name).await?;
+            let at = vigil_kube::restarted_at(&client, crate::deploy::NAMESPACE, crate::deploy::setup::WORKER)
+                .await
+                .map_err(crate::deploy::setup::kube_error)?;
+            let since = before.get(ACTING_SINCE).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            let restarted = match (at.and_then(|a| chrono::DateTime::parse_from_rfc3339(&a).ok()), since) {
+                (Some(a), Some(s)) => a >= s,
+                _ => false,
+            };
+            Ok(restarted.then(|| outputs(&[("previous", before.get("previous").cloned().unwrap_or_default())])))
+        }
+        "eks.start_worker" => {
+            let want: i32 = before.get("replicas").and_then(|n| n.parse().ok()).unwrap_or(1);
+            let (now, _) = worker_replicas(p, arg(args, "region")?).await?;
+            Ok((now == want).then(|| outputs(&[("replicas", now.to_string())])))
+        }
+        "eks.stop_worker" => {
+            let (now, _) = worker_replicas(p, arg(args, "region")?).await?;
+            Ok((now == 0).then(|| outputs(&[("previous_replicas", before.get("replicas_before").cloned().unwrap_or_default())])))
+        }
+        // Moving is carried on, not repeated: what is left in the queue is moved.
         _ => Ok(None),
     }
 }
@@ -453,6 +630,110 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
             p.rds(args).await.move_global_writer(gid, target, name == "rds.failover_global").await?;
             Ok(outputs(&[("from", before.get("from").cloned().unwrap_or_default()), ("to", target.to_string())]))
         }
+        // Restores run as the Backups page's do, recorded there too (RTO evidence; the platform
+        // may then be pointed at the cluster), under the step's operation id.
+        "rds.restore_to_time" => {
+            let target = before.get("target").cloned().unwrap_or_default();
+            let req = vigil_dto::backup::TimeRestoreRequest {
+                source: Some(arg(args, "source")?.to_string()),
+                time: arg(args, "time")?.to_string(),
+                confirm: Some(target.clone()),
+                target,
+            };
+            let r = Box::pin(crate::backup::Backups::new(p.core).restore_to_time_in(p.env, &req, Some(p.op), &Progress::default())).await?;
+            Ok(restore_outputs(&r))
+        }
+        "backup.restore_point" => {
+            let target = before.get("target").cloned().unwrap_or_default();
+            let req = vigil_dto::backup::RestoreRequest {
+                point: before.get("point").cloned().unwrap_or_default(),
+                vault: None,
+                confirm: Some(target.clone()),
+                target,
+                prefixes: vec![],
+            };
+            let r = Box::pin(crate::backup::Backups::new(p.core).restore_in(p.env, &req, false, Some(p.op), &Progress::default())).await?;
+            Ok(restore_outputs(&r))
+        }
+        "platform.use_cluster" => {
+            let cluster = arg(args, "cluster")?;
+            let req = vigil_dto::backup::UseClusterRequest { cluster: cluster.to_string(), confirm: Some(cluster.to_string()) };
+            let env = fresh(p).await?;
+            Box::pin(crate::backup::Backups::new(p.core).use_cluster_in(&env, &req, Some(p.op), &Progress::default())).await?;
+            Ok(outputs(&[("previous", before.get("previous").cloned().unwrap_or_default())]))
+        }
+        "eks.start_worker" | "eks.stop_worker" => {
+            let region = arg(args, "region")?;
+            let replicas: i32 = if name == "eks.stop_worker" { 0 } else { before.get("replicas").and_then(|n| n.parse().ok()).unwrap_or(1) };
+            let client = p.kube(region).await?;
+            let worker = crate::deploy::setup::WORKER;
+            let scaled = vigil_kube::scale(&client, crate::deploy::NAMESPACE, worker, crate::deploy::setup::FIELD_MANAGER, replicas)
+                .await
+                .map_err(crate::deploy::setup::kube_error)?;
+            if !scaled {
+                return Err(Error::Dr {
+                    kind: "not_found",
+                    message: format!("the worker's Deployment ({worker}) is not in the EKS cluster in {region}"),
+                    hint: format!("deploy the platform's worker to {region} first"),
+                });
+            }
+            Ok(if name == "eks.stop_worker" {
+                outputs(&[("previous_replicas", before.get("replicas_before").cloned().unwrap_or_default())])
+            } else {
+                outputs(&[("replicas", replicas.to_string())])
+            })
+        }
+        "sqs.move_messages" => {
+            let (from_url, to_url) = (arg(args, "from")?, arg(args, "to")?);
+            if from_url == to_url {
+                return Err(Error::validation("runbook", "sqs.move_messages: `from` and `to` are the same queue"));
+            }
+            let (from, to) = (p.sqs(from_url).await, p.sqs(to_url).await);
+            let mut moved = 0usize;
+            loop {
+                let batch = vigil_aws::sqs::move_batch(&from, from_url, &to, to_url).await?;
+                moved += batch.moved;
+                if let Some(why) = batch.failed.first() {
+                    return Err(Error::Dr {
+                        kind: "messages_not_moved",
+                        message: format!("{} of {} messages could not be moved ({moved} moved so far): {why}", batch.failed.len(), batch.received),
+                        hint: "they stay in the source queue; resume the run to move the rest".into(),
+                    });
+                }
+                if batch.received == 0 {
+                    break;
+                }
+            }
+            Ok(outputs(&[("moved", moved.to_string())]))
+        }
         other => Err(unsupported(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_catalog_is_carried_out() {
+        let catalog: Vec<&str> =
+            pj_runbook::catalog::ACTIONS.iter().map(|a| a.name).chain(pj_runbook::catalog::CHECKS.iter().map(|c| c.name)).collect();
+        for name in &catalog {
+            assert!(SUPPORTED.contains(name), "{name} is in the catalog but not carried out");
+        }
+        assert_eq!(SUPPORTED.len(), catalog.len());
+    }
+
+    #[test]
+    fn a_restored_clusters_name_stays_within_rds_limits() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T07:30:00Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(restored_name("pj-prod-db", "pitr", now), "pj-prod-db-pitr-202612020730");
+        let long = format!("{}-x", "a".repeat(60));
+        let name = restored_name(&long, "restored", now);
+        assert!(name.len() <= 63 && name.ends_with("-restored-202612020730") && name.starts_with("aaaa"), "{name}");
+        assert!(crate::backup::restore::check_target(crate::backup::restore::Kind::Aurora, &name).is_ok(), "{name}");
+        // Cut at a hyphen: none is left doubled.
+        let name = restored_name(&format!("{}-b", "a".repeat(40)), "restored", now);
+        assert!(!name.contains("--"), "{name}");
     }
 }

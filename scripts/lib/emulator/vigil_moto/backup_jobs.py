@@ -442,7 +442,7 @@ def restore_aurora(account, region, point, metadata):
     dump = point["_kept"].get("dump")
     if server and dump:
         base = getattr(source, "database_name", None) or "postgres"
-        cluster.database_name = f"{base.rsplit('_', 1)[0]}_{cluster.db_cluster_resource_id.lower().replace('-', '_')}"
+        cluster.database_name = site.database_for(base, cluster.db_cluster_resource_id)
         site.create_database(server, cluster.database_name)
         url = server["admin_url"].rsplit("/", 1)[0] + "/" + cluster.database_name
         run(["pg_restore", "--no-owner", "-d", url, dump], f"the emulator could not restore {target}")

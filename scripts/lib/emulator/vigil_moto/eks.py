@@ -39,7 +39,7 @@ class EksCluster(Emulated, CloudFormationModel):
         # Each cluster its own issuer, as EKS gives (moto's is one per process, so a second
         # cluster's OIDC provider would collide with the first's).
         cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{region_name}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"}}
-        real = site.kubernetes()
+        real = site.kubernetes(region_name)
         if real:
             cluster.endpoint, cluster.certificate_authority = real[0], {"data": real[1]}
         keys = [c.get("Provider", {}).get("KeyArn") for c in p.get("EncryptionConfig", [])]

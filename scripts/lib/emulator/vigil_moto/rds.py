@@ -3,8 +3,12 @@ AWS::RDS::DBInstance, also inside a cluster (moto's own drops the cluster and an
 and AWS::RDS::GlobalCluster on moto's RDS backend. A cluster that is a real PostgreSQL database
 (site.py) takes its database with it when it is deleted (DeleteDBCluster, or its stack's
 deletion). Failovers take a few reads (FailoverDBCluster), and a global database's writer moves
-between its member clusters (SwitchoverGlobalCluster, FailoverGlobalCluster; moto has neither)."""
+between its member clusters (SwitchoverGlobalCluster, FailoverGlobalCluster; moto has neither).
+A point-in-time restore refuses an identifier in use and a time outside the restore window (moto
+overwrote and took any), and a site cluster's restore is a copy of its database as it is now:
+the emulator keeps no history, so "as of a time" is always "as of the restore"."""
 
+import datetime
 import json
 import secrets
 import uuid
@@ -252,6 +256,53 @@ def remove_from_global_cluster(self, global_cluster_identifier, db_cluster_ident
     return g
 
 
+class DBClusterAlreadyExistsFault(RDSClientError):
+    def __init__(self, identifier):
+        super().__init__("DBClusterAlreadyExistsFault", f"DB Cluster already exists: {identifier}")
+
+
+class InvalidRestoreFault(RDSClientError):
+    def __init__(self, message):
+        super().__init__("InvalidRestoreFault", message)
+
+
+_moto_restore_to_time = RDSBackend.restore_db_cluster_to_point_in_time
+
+
+def _when(value):
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def restore_db_cluster_to_point_in_time(self, db_cluster_identifier, source_db_cluster_identifier, restore_type="full-copy", restore_to_time=None, use_latest_restorable_time=False, **overrides):
+    if db_cluster_identifier.lower() in self.clusters:
+        raise DBClusterAlreadyExistsFault(db_cluster_identifier)
+    source = self.clusters.get(str(source_db_cluster_identifier).split(":cluster:")[-1].lower())
+    when = _when(restore_to_time)
+    if source is not None and when is not None:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        earliest = source.earliest_restorable_time
+        earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=datetime.timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+        if not earliest <= when <= now:
+            raise InvalidRestoreFault(f"The restore time {when.isoformat()} is outside the restore window of {source.db_cluster_identifier} ({earliest.isoformat()} to now).")
+    # The restored cluster has no instances (moto finds them by cluster), no global database, and
+    # a master secret of its own.
+    cluster = _moto_restore_to_time(self, db_cluster_identifier, source_db_cluster_identifier, restore_type, when, use_latest_restorable_time, **overrides)
+    cluster.global_cluster_identifier = None
+    cluster.is_writer = False
+    server = site.postgres()
+    if server and isinstance(source, SiteCluster) and source.database_name:
+        cluster.database_name = site.database_for(source.database_name, cluster.db_cluster_resource_id)
+        site.copy_database(server, source.database_name, cluster.database_name)
+        cluster.__class__ = SiteCluster
+    if getattr(cluster, "master_user_secret", None):
+        master_credentials(cluster, self.account_id, self.region_name, server)
+    return cluster
+
+
+RDSBackend.restore_db_cluster_to_point_in_time = restore_db_cluster_to_point_in_time
 RDSBackend.remove_from_global_cluster = remove_from_global_cluster
 RDSBackend.failover_db_cluster = failover_db_cluster
 RDSBackend.describe_db_clusters = describe_db_clusters

@@ -5,7 +5,9 @@ set before the server starts, every cluster a stack makes points at a real serve
 
 - VIGIL_EMULATOR_KUBERNETES=https://host:port and VIGIL_EMULATOR_KUBERNETES_CA=<base64 PEM>:
   the Kubernetes API of every EKS cluster (the test harness's fake API server), with the CA that
-  signed its certificate (what EKS gives as certificateAuthority.data).
+  signed its certificate (what EKS gives as certificateAuthority.data). With
+  VIGIL_EMULATOR_KUBERNETES_<REGION> (e.g. _EU_WEST_2) and its _CA, a region's clusters have a
+  server of their own (a second region's platform, for the DR runbooks).
 - VIGIL_EMULATOR_POSTGRES=postgres://user[:password]@host:port[/db]: every Aurora cluster is this
   PostgreSQL server; its managed master secret holds this user, and the cluster's database is
   created there under a name of its own (DatabaseName_<resource id>), so clusters of different
@@ -18,12 +20,15 @@ import subprocess
 from urllib.parse import urlsplit
 
 
-def kubernetes():
-    """(endpoint, ca base64) or None."""
-    url = os.environ.get("VIGIL_EMULATOR_KUBERNETES")
-    if not url:
-        return None
-    return url, os.environ.get("VIGIL_EMULATOR_KUBERNETES_CA", "")
+def kubernetes(region=None):
+    """(endpoint, ca base64) of the clusters in `region` (its own server when one is set for it),
+    or None."""
+    suffix = "_" + region.upper().replace("-", "_") if region else ""
+    for name in ([f"VIGIL_EMULATOR_KUBERNETES{suffix}"] if suffix else []) + ["VIGIL_EMULATOR_KUBERNETES"]:
+        url = os.environ.get(name)
+        if url:
+            return url, os.environ.get(f"{name}_CA", "")
+    return None
 
 
 def postgres():
@@ -52,6 +57,23 @@ def drop_database(server, name):
     done = subprocess.run(["psql", server["admin_url"], "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"the emulator could not drop database {name}: {done.stderr.strip()}")
+
+
+def database_for(source_database, resource_id):
+    """The database name of a cluster made from one whose database is `source_database`."""
+    return f"{source_database.rsplit('_cluster_', 1)[0]}_{resource_id.lower().replace('-', '_')}"
+
+
+def copy_database(server, source, target):
+    """Creates `target` as a copy of `source` (dumped and restored: the source stays in use)."""
+    create_database(server, target)
+    base = server["admin_url"].rsplit("/", 1)[0]
+    dump = subprocess.run(["pg_dump", "-Fc", f"{base}/{source}"], capture_output=True)
+    if dump.returncode != 0:
+        raise RuntimeError(f"the emulator could not dump {source}: {dump.stderr.decode().strip()}")
+    done = subprocess.run(["pg_restore", "--no-owner", "-d", f"{base}/{target}"], input=dump.stdout, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the emulator could not copy {source} to {target}: {done.stderr.decode().strip()}")
 
 
 def master_secret(server):
