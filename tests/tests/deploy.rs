@@ -128,8 +128,9 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
     assert!(env.deployment["bucket"].starts_with("pj-prod-documents-"), "{:?}", env.deployment);
     assert!(env.deployment["queue_url"].ends_with("/pj-prod-work"), "{:?}", env.deployment);
     // All but the audit keys (the worker's), the stack's cluster (named only while the platform
-    // runs on a restored one), and what the operator sets for DR (the secondary region's, and
-    // another bucket for the DR lease).
+    // runs on a restored one), what the operator sets for DR (the secondary region's, and
+    // another bucket for the DR lease), and the stacks' region while the platform runs in its DR
+    // region (a regional runbook sets it).
     let not_by_deploy = [
         "audit_public_keys",
         "db_cluster_stack",
@@ -139,6 +140,7 @@ async fn a_fresh_environment_deploys_every_stack_and_every_page_gets_its_paramet
         "secondary_queue_url",
         "dr_lease_bucket",
         "dr_four_eyes",
+        "home_region",
     ];
     for p in app.environments().deployment_parameters().into_iter().filter(|p| !not_by_deploy.contains(&p.name.as_str())) {
         assert!(env.deployment.contains_key(&p.name), "{} is not set by the deploy", p.name);

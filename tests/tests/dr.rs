@@ -559,13 +559,28 @@ async fn a_point_in_time_restore_runs_the_platform_on_the_new_cluster_and_its_fa
         assert!(dry.checks.iter().any(|c| c.check.check.starts_with(check) && c.check.ok), "{check}: {dry:#?}");
     }
 
-    // Approved; the restore call's answer lost after the emulator made the cluster: the SDK's
-    // retry finds the name taken and the run pauses. The resume finds the restore it began and
-    // goes on from there without asking RDS again.
+    // Approved, RDS fails (500), then does not answer at all: paused each time, saying which
+    // call, and no cluster made. Then the restore call's answer is lost after the emulator made
+    // the cluster: the SDK's retry finds the name taken and the run pauses. The resume finds the
+    // restore it began and goes on from there without asking RDS again.
     let run = app.dr().start(b, &req("aurora-pitr-restore"), &progress).await.unwrap();
     assert_eq!(run.awaiting.as_ref().unwrap().confirm, "prod");
-    proxy.inject("rds", Some("RestoreDBClusterToPointInTime"), Fault::Lost, 1);
+    let rds = aws_sdk_rds::Client::new(&vigil_tests::emulator_sdk_config(&moto.endpoint()).await);
+    let clusters = || async { rds.describe_db_clusters().send().await.unwrap().db_clusters().len() };
+    let n = clusters().await;
+    proxy.inject("rds", Some("RestoreDBClusterToPointInTime"), Fault::Status(500), 10);
     let run = app.dr().approve(b, &run.id, "prod", &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("rds:RestoreDBClusterToPointInTime failed"), "{:?}", run.paused);
+    proxy.clear();
+    proxy.inject("rds", Some("RestoreDBClusterToPointInTime"), Fault::Hang, 10);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("no answer"), "{:?}", run.paused);
+    assert_eq!(clusters().await, n);
+    proxy.clear();
+    proxy.inject("rds", Some("RestoreDBClusterToPointInTime"), Fault::Lost, 1);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
     assert_eq!(run.state, "paused", "{run:#?}");
     assert_eq!(run.steps.iter().find(|s| s.path == "restore").unwrap().state, "acting");
     proxy.clear();
@@ -777,21 +792,44 @@ async fn the_worker_moves_to_the_secondary_region_with_its_waiting_work_and_fail
     assert!(run.paused.as_deref().unwrap().contains("pj-worker"), "{:?}", run.paused);
     assert_eq!((replicas(secondary), replicas(kube)), (0, 2));
     secondary.deny(None);
-    // Throttled while sending the work on: paused with the messages still where they were.
+    // Throttled while sending the work on, and the messages' release failing too: paused, with
+    // the messages still here (hidden until their visibility ends).
     proxy.inject("sqs", Some("SendMessageBatch"), Fault::Throttle { retry_after: None }, 10);
+    proxy.inject("sqs", Some("ChangeMessageVisibilityBatch"), Fault::Status(500), 10);
     let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
     assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().to_lowercase().contains("throttl"), "{:?}", run.paused);
     assert_eq!(run.steps.iter().find(|s| s.path == "move-work").unwrap().state, "acting");
     assert_eq!((replicas(secondary), replicas(kube)), (2, 0), "the worker moved before its work");
+    assert!(queued_keys(&sqs2, queue2).await.is_empty());
     proxy.clear();
+    // The source queue failing to answer: paused again, nothing moved.
+    proxy.inject("sqs", Some("ReceiveMessage"), Fault::Status(500), 10);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("ReceiveMessage"), "{:?}", run.paused);
+    proxy.clear();
+    // Sent on but not deleted here: paused; those messages are in both queues.
+    proxy.inject("sqs", Some("DeleteMessageBatch"), Fault::Status(503), 10);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("DeleteMessageBatch"), "{:?}", run.paused);
+    let sent_once = queued_keys(&sqs2, queue2).await;
+    assert!(!sent_once.is_empty() && sent_once.len() < keys.len(), "{sent_once:?}");
+    proxy.clear();
+    // Resumed, the move waits for the hidden messages to come back and moves every one.
     let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
     assert_eq!(run.state, "succeeded", "{run:#?}");
     let start = run.steps.iter().find(|s| s.path == "start").unwrap();
     assert_eq!(start.outputs["replicas"], "2", "the tier's replicas");
     assert_eq!(run.steps.iter().find(|s| s.path == "stop").unwrap().outputs["previous_replicas"], "2");
     assert_eq!(run.steps.iter().find(|s| s.path == "move-work").unwrap().outputs["moved"], "12");
-    // Every waiting document is in the other region's queue, once; none is left here.
-    assert_eq!(queued_keys(&sqs2, queue2).await, keys);
+    // Every waiting document is in the other region's queue — those sent but not deleted twice
+    // (at least once); none is left here.
+    let mut there = queued_keys(&sqs2, queue2).await;
+    assert_eq!(there.len(), keys.len() + sent_once.len());
+    there.dedup();
+    assert_eq!(there, keys);
     assert!(queued_keys(&sqs, &queue).await.is_empty());
     assert_eq!(kube.object(WORKER_PATH).unwrap()["metadata"]["annotations"]["vigil.io/replicas-before-stop"], "2");
 
@@ -921,8 +959,12 @@ async fn global_writer(endpoint: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back() {
     let t = with_secondary().await;
-    let TwoRegions { moto, kube, proxy, app, secondary, .. } = &t;
+    let TwoRegions { moto, kube, proxy, app, secondary, queue2, .. } = &t;
     let (a, b) = join_global(app, &moto.endpoint()).await;
+    assert!(common::smoke_passed(&app.deploy().validate("prod").await.unwrap()));
+    let home = app.environments().get("prod").await.unwrap();
+    let jobs = app.jobs().list(&Default::default(), None, 100).await.unwrap().rows.len();
+    assert!(jobs > 0, "the smoke test's note left a job");
     put_lag(&moto.endpoint(), 1_500.0).await;
     let bundle = signed_bundle("1.0.0", |_| {});
     let bd = Some(bundle.path());
@@ -955,6 +997,21 @@ async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back()
     assert_eq!(global_writer(&moto.endpoint()).await, b);
     assert_eq!((replicas(secondary), replicas(kube)), (2, 0));
     assert_eq!(run.rpo_ms, Some(0), "a switchover loses nothing");
+    // The environment follows the writer: its region is the DR one, where the console reads the
+    // job ledger now (the emulator's secondary shares the writer's database), and a deploy waits.
+    let away = app.environments().get("prod").await.unwrap();
+    assert_eq!(away.region, SECONDARY);
+    assert_eq!((away.deployment["db_cluster_id"].as_str(), away.deployment["secondary_cluster_arn"].as_str()), ("pj-prod-dr", a.as_str()));
+    assert_eq!((&away.deployment["queue_url"], &away.deployment["secondary_queue_url"]), (queue2, &home.deployment["queue_url"]));
+    assert_eq!((away.deployment["secondary_region"].as_str(), away.deployment["home_region"].as_str()), ("us-east-1", "us-east-1"));
+    let moved = app.oplog().list(200, None).await.unwrap().into_iter().find(|r| r.action == "dr.use_region").expect("logged");
+    let details: serde_json::Value = serde_json::from_str(&moved.details).unwrap();
+    assert_eq!((details["to"]["region"].as_str(), details["console_follows"].as_bool()), (Some(SECONDARY), Some(true)), "{details}");
+    assert_eq!(Some(&moved.op_id), run.steps.iter().find(|s| s.path == "follow").unwrap().op_id.as_ref());
+    assert_eq!(app.jobs().list(&Default::default(), None, 100).await.unwrap().rows.len(), jobs);
+    let deploy = vigil_dto::deploy::DeployRequest { environment: "prod".into(), tier: "small".into(), ..Default::default() };
+    let refused = app.deploy().preflight(&deploy, bd).await.unwrap_err();
+    assert_eq!(kind(&refused), "platform_away", "{refused}");
 
     // The switchback: the old primary catches up, then writes again; the worker comes home.
     put_lag_of(&moto.endpoint(), "us-east-1", a.rsplit(':').next().unwrap(), 800.0).await;
@@ -963,6 +1020,8 @@ async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back()
     assert_eq!(back.params["target"], a);
     assert_eq!(global_writer(&moto.endpoint()).await, a);
     assert_eq!((replicas(kube), replicas(secondary)), (2, 0));
+    assert_eq!(app.environments().get("prod").await.unwrap().to_input(), home.to_input(), "home exactly as before");
+    assert!(app.deploy().preflight(&deploy, bd).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -979,12 +1038,17 @@ async fn a_global_failover_promotes_the_secondary_with_its_lag_as_the_rpo() {
     assert_eq!(proxy.count("rds", Some("FailoverGlobalCluster")), 1);
     assert_eq!(global_writer(&moto.endpoint()).await, b);
     assert_eq!((replicas(secondary), replicas(kube)), (2, 0));
+    let away = app.environments().get("prod").await.unwrap();
+    assert_eq!((away.region.as_str(), away.deployment["db_cluster_id"].as_str()), (SECONDARY, "pj-prod-dr"));
     // Its failback is a planned switchover back to the old primary.
     put_lag_of(&moto.endpoint(), "us-east-1", a.rsplit(':').next().unwrap(), 500.0).await;
     let back = run_through(app, bd, "aurora-global-failover-failback", &["pj-prod-global", "us-east-1"]).await;
     assert_eq!(back.state, "succeeded", "{back:#?}");
     assert_eq!(global_writer(&moto.endpoint()).await, a);
     assert_eq!(proxy.count("rds", Some("SwitchoverGlobalCluster")), 1);
+    let home = app.environments().get("prod").await.unwrap();
+    assert_eq!((home.region.as_str(), home.deployment.get("home_region")), ("us-east-1", None));
+    assert_eq!(home.deployment["secondary_cluster_arn"], b);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

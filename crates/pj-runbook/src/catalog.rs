@@ -140,6 +140,19 @@ pub const ACTIONS: &[ActionSpec] = &[
         destructive: true,
     },
     ActionSpec {
+        name: "platform.use_region",
+        about: "makes the region the environment's, once the platform's writer and worker run there: it and the DR region swap, with the database cluster (db_cluster_id and secondary_cluster_arn), the work queue (queue_url and secondary_queue_url) and the console's database connection when it named the old writer",
+        args: &[
+            req("region", Text, "the region the platform runs in now"),
+            req("cluster", Text, "the writer cluster there (its ARN)"),
+            opt("queue", Text, "the work queue there (URL)"),
+        ],
+        outputs: &["from"],
+        iam: &["rds:DescribeDBClusters"],
+        mutates: true,
+        destructive: false,
+    },
+    ActionSpec {
         name: "eks.start_worker",
         about: "scales the worker Deployment in a region's EKS cluster up to the tier's replicas",
         args: &[req("region", Text, "the region whose cluster runs the worker")],

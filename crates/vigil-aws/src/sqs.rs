@@ -76,19 +76,25 @@ async fn release(from: &Sqs, from_url: &str, messages: &[aws_sdk_sqs::types::Mes
     }
 }
 
+/// How long a message being moved stays hidden from other readers: time enough to send it on;
+/// a move stopped before it was deleted or released finds it again after this.
+pub const MOVE_VISIBILITY_SECS: i32 = 30;
+
 /// Moves up to ten messages from `from_url` (read with `from`) to `to_url` (sent with `to`, a
 /// client of that queue's region): each is received, sent with its body and attributes (on a
 /// FIFO queue, its group and deduplication id), then deleted from the source only once sent.
-/// At least once: stopped between the send and the delete, a message is sent again later.
-pub async fn move_batch(from: &Sqs, from_url: &str, to: &Sqs, to_url: &str) -> Result<Moved, AwsError> {
+/// At least once: stopped between the send and the delete, a message is sent again once its
+/// visibility ([`MOVE_VISIBILITY_SECS`]) ends. `wait_secs`: how long to wait for a message
+/// (long polling, at most 20).
+pub async fn move_batch(from: &Sqs, from_url: &str, to: &Sqs, to_url: &str, wait_secs: i32) -> Result<Moved, AwsError> {
     use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry};
     let got = match from
         .client
         .receive_message()
         .queue_url(from_url)
         .max_number_of_messages(10)
-        .visibility_timeout(120)
-        .wait_time_seconds(0)
+        .visibility_timeout(MOVE_VISIBILITY_SECS)
+        .wait_time_seconds(wait_secs.clamp(0, 20))
         .message_attribute_names("All")
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()

@@ -203,6 +203,7 @@ impl Deploy<'_> {
     pub async fn preflight(&self, request: &DeployRequest, dir: Option<&Path>) -> Result<PreflightReport> {
         let env = self.environment(&request.environment).await?;
         crate::backup::use_cluster::refuse_deploy_while_moved(&env)?;
+        crate::dr::region::refuse_deploy_while_away(&env)?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
         let (tier_name, overrides) = tier_of(request, self.running(&env.name).await?.as_ref())?;
@@ -254,6 +255,7 @@ impl Deploy<'_> {
         self.policy().require(Change::Deploy)?;
         let env = self.environment(&request.environment).await?;
         crate::backup::use_cluster::refuse_deploy_while_moved(&env)?;
+        crate::dr::region::refuse_deploy_while_away(&env)?;
         let platform = platform_env(&env, request)?;
         let bundle = self.open_bundle(dir).await?;
         let running = self.running(&env.name).await?;

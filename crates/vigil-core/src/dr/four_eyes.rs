@@ -133,7 +133,7 @@ impl Dr<'_> {
         self.policy().require(Change::RunRunbook)?;
         let env = self.current().await?;
         let bucket = super::lease::bucket(&env)?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         let op = aws::new_op_id();
         let s3 = S3::new(&ctx, &op);
         let Some((text, _)) = s3.get_text(&bucket, &key(run, step)).await? else {

@@ -6,6 +6,7 @@
 
 pub mod four_eyes;
 pub mod lease;
+pub mod region;
 mod report;
 mod run;
 pub mod steps;
@@ -52,6 +53,14 @@ impl Dr<'_> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(CONSOLE_ID).fetch_one(self.store().pool()).await?)
     }
 
+    /// The AWS context of the DR lease's bucket (four-eyes requests are beside it): in the
+    /// platform's home region while it runs in its DR region.
+    pub(crate) async fn lease_context(&self, env: &vigil_dto::Environment) -> aws::AwsContext {
+        let mut target = aws::Target::from(env);
+        target.region = region::lease_region(env).to_string();
+        self.core.aws.get(&target).await
+    }
+
     /// Who this console is, as the lease names its holder.
     fn holder(&self) -> String {
         let machine = whoami::devicename().unwrap_or_else(|_| "an unknown machine".into());
@@ -62,7 +71,7 @@ impl Dr<'_> {
     pub async fn lease(&self) -> Result<Option<LeaseView>> {
         let env = self.current().await?;
         let bucket = lease::bucket(&env)?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         let held = lease::current(&ctx, &aws::new_op_id(), &bucket).await?;
         Ok(held.map(|(b, _)| b.view(&format!("s3://{bucket}/{}", lease::KEY), chrono::Utc::now())))
     }
@@ -73,7 +82,7 @@ impl Dr<'_> {
         self.policy().require(Change::RunRunbook)?;
         let env = self.current().await?;
         let bucket = lease::bucket(&env)?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         let op = aws::new_op_id();
         let body = lease::Body::new(&env.name, &self.holder(), &self.console_id().await?, run_id, runbook, chrono::Utc::now());
         match lease::take(&ctx, &op, &bucket, body).await? {
@@ -112,14 +121,14 @@ impl Dr<'_> {
     /// Renews a lease this console holds.
     pub async fn renew_lease(&self, lease: &mut Lease) -> Result<()> {
         let env = self.environment(&lease.body.environment).await?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         lease.renew(&ctx, &aws::new_op_id(), chrono::Utc::now()).await
     }
 
     /// Gives a lease up (logged as `dr.lease_released`); false when it was no longer this one.
     pub async fn release_lease(&self, lease: &Lease) -> Result<bool> {
         let env = self.environment(&lease.body.environment).await?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         let op = aws::new_op_id();
         let released = lease.release(&ctx, &op).await?;
         let details = json!({ "runbook": lease.body.runbook, "run_id": lease.body.run_id, "released": released });
@@ -132,7 +141,7 @@ impl Dr<'_> {
     pub async fn break_lease(&self, confirm: &str) -> Result<LeaseView> {
         self.policy().require(Change::BreakLease)?;
         let env = self.current().await?;
-        let ctx = self.aws_context(&env).await;
+        let ctx = self.lease_context(&env).await;
         let op = aws::new_op_id();
         let now = chrono::Utc::now();
         let (held, location) = lease::break_stale(&ctx, &op, &env, confirm, now).await?;

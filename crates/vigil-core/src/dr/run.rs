@@ -500,7 +500,7 @@ impl Dr<'_> {
     ) -> Result<RunView> {
         let (set, rb) = self.same_runbook(dir, &run).await?;
         let bucket = lease::bucket(env)?;
-        let ctx = self.aws_context(env).await;
+        let ctx = self.lease_context(env).await;
         let i = run.steps.iter().position(|s| s.path == awaiting.step).expect("the awaited step is in the run");
         let op = run.steps[i].op_id.clone().unwrap_or_else(aws::new_op_id);
         let Some(req) = four_eyes::request(&ctx, &op, &bucket, &run.id, &awaiting.step).await? else {
@@ -711,7 +711,7 @@ impl Dr<'_> {
                         let destructive = pj_runbook::catalog::action(&call.name).is_some_and(|a| a.destructive);
                         if destructive && four_eyes::wanted(env) && !run.steps[i].before.contains_key(SECOND_BY) {
                             let bucket = lease::bucket(env)?;
-                            let ctx = self.aws_context(env).await;
+                            let ctx = self.lease_context(env).await;
                             let ask = four_eyes::Request {
                                 run: run.id.clone(),
                                 step: path.clone(),

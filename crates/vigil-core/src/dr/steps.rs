@@ -30,6 +30,7 @@ pub const SUPPORTED: &[&str] = &[
     "rds.restore_to_time",
     "backup.restore_point",
     "platform.use_cluster",
+    "platform.use_region",
     "eks.start_worker",
     "eks.stop_worker",
     "sqs.move_messages",
@@ -465,6 +466,9 @@ pub async fn before(p: &Place<'_>, name: &str, args: &Args) -> Result<Args> {
             let env = fresh(p).await?;
             out.insert("previous".into(), env.deployment.get("db_cluster_id").cloned().unwrap_or_default());
         }
+        "platform.use_region" => {
+            out.insert("from".into(), fresh(p).await?.region);
+        }
         // The replicas before, and (starting) how many it will run.
         "eks.start_worker" | "eks.stop_worker" => {
             let region = arg(args, "region")?;
@@ -483,11 +487,15 @@ pub async fn before(p: &Place<'_>, name: &str, args: &Args) -> Result<Args> {
 async fn worker_replicas(p: &Place<'_>, region: &str) -> Result<(i32, Option<i32>)> {
     let client = p.kube(region).await?;
     let worker = crate::deploy::setup::WORKER;
-    vigil_kube::replicas(&client, crate::deploy::NAMESPACE, worker).await.map_err(crate::deploy::setup::kube_error)?.ok_or_else(|| Error::Dr {
+    vigil_kube::replicas(&client, crate::deploy::NAMESPACE, worker).await.map_err(crate::deploy::setup::kube_error)?.ok_or_else(|| no_worker(region))
+}
+
+fn no_worker(region: &str) -> Error {
+    Error::Dr {
         kind: "not_found",
-        message: format!("the worker's Deployment ({worker}) is not in the EKS cluster in {region}"),
+        message: format!("the worker's Deployment ({}) is not in the EKS cluster in {region}", crate::deploy::setup::WORKER),
         hint: format!("deploy the platform's worker to {region} first"),
-    })
+    }
 }
 
 /// A new cluster's identifier: `<source>-<what>-<yyyymmddhhmm>`, the source's part shortened to
@@ -561,6 +569,11 @@ pub async fn done_already(p: &Place<'_>, name: &str, args: &Args, before: &Args)
             };
             Ok(restarted.then(|| outputs(&[("previous", before.get("previous").cloned().unwrap_or_default())])))
         }
+        "platform.use_region" => {
+            let env = fresh(p).await?;
+            let from = || outputs(&[("from", before.get("from").cloned().unwrap_or_default())]);
+            Ok(super::region::there(&env, arg(args, "region")?, arg(args, "cluster")?).then(from))
+        }
         "eks.start_worker" => {
             let want: i32 = before.get("replicas").and_then(|n| n.parse().ok()).unwrap_or(1);
             let (now, _) = worker_replicas(p, arg(args, "region")?).await?;
@@ -573,6 +586,63 @@ pub async fn done_already(p: &Place<'_>, name: &str, args: &Args, before: &Args)
         // Moving is carried on, not repeated: what is left in the queue is moved.
         _ => Ok(None),
     }
+}
+
+/// `platform.use_region` (see [`super::region`]).
+async fn use_region(p: &Place<'_>, args: &Args, before: &Args) -> Result<Args> {
+    let (region, arn) = (arg(args, "region")?, arg(args, "cluster")?);
+    let env = fresh(p).await?;
+    if !super::region::there(&env, region, arn) {
+        let mut input = super::region::swapped(&env, region, arn, opt(args, "queue"))?;
+        let (old_id, new_id) = (env.deployment["db_cluster_id"].clone(), input.deployment["db_cluster_id"].clone());
+        let new = Rds::new(&p.ctx(Some(region)).await, p.op).cluster(&new_id).await?.ok_or_else(|| gone(&new_id))?;
+        // The old writer's region may be lost: its endpoint is then known by its name only.
+        let old = Rds::new(&p.ctx(Some(&env.region)).await, p.op).cluster(&old_id).await.ok().flatten();
+        let follows = super::region::follow_console(&mut input, &old_id, old.as_ref().map(|c| c.endpoint.as_str()), &new);
+        let details = serde_json::json!({
+            "from": { "region": env.region, "cluster": old_id, "queue": env.deployment.get("queue_url") },
+            "to": { "region": region, "cluster": new_id, "queue": input.deployment.get("queue_url") },
+            "console_follows": follows,
+            "home_region": input.deployment.get(super::region::HOME_REGION),
+        });
+        super::region::apply(p.core, &env, &input, details, p.op).await?;
+    }
+    Ok(outputs(&[("from", before.get("from").cloned().unwrap_or_default())]))
+}
+
+/// `sqs.move_messages`: batches of ten until the source queue is empty, in flight included.
+async fn move_messages(p: &Place<'_>, args: &Args) -> Result<Args> {
+    let (from_url, to_url) = (arg(args, "from")?, arg(args, "to")?);
+    if from_url == to_url {
+        return Err(Error::validation("runbook", "sqs.move_messages: `from` and `to` are the same queue"));
+    }
+    let (from, to) = (p.sqs(from_url).await, p.sqs(to_url).await);
+    let mut moved = 0usize;
+    let mut wait = 0;
+    loop {
+        let batch = vigil_aws::sqs::move_batch(&from, from_url, &to, to_url, wait).await?;
+        moved += batch.moved;
+        if let Some(why) = batch.failed.first() {
+            return Err(Error::Dr {
+                kind: "messages_not_moved",
+                message: format!("{} of {} messages could not be moved ({moved} moved so far): {why}", batch.failed.len(), batch.received),
+                hint: "they stay in the source queue; resume the run to move the rest".into(),
+            });
+        }
+        if batch.received == 0 {
+            // Messages in flight (a batch a stopped move neither deleted nor released, or
+            // one the leaving worker holds) come back when their visibility ends, or are
+            // deleted by the worker: wait for them (a second's long poll each, within any
+            // attempt timeout).
+            let a = from.attributes(from_url).await?.unwrap_or_default();
+            let n = |k: &str| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            if n("ApproximateNumberOfMessages") + n("ApproximateNumberOfMessagesNotVisible") == 0 {
+                break;
+            }
+            wait = 1;
+        }
+    }
+    Ok(outputs(&[("moved", moved.to_string())]))
 }
 
 fn outputs(pairs: &[(&str, String)]) -> Args {
@@ -662,6 +732,8 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
             Box::pin(crate::backup::Backups::new(p.core).use_cluster_in(&env, &req, Some(p.op), &Progress::default())).await?;
             Ok(outputs(&[("previous", before.get("previous").cloned().unwrap_or_default())]))
         }
+        // Boxed: their futures would make every action's too large for a worker thread's stack.
+        "platform.use_region" => Box::pin(use_region(p, args, before)).await,
         "eks.start_worker" | "eks.stop_worker" => {
             let region = arg(args, "region")?;
             let replicas: i32 = if name == "eks.stop_worker" { 0 } else { before.get("replicas").and_then(|n| n.parse().ok()).unwrap_or(1) };
@@ -671,11 +743,7 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
                 .await
                 .map_err(crate::deploy::setup::kube_error)?;
             if !scaled {
-                return Err(Error::Dr {
-                    kind: "not_found",
-                    message: format!("the worker's Deployment ({worker}) is not in the EKS cluster in {region}"),
-                    hint: format!("deploy the platform's worker to {region} first"),
-                });
+                return Err(no_worker(region));
             }
             Ok(if name == "eks.stop_worker" {
                 outputs(&[("previous_replicas", before.get("replicas_before").cloned().unwrap_or_default())])
@@ -683,29 +751,7 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
                 outputs(&[("replicas", replicas.to_string())])
             })
         }
-        "sqs.move_messages" => {
-            let (from_url, to_url) = (arg(args, "from")?, arg(args, "to")?);
-            if from_url == to_url {
-                return Err(Error::validation("runbook", "sqs.move_messages: `from` and `to` are the same queue"));
-            }
-            let (from, to) = (p.sqs(from_url).await, p.sqs(to_url).await);
-            let mut moved = 0usize;
-            loop {
-                let batch = vigil_aws::sqs::move_batch(&from, from_url, &to, to_url).await?;
-                moved += batch.moved;
-                if let Some(why) = batch.failed.first() {
-                    return Err(Error::Dr {
-                        kind: "messages_not_moved",
-                        message: format!("{} of {} messages could not be moved ({moved} moved so far): {why}", batch.failed.len(), batch.received),
-                        hint: "they stay in the source queue; resume the run to move the rest".into(),
-                    });
-                }
-                if batch.received == 0 {
-                    break;
-                }
-            }
-            Ok(outputs(&[("moved", moved.to_string())]))
-        }
+        "sqs.move_messages" => Box::pin(move_messages(p, args)).await,
         other => Err(unsupported(other)),
     }
 }

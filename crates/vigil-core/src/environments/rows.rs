@@ -50,7 +50,7 @@ pub fn validate(input: &EnvironmentInput) -> Result<EnvironmentInput> {
 }
 
 /// Deployment parameters beyond the metric catalog's.
-pub const EXTRA_PARAMETERS: [(&str, &str); 11] = [
+pub const EXTRA_PARAMETERS: [(&str, &str); 12] = [
     (
         "audit_public_keys",
         "the platform's audit checkpoint public keys, hex, comma-separated (pj-worker keygen prints them); Verify trusts only these",
@@ -69,6 +69,10 @@ pub const EXTRA_PARAMETERS: [(&str, &str); 11] = [
     (
         "dr_lease_bucket",
         "the bucket of the platform's account that holds the DR lease (one console at a time runs a runbook); the documents bucket when not set",
+    ),
+    (
+        "home_region",
+        "the region of the platform's stacks while it runs in its DR region (set by a regional DR runbook, cleared by its failback); a deploy waits for the switch back",
     ),
     (
         "db_cluster_stack",

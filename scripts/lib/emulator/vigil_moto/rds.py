@@ -6,7 +6,9 @@ deletion). Failovers take a few reads (FailoverDBCluster), and a global database
 between its member clusters (SwitchoverGlobalCluster, FailoverGlobalCluster; moto has neither).
 A point-in-time restore refuses an identifier in use and a time outside the restore window (moto
 overwrote and took any), and a site cluster's restore is a copy of its database as it is now:
-the emulator keeps no history, so "as of a time" is always "as of the restore"."""
+the emulator keeps no history, so "as of a time" is always "as of the restore". A secondary
+joining a global database whose writer is a site cluster shares the writer's database (the
+emulator's replication: one database, no lag)."""
 
 import datetime
 import json
@@ -70,12 +72,40 @@ def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
     it, as with RDS; a final snapshot of the emulator holds no data)."""
     cluster = _moto_delete_db_cluster(self, cluster_identifier, snapshot_name)
     server = site.postgres()
-    if server and isinstance(cluster, SiteCluster) and cluster.database_name:
+    if server and isinstance(cluster, SiteCluster) and cluster.database_name and not sharing(self.account_id, cluster.database_name):
         site.drop_database(server, cluster.database_name)
     return cluster
 
 
+def sharing(account_id, database_name):
+    """The site clusters still on `database_name` (a global database's members share one)."""
+    return [
+        c
+        for region in rds_backends[account_id]
+        for c in rds_backends[account_id][region].clusters.values()
+        if isinstance(c, SiteCluster) and c.database_name == database_name
+    ]
+
+
+_moto_create_db_cluster = RDSBackend.create_db_cluster
+
+
+def create_db_cluster(self, kwargs):
+    """As moto's; and a secondary joining a global database whose writer is on the site's server
+    is on that server too, on the writer's database: the emulator's replication is one database
+    (no lag; a switchover or failover then finds the data the platform wrote)."""
+    cluster = _moto_create_db_cluster(self, kwargs)
+    if site.postgres() and cluster.global_cluster_identifier:
+        g = global_cluster(self.account_id, cluster.global_cluster_identifier)
+        writer = next((m for m in g.members if m is not cluster and getattr(m, "is_writer", False)), None)
+        if isinstance(writer, SiteCluster) and writer.database_name:
+            cluster.database_name, cluster.port = writer.database_name, writer.port
+            cluster.__class__ = SiteCluster
+    return cluster
+
+
 RDSBackend.delete_db_cluster = delete_db_cluster
+RDSBackend.create_db_cluster = create_db_cluster
 
 
 def master_credentials(cluster, account_id, region_name, server):
@@ -108,7 +138,7 @@ class DBCluster(Emulated, CloudFormationModel):
             args["master_user_secret_kms_key_id"] = secret["KmsKeyId"]
         cluster = backend.create_db_cluster(args)
         server = site.postgres()
-        if server:
+        if server and not isinstance(cluster, SiteCluster):  # a global secondary already is
             cluster.__class__ = SiteCluster
             cluster.port = server["port"]
             cluster.database_name = f"{cluster.database_name or 'postgres'}_{cluster.db_cluster_resource_id.lower().replace('-', '_')}"
