@@ -402,8 +402,7 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
             match p.sqs(url).await.attributes(url).await? {
                 None => fail(format!("there is no queue {url}"), "check the runbook's queue parameter"),
                 Some(a) => {
-                    let n = |k: &str| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-                    let (visible, flight) = (n("ApproximateNumberOfMessages"), n("ApproximateNumberOfMessagesNotVisible"));
+                    let (visible, flight) = queued(&a);
                     if visible + flight == 0 {
                         pass("the queue is empty")
                     } else {
@@ -634,15 +633,20 @@ async fn move_messages(p: &Place<'_>, args: &Args) -> Result<Args> {
             // one the leaving worker holds) come back when their visibility ends, or are
             // deleted by the worker: wait for them (a second's long poll each, within any
             // attempt timeout).
-            let a = from.attributes(from_url).await?.unwrap_or_default();
-            let n = |k: &str| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            if n("ApproximateNumberOfMessages") + n("ApproximateNumberOfMessagesNotVisible") == 0 {
+            let (visible, flight) = queued(&from.attributes(from_url).await?.unwrap_or_default());
+            if visible + flight == 0 {
                 break;
             }
             wait = 1;
         }
     }
     Ok(outputs(&[("moved", moved.to_string())]))
+}
+
+/// A queue's messages, from its attributes: (waiting, in flight).
+fn queued(a: &std::collections::HashMap<String, String>) -> (u64, u64) {
+    let n = |k: &str| a.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (n("ApproximateNumberOfMessages"), n("ApproximateNumberOfMessagesNotVisible"))
 }
 
 fn outputs(pairs: &[(&str, String)]) -> Args {
