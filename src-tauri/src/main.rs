@@ -8,6 +8,11 @@ mod save_dialog;
 pub struct Sandbox(pub bool);
 
 fn main() {
+    let context = tauri::generate_context!();
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("Vigil {}", context.package_info().version);
+        return;
+    }
     let _log = vigil_core::logging::init(&vigil_core::paths::log_dir(), "vigil-app", "info", true);
     // VIGIL_READ_ONLY=1: a compliance officer's console (see App::read_only). A value that is
     // neither yes nor no keeps it read-only (and says so).
@@ -27,7 +32,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", env!("CARGO_PKG_VERSION"));
+    tracing::info!(data_dir = %vigil_core::paths::data_dir().display(), "Vigil {} starting", context.package_info().version);
     if !read_only {
         // A deploy that was running when Vigil stopped: follow it again (the Deploy page shows it).
         let app = app.clone();
@@ -38,9 +43,16 @@ fn main() {
             }
         });
     }
-    tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
+    // Updates only in a build made with an update key (the release workflow's, or a test's):
+    // the plugin's configuration carries the key its downloads must be signed with.
+    let updates = context.config().plugins.0.contains_key("updater");
+    let mut builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
+    if updates {
+        builder = builder.plugin(tauri_plugin_updater::Builder::new().build());
+    }
+    builder
         .manage(app)
+        .manage(commands::update::Updates::new(updates))
         .manage(commands::deploy::OpenedBundle::default())
         .manage(Sandbox(std::env::var_os("VIGIL_SANDBOX").is_some()))
         .invoke_handler(tauri::generate_handler![
@@ -60,6 +72,9 @@ fn main() {
             commands::settings::verify_oplog,
             commands::settings::get_theme,
             commands::settings::set_theme,
+            commands::update::update_check,
+            commands::update::update_install,
+            commands::update::update_skip,
             commands::metrics::metrics_dashboard,
             commands::metrics::export_chart,
             commands::alarms::list_alarms,
@@ -111,6 +126,6 @@ fn main() {
             commands::deploy::deploy_validate,
             commands::deploy::export_deployment_record,
         ])
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("the Tauri runtime failed");
 }

@@ -31,8 +31,11 @@ pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool
     }
 }
 
+/// Whether something listens on `port`. A connect to a free loopback port in the ephemeral
+/// range can connect to itself (TCP simultaneous open), which is not a listener.
 fn accepts(port: u16) -> bool {
-    TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
+    TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200))
+        .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
 }
 
 /// A child process, started in a process group of its own; on drop the whole group (the
@@ -71,17 +74,29 @@ impl Moto {
     pub fn start_with(env: &[(&str, String)]) -> Moto {
         let python = cache_dir().join("venv/bin/python");
         let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/emulator/serve.py");
-        let port = free_port();
-        let proc = spawn(
+        // The emulator binds a port of the system's choosing and prints it once it listens.
+        let mut proc = spawn(
             Command::new(&python)
                 .arg(&serve)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-H", "127.0.0.1", "-p", "0"])
                 .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
             "the AWS emulator (moto with Vigil's extensions)",
         );
-        wait_until("moto_server", Duration::from_secs(60), || accepts(port));
+        let stdout = proc.0.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            lines.for_each(drop); // keep the pipe drained
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Some(Ok(line))) => line,
+            other => panic!("the AWS emulator did not say its port within 60 s ({other:?}); run scripts/test, which installs it"),
+        };
+        let port = line.strip_prefix("port ").and_then(|p| p.trim().parse().ok()).unwrap_or_else(|| panic!("the AWS emulator said {line:?}"));
         Moto { port, _proc: proc }
     }
 

@@ -758,6 +758,11 @@ async fn with_secondary() -> TwoRegions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_moves_to_the_secondary_region_with_its_waiting_work_and_fails_back() {
+    // On the heap: in a debug build this test's future outgrows the test thread's stack.
+    Box::pin(the_worker_moves_to_the_secondary_region_with_its_waiting_work_and_fails_back_body()).await
+}
+
+async fn the_worker_moves_to_the_secondary_region_with_its_waiting_work_and_fails_back_body() {
     let t = with_secondary().await;
     let TwoRegions { moto, kube, proxy, app, secondary, queue2, .. } = &t;
     let bundle = signed_bundle("1.0.0", |_| {});
@@ -817,13 +822,22 @@ async fn the_worker_moves_to_the_secondary_region_with_its_waiting_work_and_fail
     let sent_once = queued_keys(&sqs2, queue2).await;
     assert!(!sent_once.is_empty() && sent_once.len() < keys.len(), "{sent_once:?}");
     proxy.clear();
+    // Counting the messages still in flight failing: paused again, nothing lost.
+    proxy.inject("sqs", Some("GetQueueAttributes"), Fault::Status(500), 10);
+    let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("GetQueueAttributes"), "{:?}", run.paused);
+    proxy.clear();
+    // (What became visible again before the count failed was moved then.)
+    let there_before = queued_keys(&sqs2, queue2).await.len();
     // Resumed, the move waits for the hidden messages to come back and moves every one.
     let run = app.dr().resume(b, &run.id, &progress).await.unwrap();
     assert_eq!(run.state, "succeeded", "{run:#?}");
     let start = run.steps.iter().find(|s| s.path == "start").unwrap();
     assert_eq!(start.outputs["replicas"], "2", "the tier's replicas");
     assert_eq!(run.steps.iter().find(|s| s.path == "stop").unwrap().outputs["previous_replicas"], "2");
-    assert_eq!(run.steps.iter().find(|s| s.path == "move-work").unwrap().outputs["moved"], "12");
+    let moved = (keys.len() + sent_once.len() - there_before).to_string();
+    assert_eq!(run.steps.iter().find(|s| s.path == "move-work").unwrap().outputs["moved"], moved);
     // Every waiting document is in the other region's queue — those sent but not deleted twice
     // (at least once); none is left here.
     let mut there = queued_keys(&sqs2, queue2).await;
@@ -958,6 +972,11 @@ async fn global_writer(endpoint: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back() {
+    // On the heap: in a debug build this test's future outgrows the test thread's stack.
+    Box::pin(a_global_switchover_moves_the_writer_and_the_worker_and_switches_back_body()).await
+}
+
+async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back_body() {
     let t = with_secondary().await;
     let TwoRegions { moto, kube, proxy, app, secondary, queue2, .. } = &t;
     let (a, b) = join_global(app, &moto.endpoint()).await;
@@ -990,7 +1009,17 @@ async fn a_global_switchover_moves_the_writer_and_the_worker_and_switches_back()
     let run = app.dr().resume(bd, &run.id, &progress).await.unwrap();
     // The worker's move it nests asks for its own confirmation.
     assert_eq!(run.awaiting.as_ref().unwrap().confirm, SECONDARY, "{run:#?}");
+    // The new writer's region failing to describe it when the environment follows: paused on
+    // that step, the environment unchanged; resumed, it follows.
+    proxy.inject("rds", Some("DescribeDBClusters"), Fault::Status(500), 10);
     let run = app.dr().approve(bd, &run.id, SECONDARY, &progress).await.unwrap();
+    assert_eq!(run.state, "paused", "{run:#?}");
+    assert!(run.paused.as_deref().unwrap().contains("DescribeDBClusters"), "{:?}", run.paused);
+    assert_eq!(run.steps.iter().find(|s| s.path == "follow").unwrap().state, "acting", "{run:#?}");
+    assert_eq!(app.environments().get("prod").await.unwrap().to_input(), home.to_input());
+    assert_eq!((replicas(secondary), replicas(kube)), (2, 0), "the worker moved before");
+    proxy.clear();
+    let run = app.dr().resume(bd, &run.id, &progress).await.unwrap();
     assert_eq!(run.state, "succeeded", "{run:#?}");
     let sent = proxy.seen().iter().filter(|r| r.service == "rds" && r.action == "SwitchoverGlobalCluster" && r.fault.is_none()).count();
     assert_eq!(sent, 1);

@@ -41,6 +41,8 @@ pub struct Ctx {
     pub checks: RwSignal<Vec<CheckReport>>,
     pub error: RwSignal<Option<ErrorInfo>>,
     pub toast: RwSignal<Option<Toast>>,
+    /// The last update check (at start, or from Settings › About).
+    pub update: RwSignal<Option<vigil_dto::update::UpdateStatus>>,
 }
 
 impl Ctx {
@@ -119,6 +121,7 @@ pub fn App() -> impl IntoView {
         checks: RwSignal::new(vec![]),
         error: RwSignal::new(None),
         toast: RwSignal::new(None),
+        update: RwSignal::new(None),
     };
     provide_context(ctx);
     Effect::new(move |_| apply_theme(ctx.theme.get()));
@@ -136,6 +139,11 @@ pub fn App() -> impl IntoView {
         // Check the current environment at start, so its state is visible at once.
         if let Some(env) = ctx.current() {
             ctx.check(env.name).await;
+        }
+        // Offered, never installed, at start: the operator chooses when (a failed check stays quiet
+        // here; Settings › About shows it).
+        if let Ok(u) = ipc::call0::<vigil_dto::update::UpdateStatus>("update_check").await {
+            ctx.update.set(Some(u));
         }
     });
 
@@ -184,6 +192,7 @@ pub fn App() -> impl IntoView {
                         " "<button on:click=move |_| ctx.error.set(None)>"Dismiss"</button>
                     </div>
                 })}
+                <pages::settings::UpdateBanner/>
                 {move || match ctx.page.get() {
                     Page::Environments => view! { <pages::environments::EnvironmentsPage/> }.into_any(),
                     Page::Metrics => view! { <pages::metrics::MetricsPage/> }.into_any(),

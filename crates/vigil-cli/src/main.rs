@@ -74,6 +74,8 @@ enum Command {
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Where this Vigil keeps its data and logs, and the platform bundle it ships.
+    Info,
 }
 
 #[derive(Subcommand)]
@@ -264,6 +266,23 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     let json = cli.json;
     match cli.command {
         Command::Env(cmd) => env_command(&console, cmd, json).await,
+        Command::Info => {
+            let info = serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "data_dir": vigil_core::paths::data_dir(),
+                "store": vigil_core::paths::store_path(),
+                "log_dir": vigil_core::paths::log_dir(),
+                "bundle_dir": vigil_core::deploy::bundle::default_dir(),
+            });
+            if json {
+                print_json(&info);
+            } else {
+                for (k, v) in info.as_object().into_iter().flatten() {
+                    println!("{k:<11} {}", v.as_str().unwrap_or("(none)"));
+                }
+            }
+            Ok(0)
+        }
         Command::Profiles => {
             let list = console.environments().profiles_list().await;
             if json {

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod deploy;
 pub mod dr;
 pub mod units;
+pub mod update;
 
 /// Where an environment's AWS credentials come from. Vigil never stores credentials itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

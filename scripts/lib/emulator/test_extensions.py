@@ -7,10 +7,8 @@ retain). Run by scripts/test: python test_extensions.py (moto's venv)."""
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import unittest
 import urllib.parse
 
@@ -20,12 +18,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLE = os.path.join(HERE, "..", "..", "..", "deploy-bundles")
 ORDER = ["security", "network", "storage", "database", "cache", "cluster", "observability", "backup", "alarms"]
 ENV = "check"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def template(stack):
@@ -43,7 +35,6 @@ KUBE_CA_2 = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTI
 class Extensions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        port = free_port()
         # The clusters' Kubernetes API is a given server (site.py); Aurora stays moto's own.
         env = {
             **os.environ,
@@ -54,20 +45,17 @@ class Extensions(unittest.TestCase):
         }
         env.pop("VIGIL_EMULATOR_POSTGRES", None)
         cls.server = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "serve.py"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
+            [sys.executable, os.path.join(HERE, "serve.py"), "-H", "127.0.0.1", "-p", "0"],
+            stdout=subprocess.PIPE,
             stderr=open(os.environ.get("EMULATOR_LOG", os.devnull), "w"),
             env=env,
+            text=True,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                cls.server.wait(timeout=0.2) if cls.server.poll() is not None else time.sleep(0.1)
+        # The server prints "port N" once it listens on the port the system gave it.
+        line = cls.server.stdout.readline()
+        if not line.startswith("port "):
+            raise RuntimeError(f"the emulator did not start (it said {line!r}; EMULATOR_LOG=file keeps its log)")
+        port = int(line.split()[1])
         kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
         cls.kw = kw
         cls.client = staticmethod(lambda service: boto3.client(service, **kw))
@@ -94,6 +82,7 @@ class Extensions(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.terminate()
         cls.server.wait()
+        cls.server.stdout.close()
 
     def test_eks_cluster_and_nodegroup(self):
         eks = self.client("eks")

@@ -10,6 +10,7 @@ pub mod environments;
 pub mod jobs;
 pub mod metrics;
 pub mod settings;
+pub mod update;
 
 use tauri::ipc::Channel;
 use tauri::State;
@@ -29,10 +30,10 @@ pub fn pushed(channel: Channel<WorkProgress>) -> impl Fn(WorkProgress) {
 pub const CHART_HEIGHT: u32 = 210;
 
 #[tauri::command]
-pub fn app_info(c: State<'_, App>, sandbox: State<'_, crate::Sandbox>) -> AppInfo {
+pub fn app_info(app: tauri::AppHandle, c: State<'_, App>, sandbox: State<'_, crate::Sandbox>) -> AppInfo {
     AppInfo {
         read_only: c.is_read_only(),
-        version: env!("CARGO_PKG_VERSION").into(),
+        version: app.package_info().version.to_string(),
         data_dir: vigil_core::paths::data_dir().display().to_string(),
         log_dir: vigil_core::paths::log_dir().display().to_string(),
         sandbox: sandbox.0,

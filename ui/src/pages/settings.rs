@@ -1,5 +1,6 @@
 //! Settings page: Appearance (theme), Activity (the operator log and its verification), About
-//! (commands: get_theme/set_theme, list_oplog, verify_oplog, app_info).
+//! with this Vigil's updates, and the update banner shown at start (commands: get_theme/set_theme,
+//! list_oplog, verify_oplog, app_info, update_check/update_install/update_skip).
 
 use crate::app::Ctx;
 use crate::components::{AsyncState, Tabs};
@@ -7,6 +8,7 @@ use crate::ipc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
+use vigil_dto::update::{AvailableUpdate, UpdateProgress, UpdateStatus};
 use vigil_dto::{ErrorInfo, OplogEntry, Theme, VerifyReport};
 
 const PAGE: u32 = 100;
@@ -163,6 +165,136 @@ fn About() -> impl IntoView {
                     <dt>"Mode"</dt><dd>{if i.sandbox { "local sandbox" } else { "AWS" }}</dd>
                 </dl>
             })}
+        </div>
+        <Updates/>
+    }
+}
+
+/// Settings › About: check for updates on demand, see what is new, install or skip.
+#[component]
+fn Updates() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let checking = RwSignal::new(false);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let check = move |_| {
+        checking.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match ipc::call0::<UpdateStatus>("update_check").await {
+                Ok(u) => ctx.update.set(Some(u)),
+                Err(e) => error.set(Some(e)),
+            }
+            checking.set(false);
+        })
+    };
+    view! {
+        <div class="panel" id="updates">
+            <div class="row">
+                <div>
+                    <h2>"Updates"</h2>
+                    <p class="muted">"Updates are signed: Vigil installs one only if its signature matches the update key built into this app, and only when you choose."</p>
+                </div>
+                <span class="spacer"></span>
+                <button id="update-check" on:click=check disabled=move || checking.get()>
+                    {move || if checking.get() { "Checking…" } else { "Check for updates" }}
+                </button>
+            </div>
+            {move || error.get().map(|e| view! { <div class="result bad" id="update-check-error" data-kind=e.kind.clone()>{ipc::describe(&e)}</div> })}
+            {move || ctx.update.get().map(|u| match (u.unavailable, u.available) {
+                (Some(why), _) => view! { <p class="muted" id="update-state" data-state="unavailable">{format!("Updates are not available: {why}.")}</p> }.into_any(),
+                (None, None) => view! {
+                    <p id="update-state" data-state="current">{format!("Vigil {} is the newest version{}.", u.current, u.endpoint.map(|e| format!(" at {e}")).unwrap_or_default())}</p>
+                }.into_any(),
+                (None, Some(a)) => view! { <Offer current=u.current available=a/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// At start, when a newer version (not skipped) is offered: what it is and the choice.
+#[component]
+pub fn UpdateBanner() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let later = RwSignal::new(false);
+    move || {
+        // Settings › About shows the same offer.
+        let u = ctx.update.get().filter(|_| ctx.page.get() != crate::app::Page::Settings)?;
+        let a = u.available.filter(|a| !a.skipped && !later.get())?;
+        Some(view! {
+            <div class="panel update-banner" id="update-banner" role="status">
+                <Offer current=u.current available=a/>
+                <button id="update-later" on:click=move |_| later.set(true)>"Later"</button>
+            </div>
+        })
+    }
+}
+
+/// An update on offer: its version, date and notes; install (with progress) or skip it.
+#[component]
+fn Offer(current: String, available: AvailableUpdate) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let progress = RwSignal::new(None::<UpdateProgress>);
+    let error = RwSignal::new(None::<ErrorInfo>);
+    let busy = RwSignal::new(false);
+    let version = available.version.clone();
+    let install = {
+        let version = version.clone();
+        move |_| {
+            let version = version.clone();
+            busy.set(true);
+            error.set(None);
+            spawn_local(async move {
+                let r = ipc::call_with_channel::<(), UpdateProgress>("update_install", json!({ "version": version }), "progress", move |p| {
+                    progress.set(Some(p))
+                })
+                .await;
+                // On success the app restarts into the new version; only a failure comes back.
+                if let Err(e) = r {
+                    progress.set(None);
+                    error.set(Some(e));
+                }
+                busy.set(false);
+            })
+        }
+    };
+    let skip = {
+        let version = version.clone();
+        move |_| {
+            let version = version.clone();
+            spawn_local(async move {
+                match ipc::call::<()>("update_skip", json!({ "version": version })).await {
+                    Ok(()) => ctx.update.update(|u| {
+                        if let Some(a) = u.as_mut().and_then(|u| u.available.as_mut()) {
+                            a.skipped = true;
+                        }
+                    }),
+                    Err(e) => error.set(Some(e)),
+                }
+            })
+        }
+    };
+    let notes = if available.notes.trim().is_empty() { "The release gives no notes.".to_string() } else { available.notes.clone() };
+    view! {
+        <div id="update-offer" data-version=version.clone()>
+            <strong>{format!("Vigil {version} is available")}</strong>
+            <span class="muted">{format!(" (you have {current}{})", available.date.clone().map(|d| format!("; released {d}")).unwrap_or_default())}</span>
+            <details open>
+                <summary>"What's new"</summary>
+                <pre class="notes" id="update-notes">{notes}</pre>
+            </details>
+            <div class="row">
+                <button class="primary" id="update-install" on:click=install disabled=move || busy.get()>"Install and restart"</button>
+                {(!available.skipped).then(|| view! { <button id="update-skip" on:click=skip disabled=move || busy.get()>"Skip this version"</button> })}
+                {move || progress.get().map(|p| view! {
+                    <span id="update-progress" class="muted">{match p {
+                        UpdateProgress::Downloading { received, total: Some(t) } if t > 0 => format!("Downloading… {}%", received * 100 / t),
+                        UpdateProgress::Downloading { received, .. } => format!("Downloading… {} KB", received / 1024),
+                        UpdateProgress::Installing => "Signature checked; installing…".into(),
+                        UpdateProgress::Installed { version } => format!("Vigil {version} installed; restarting…"),
+                    }}</span>
+                })}
+            </div>
+            {move || error.get().map(|e| view! { <div class="result bad" id="update-error" data-kind=e.kind.clone()>{ipc::describe(&e)}</div> })}
         </div>
     }
 }

@@ -108,8 +108,8 @@ pub fn default_dir() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let here = exe.parent()?;
     // Beside the executable (Windows, Linux AppImage), in the app's resources (macOS), or in
-    // the package's share directory (Debian).
-    [here.join("bundle"), here.join("../Resources/bundle"), here.join("../lib/vigil/bundle")]
+    // the package's library directory (deb, rpm, the AppImage's usr/lib: Tauri's resource dir).
+    [here.join("bundle"), here.join("../Resources/bundle"), here.join("../lib/Vigil/bundle")]
         .into_iter()
         .find(|d| d.join(pj_bundle::MANIFEST).is_file())
 }
