@@ -10,9 +10,12 @@
 set -euo pipefail
 
 # Packaging tools: Tauri's CLI (its bundler makes the deb and rpm), mksquashfs, rpm (to read the
-# rpm back) and the AppImage runtime.
-TAURI_CLI_VERSION="2.12.4"
+# rpm back) and the AppImage runtime. Tauri's CLI is the npm package @tauri-apps/cli (the same CLI,
+# prebuilt: seconds instead of minutes of compiling tauri-cli), at the version and SHA-512 in
+# scripts/lib/tauri-cli/package-lock.json.
+TAURI_CLI_DIR="$VIGIL_CACHE/tools/tauri-cli"
 APPIMAGE_CRATE="appimage-0.4.0.crate 567a4da6b94a2ac20a27620933c80fc14cf475b5fe7d7b137d20eb237d6b1920"
+
 install_packaging() {
   local missing=()
   command -v mksquashfs >/dev/null || missing+=(squashfs-tools)
@@ -21,13 +24,20 @@ install_packaging() {
     log "installing Debian packages: ${missing[*]}"
     need_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
   fi
-  if [ "$(cargo-tauri --version 2>/dev/null | awk '{print $2}')" != "$TAURI_CLI_VERSION" ]; then
-    log "installing tauri-cli $TAURI_CLI_VERSION (its bundler makes the deb and rpm)"
-    cargo install -q tauri-cli --version "$TAURI_CLI_VERSION" --locked --root "$TOOLS" --force
+  if [ ! -f "$TAURI_CLI_DIR/node_modules/@tauri-apps/cli/tauri.js" ] ||
+    ! cmp -s "$VIGIL_ROOT/scripts/lib/tauri-cli/package-lock.json" "$TAURI_CLI_DIR/package-lock.json"; then
+    log "installing Tauri's CLI from npm (its bundler makes the deb and rpm)"
+    rm -rf "$TAURI_CLI_DIR" && mkdir -p "$TAURI_CLI_DIR"
+    cp "$VIGIL_ROOT"/scripts/lib/tauri-cli/package{,-lock}.json "$TAURI_CLI_DIR/"
+    (cd "$TAURI_CLI_DIR" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   fetch_pinned "$TOOLS/appimage" "https://static.crates.io/crates/appimage/" "$APPIMAGE_CRATE" "the AppImage runtime (crates.io)" \
     --strip-components=2 "${APPIMAGE_CRATE%%.crate *}/assets/runtime-x86_64"
   APPIMAGE_RUNTIME="$TOOLS/appimage/runtime-x86_64"
+}
+
+tauri_cli() {
+  node "$TAURI_CLI_DIR/node_modules/@tauri-apps/cli/tauri.js" "$@"
 }
 
 # The Tauri configuration a package build merges (TAURI_CONFIG for the app's build, --config for
@@ -108,7 +118,7 @@ package_linux() {
   TAURI_CONFIG="$config" build_bins "$profile"
   version="$("$CARGO_TARGET_DIR/$profile/vigil-app" --version | awk '{print $2}')"
   log "packaging Vigil $version ($profile): deb, rpm, AppImage"
-  (cd "$VIGIL_ROOT/src-tauri" && cargo tauri bundle --ci --bundles deb,rpm "${flag[@]}" --config "$config" >/dev/null)
+  (cd "$VIGIL_ROOT/src-tauri" && tauri_cli bundle --ci --bundles deb,rpm "${flag[@]}" --config "$config" >/dev/null)
   local bundles="$CARGO_TARGET_DIR/$profile/bundle"
   cp "$bundles"/deb/Vigil_"${version}"_amd64.deb "$bundles"/rpm/Vigil-"${version}"-1.x86_64.rpm "$out/"
   make_appimage "$profile" "$version" "$out" >/dev/null
@@ -117,7 +127,7 @@ package_linux() {
   if [ -n "${TAURI_SIGNING_PRIVATE_KEY:-}${TAURI_SIGNING_PRIVATE_KEY_PATH:-}" ]; then
     local f
     for f in "$out/Vigil_${version}_amd64.AppImage" "$out/Vigil_${version}_amd64.deb" "$out/Vigil-${version}-1.x86_64.rpm"; do
-      cargo tauri signer sign --app-version "$version" "$f" >/dev/null
+      tauri_cli signer sign --app-version "$version" "$f" >/dev/null
     done
   fi
   (cd "$out" && sha256sum -- *"$version"* | grep -v '\.sig$' > "SHA256SUMS-$version")

@@ -34,11 +34,12 @@ install_windows_tools() {
 }
 
 # cargo for Windows: Debian's rustc builds std for the target; cargo runs what it built (tests)
-# under Wine.
+# under Wine. Dependencies unoptimised (the workspace's dev profile gives them opt-level 1 for the
+# Linux tests' speed): what runs here is short, and this build shares nothing with the others.
 win_cargo() {
   RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64 \
-    cargo "$@" -Z build-std=std,panic_abort --target "$WIN_TARGET" --target-dir "$WIN_TARGET_DIR" \
+    cargo "$@" --config 'profile.dev.package."*".opt-level=0' -Z build-std=std,panic_abort --target "$WIN_TARGET" --target-dir "$WIN_TARGET_DIR" \
     --manifest-path "$VIGIL_ROOT/Cargo.toml"
 }

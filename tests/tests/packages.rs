@@ -2,7 +2,7 @@
 //! runs it first and sets VIGIL_PACKAGES): the deb installed on this machine and the AppImage,
 //! each launched under Xvfb until its window shows and its ui is ready; an older AppImage that
 //! is offered the next version from a manifest served on loopback and refuses a download whose
-//! signature does not match (installing a genuine one is not tested yet). `#[ignore]`d for a plain `cargo test` (no packages); scripts/test includes them.
+//! signature does not match, then installs the genuine one and restarts into it. `#[ignore]`d for a plain `cargo test` (no packages); scripts/test includes them.
 
 use fantoccini::{ClientBuilder, Locator};
 use sha2::{Digest, Sha256};
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vigil_tests::{artifacts_dir, spawn, wait_until, TauriDriver, Xvfb};
+use vigil_tests::{app_binary, artifacts_dir, spawn, wait_until, TauriDriver, Xvfb};
 
 /// Where scripts/package --update-test left the packages, and their two versions.
 fn packages() -> (PathBuf, String, String) {
@@ -47,7 +47,7 @@ fn sha256(path: &Path) -> String {
 /// Launches `program` on a display of its own with a fresh data directory and waits until its
 /// window is mapped and its ui said it is ready (the wasm ui loaded and called the app); leaves a
 /// screenshot named `shot`.
-fn shows_its_window(program: &Path, env: &[(&str, &str)], shot: &str) {
+fn shows_its_window(program: &Path, env: &[(&str, String)], shot: &str) {
     let xvfb = Xvfb::start();
     let data = tempfile::tempdir().unwrap();
     let log = data.path().join("stderr.log");
@@ -56,7 +56,7 @@ fn shows_its_window(program: &Path, env: &[(&str, &str)], shot: &str) {
             .env("DISPLAY", &xvfb.display)
             .env("VIGIL_DATA_DIR", data.path().join("data"))
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap()),
         "the packaged app",
@@ -121,23 +121,27 @@ fn the_rpm_carries_the_app_the_cli_and_the_signed_bundle() {
 }
 
 /// Where /dev/fuse is missing (containers, CI) an AppImage runs extracted: the runtime's own
-/// switch, as its users are told in README.
-const NO_FUSE: (&str, &str) = ("APPIMAGE_EXTRACT_AND_RUN", "1");
+/// switch, as its users are told in README. The runtime extracts into `$TMPDIR/appimage_extracted_
+/// <digest>` and removes it when the program exits, so two runs of the same file at once (these
+/// tests run in parallel) each get a `TMPDIR` of their own.
+fn extracted(tmp: &Path) -> [(&'static str, String); 2] {
+    [("APPIMAGE_EXTRACT_AND_RUN", "1".into()), ("TMPDIR", tmp.display().to_string())]
+}
 
 #[test]
 #[ignore = "needs the packages: scripts/test makes them"]
 fn the_appimage_runs_and_shows_its_window() {
     let (dir, version, _) = packages();
     let image = dir.join(format!("Vigil_{version}_amd64.AppImage"));
-    let out = Command::new(&image).arg("--version").env(NO_FUSE.0, NO_FUSE.1).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("Vigil {version}"), "{out:?}");
     let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(&image).arg("--version").envs(extracted(tmp.path())).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("Vigil {version}"), "{out:?}");
     run(Command::new(&image).arg("--appimage-extract").current_dir(tmp.path()).stdout(Stdio::null()));
     let root = tmp.path().join("squashfs-root");
     for f in ["AppRun", "usr/bin/vigil-app", "usr/bin/vigil", "usr/lib/Vigil/bundle/bundle.json", "vigil-app.desktop"] {
         assert!(root.join(f).exists(), "{f} not in the AppImage");
     }
-    shows_its_window(&image, &[NO_FUSE], "package-appimage.png");
+    shows_its_window(&image, &extracted(tmp.path()), "package-appimage.png");
 }
 
 /// A static file server on loopback whose files the test changes while it runs.
@@ -195,7 +199,7 @@ fn manifest(version: &str, url: &str, signature: &str) -> Vec<u8> {
 
 #[tokio::test]
 #[ignore = "needs the packages: scripts/test makes them"]
-async fn an_appimage_offers_its_update_and_refuses_a_tampered_download() {
+async fn an_appimage_refuses_a_tampered_update_then_updates_itself_and_restarts() {
     let (dir, version, next) = packages();
     let installed_dir = tempfile::tempdir().unwrap();
     let installed = installed_dir.path().join("Vigil.AppImage");
@@ -216,12 +220,19 @@ async fn an_appimage_offers_its_update_and_refuses_a_tampered_download() {
     let data = tempfile::tempdir().unwrap();
     let endpoint = server.url("/latest.json");
     let data_dir = data.path().display().to_string();
-    let env = [("VIGIL_DATA_DIR", data_dir), ("VIGIL_UPDATE_ENDPOINT", endpoint), (NO_FUSE.0, NO_FUSE.1.to_string())];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut env = vec![("VIGIL_DATA_DIR", data_dir), ("VIGIL_UPDATE_ENDPOINT", endpoint)];
+    env.extend(extracted(tmp.path()));
     let driver = TauriDriver::start(&xvfb.display, &env);
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert("tauri:options".into(), serde_json::json!({ "application": installed }));
-    let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{}", driver.port)).await.expect("a WebDriver session");
+    let mut builder = ClientBuilder::native();
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let client = tokio::time::timeout(Duration::from_secs(120), builder.capabilities(caps).connect(&url))
+        .await
+        .expect("the AppImage did not start under WebDriver within 2 minutes")
+        .expect("a WebDriver session");
     let find = |css: &'static str| {
         let client = client.clone();
         async move {
@@ -245,9 +256,68 @@ async fn an_appimage_offers_its_update_and_refuses_a_tampered_download() {
     assert!(error.text().await.unwrap().contains("nothing was installed"));
     assert_eq!(sha256(&installed), before, "a refused update leaves the installed app as it was");
 
-    // (Installing the genuine download and restarting into it is not tested yet: in this run the
-    // AppImage was not replaced within two minutes; see the note.)
+    // Then the genuine download: written over the AppImage, logged, and the app restarts into it.
+    server.put("/Vigil.AppImage", std::fs::read(&new_image).unwrap());
+    find("#update-install").await.click().await.unwrap();
+    let log_dir = data.path().join("logs");
+    let started = format!("Vigil {next} starting");
+    // Polled without blocking: this runtime's one thread also serves the download.
+    let mut restarted = false;
+    for _ in 0..1800 {
+        restarted = logs(&log_dir).contains(&started);
+        if restarted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !restarted {
+        let shown = match client.find(Locator::Css("#update-error")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => "(no error shown)".into(),
+        };
+        let replaced = sha256(&installed) == sha256(&new_image);
+        let procs = run(Command::new("ps").args(["-eo", "pid,ppid,pgid,stat,args"]));
+        let tmp_files = run(Command::new("find").arg(tmp.path()).args(["-maxdepth", "2"]));
+        panic!(
+            "the app did not restart into {next} within 3 minutes; the AppImage replaced: {replaced}; the page shows: {shown}\nthe app's log:\n{}\nprocesses:\n{procs}\nits TMPDIR:\n{tmp_files}",
+            logs(&log_dir)
+        );
+    }
+    assert_eq!(sha256(&installed), sha256(&new_image), "the AppImage is now the next version's");
+    let shown = run(Command::new(&installed).arg("--version").envs(extracted(tmp.path())));
+    assert_eq!(shown.trim(), format!("Vigil {next}"));
+    let left: Vec<_> = std::fs::read_dir(installed_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["Vigil.AppImage"], "nothing left beside the AppImage");
+    // The install is in the operator log: to what, from what and where from.
+    let cli = app_binary().with_file_name("vigil");
+    let oplog: serde_json::Value =
+        serde_json::from_str(&run(Command::new(cli).args(["oplog", "list", "--json"]).env("VIGIL_DATA_DIR", data.path()))).unwrap();
+    let record =
+        oplog.as_array().unwrap().iter().find(|r| r["action"] == "update.install").unwrap_or_else(|| panic!("no update.install in {oplog:#}"));
+    assert_eq!(record["target"], next.as_str());
+    let details: serde_json::Value = serde_json::from_str(record["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["from"], version.as_str());
+    assert_eq!(details["url"], server.url("/Vigil.AppImage"));
+
     let _ = client.close().await;
     drop(driver);
-    let _ = Command::new("pkill").args(["-KILL", "-f"]).arg(installed_dir.path()).status();
+    kill_with_data_dir(data.path());
+}
+
+/// The app's log files, joined (the app writes them under the data directory's `logs`).
+fn logs(dir: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else { return String::new() };
+    entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect::<Vec<_>>().join("\n")
+}
+
+/// Kills every process started with this data directory (the app the update restarted is no
+/// child of the test's WebDriver).
+fn kill_with_data_dir(data: &Path) {
+    let wanted = format!("VIGIL_DATA_DIR={}", data.display());
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+        if environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()) {
+            let _ = Command::new("kill").arg("-KILL").arg(entry.file_name()).status();
+        }
+    }
 }
