@@ -23,10 +23,19 @@ build_ui() {
 build_bins() {
   local profile="${1:-debug}" flag=()
   [ "$profile" = release ] && flag=(--release)
-  log "building vigil-app, vigil, pj-worker and the sandbox's Kubernetes API ($profile)"
   # One build (`--bins`: every package's binaries, the harness's only vigil-sandbox-kube), so
   # the AWS SDK crates are compiled once for all of them with the same features.
-  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" -p vigil-app -p vigil-cli -p pj-worker -p pj-bundle -p vigil-tests --bins
+  local targets=(-p vigil-app -p vigil-cli -p pj-worker -p pj-bundle -p vigil-tests --bins)
+  # scripts/test sets VIGIL_BUILD_TESTS=1: the tests are built with the binaries, in one feature
+  # resolution. Test-only features (the SDK's test-util) change the AWS SDK crates' features; a
+  # binaries-only build would compile all of them a second time for `cargo test`.
+  if [ "${VIGIL_BUILD_TESTS:-}" = 1 ]; then
+    targets=(--workspace --bins --tests)
+    log "building the binaries and the tests ($profile)"
+  else
+    log "building vigil-app, vigil, pj-worker and the sandbox's Kubernetes API ($profile)"
+  fi
+  cargo build --quiet "${flag[@]}" --manifest-path "$VIGIL_ROOT/Cargo.toml" "${targets[@]}"
 }
 
 # The console ships the platform bundle it was built with, signed. A release signs with the

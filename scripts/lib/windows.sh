@@ -2,13 +2,13 @@
 # Windows from this machine (scripts/check-windows): the `vigil` CLI and the core cross-compiled
 # for x86_64-pc-windows-gnu with Debian's rustc and std sources (`-Z build-std`, as the ui's
 # wasm32 build) and mingw-w64, the CLI's offline tests run under Wine 8, and the desktop app
-# type-checked for Windows. Sourced after setup.sh.
+# built for Windows and started under Wine. Sourced after setup.sh.
 #
 # What differs from a real Windows machine: Wine, not Windows (its known folders live in a Wine
 # prefix; its Credential Manager is Wine's); the GNU target, not MSVC (the release workflow
 # builds MSVC on GitHub's runners; cargo-xwin cannot fetch Microsoft's CRT here); Wine 8 lacks
 # bcryptprimitives.dll, so a stand-in (scripts/lib/wine) is put in the Wine prefix; no WebView2,
-# so the app is compiled, never run.
+# so the app starts (`--version`) but never opens its window.
 set -euo pipefail
 
 WIN_TARGET=x86_64-pc-windows-gnu
