@@ -52,6 +52,8 @@ const COMMANDS: &[&str] = &[
     "verify_audit",
     "export_audit_pdf",
     "export_audit_csv",
+    "eks_overview",
+    "eks_refresh_insights",
     "jobs_list",
     "job_failures",
     "job_detail",

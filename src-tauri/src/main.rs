@@ -108,6 +108,8 @@ fn main() {
             commands::audit::verify_audit,
             commands::audit::export_audit_pdf,
             commands::audit::export_audit_csv,
+            commands::eks::eks_overview,
+            commands::eks::eks_refresh_insights,
             commands::jobs::jobs_list,
             commands::jobs::job_failures,
             commands::jobs::job_detail,

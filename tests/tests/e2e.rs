@@ -1008,3 +1008,59 @@ async fn dr_drill() {
     s.find("#runs-table tr[data-state='succeeded']").await;
     s.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app; run scripts/test"]
+async fn the_services_page_shows_the_deployed_cluster_an_add_on_that_blocks_the_next_version_and_refreshes_insights() {
+    tokio::time::timeout(TEST_LIMIT, services_page()).await.expect("the test did not finish in time");
+}
+
+async fn services_page() {
+    let (moto, _kube) = vigil_tests::platform().await;
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().display().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    vigil_cli(d, &["sandbox", "attach", &moto.endpoint()]);
+    vigil_cli(d, &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
+    let plan: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["deploy", "plan", "--bundle", &b, "--json"])).unwrap();
+    vigil_cli(d, &["deploy", "apply", plan["id"].as_str().unwrap()]);
+    let envs: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["env", "list", "--json"])).unwrap();
+    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "sandbox").unwrap().clone();
+    let cluster = env["deployment"]["cluster_name"].as_str().unwrap().to_string();
+    // An operator installed kube-proxy at the control plane's version: it does not run on the next.
+    let conf = aws_sdk_eks::Config::builder()
+        .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+        .region(aws_sdk_eks::config::Region::new(env["region"].as_str().unwrap().to_string()))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_eks::config::Credentials::new("test", "test", None, None, "test"))
+        .build();
+    let eks = aws_sdk_eks::Client::from_conf(conf);
+    eks.create_addon().cluster_name(&cluster).addon_name("kube-proxy").addon_version("v1.31.0-eksbuild.1").send().await.unwrap();
+    let s = launch_in(data, &[]).await;
+
+    s.click("#nav-services").await;
+    s.find("#services-state[data-state='ready']").await;
+    assert_eq!(s.text("#cluster-name").await, cluster);
+    assert_eq!(s.text("#cluster-status").await, "ACTIVE");
+    assert!(s.text("#cluster-version").await.starts_with("1.31"), "{}", s.text("#cluster-version").await);
+    assert_eq!(s.text("#next-version").await, "1.32");
+    let support = s.attr("#support-status", "data-status").await;
+    assert!(["STANDARD_SUPPORT", "EXTENDED_SUPPORT", "UNSUPPORTED"].contains(&support.as_str()), "{support}");
+    assert!(s.text("#support-status").await.contains("day"), "{}", s.text("#support-status").await);
+    s.find("#nodegroups-table tr[data-status='ACTIVE']").await;
+    s.find("#addons-table tr[data-addon='kube-proxy'][data-fits='false']").await;
+    assert!(s.text("#addons-table tr[data-addon='kube-proxy']").await.contains("to v1.32.0-eksbuild.1"));
+    let blocking = s.text("#insights-table tr[data-status='ERROR']").await;
+    assert!(blocking.contains("kube-proxy"), "{blocking}");
+    s.screenshot("services.png").await;
+
+    // A refresh asked of EKS, said in a toast, its state shown, and in the operator log.
+    s.click("#refresh-insights").await;
+    s.toast_starting("EKS is evaluating the upgrade insights again").await;
+    s.find("#services-state[data-state='ready']").await;
+    let log: serde_json::Value = serde_json::from_str(&vigil_cli_out(s.data.path(), &["oplog", "list", "--json"])).unwrap();
+    let refresh = log.as_array().unwrap().iter().find(|e| e["action"] == "eks.insights_refresh").expect("the refresh is in the operator log");
+    assert_eq!(refresh["target"], cluster.as_str());
+    s.close().await;
+}

@@ -14,6 +14,7 @@ pub enum Page {
     Alarms,
     Audit,
     Jobs,
+    Services,
     Backups,
     Dr,
     Deploy,
@@ -166,6 +167,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Alarms, "nav-alarms", "Alarms")}
                 {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Jobs, "nav-jobs", "Jobs")}
+                {nav(Page::Services, "nav-services", "Services")}
                 {nav(Page::Backups, "nav-backups", "Backups")}
                 {nav(Page::Dr, "nav-dr", "DR")}
                 {nav(Page::Deploy, "nav-deploy", "Deploy")}
@@ -199,6 +201,7 @@ pub fn App() -> impl IntoView {
                     Page::Alarms => view! { <pages::alarms::AlarmsPage/> }.into_any(),
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
+                    Page::Services => view! { <pages::services::ServicesPage/> }.into_any(),
                     Page::Backups => view! { <pages::backups::BackupsPage/> }.into_any(),
                     Page::Dr => view! { <pages::dr::DrPage/> }.into_any(),
                     Page::Deploy => view! { <pages::deploy::DeployPage/> }.into_any(),

@@ -1,6 +1,8 @@
 //! EKS: the platform's cluster and its managed node groups as a deploy's validation reads them
 //! (status, secrets encryption, control-plane logs, the API endpoint and its CA for the
-//! Kubernetes client, each node group's size and health).
+//! Kubernetes client, each node group's size and health), and what the Services page shows of
+//! the cluster: Kubernetes versions with their support dates, add-ons and the versions offered
+//! for them, upgrade insights and their refresh.
 
 use crate::error::AwsError;
 
@@ -21,6 +23,61 @@ pub struct ClusterInfo {
     pub logs: Vec<String>,
     pub arn: String,
     pub tags: Vec<(String, String)>,
+    /// The API server reachable from the internet, and from which CIDRs.
+    pub endpoint_public: bool,
+    pub public_cidrs: Vec<String>,
+    /// The API server reachable from inside the VPC.
+    pub endpoint_private: bool,
+    /// EKS's platform version (eks.N) of the control plane.
+    pub platform_version: String,
+}
+
+/// A Kubernetes version as EKS supports it. Dates are seconds since the epoch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KubernetesVersion {
+    pub version: String,
+    /// STANDARD_SUPPORT, EXTENDED_SUPPORT or UNSUPPORTED.
+    pub status: String,
+    pub released: Option<i64>,
+    pub end_of_standard: Option<i64>,
+    pub end_of_extended: Option<i64>,
+    /// The version EKS gives a new cluster.
+    pub default: bool,
+}
+
+/// An EKS add-on installed in a cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddonInfo {
+    pub name: String,
+    pub version: String,
+    /// ACTIVE, CREATING, UPDATING, DEGRADED, UPDATE_FAILED, …
+    pub status: String,
+    /// "code: message" of each health issue.
+    pub issues: Vec<String>,
+}
+
+/// An upgrade insight: one check EKS runs against the next Kubernetes version.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Insight {
+    pub id: String,
+    pub name: String,
+    /// UPGRADE_READINESS, MISCONFIGURATION, …
+    pub category: String,
+    /// The version it checks readiness for.
+    pub kubernetes_version: String,
+    /// PASSING, WARNING, ERROR or UNKNOWN.
+    pub status: String,
+    pub reason: String,
+    pub description: String,
+    pub recommendation: String,
+    /// When EKS last evaluated it (seconds since the epoch).
+    pub refreshed: Option<i64>,
+    /// What it found: ARNs or Kubernetes resource URIs, with their own status.
+    pub resources: Vec<(String, String)>,
+    /// Add-ons not compatible with the version, with the versions that are.
+    pub addons: Vec<(String, Vec<String>)>,
+    /// Deprecated APIs in use: (the API, its replacement, the version that stops serving it).
+    pub deprecations: Vec<(String, String, String)>,
 }
 
 /// A managed node group.
@@ -35,6 +92,9 @@ pub struct NodegroupInfo {
     pub instance_types: Vec<String>,
     /// "code: message" of each health issue EKS reports.
     pub issues: Vec<String>,
+    /// The kubelet's Kubernetes version and the AMI release the nodes run.
+    pub version: String,
+    pub release_version: String,
 }
 
 service_client!(
@@ -74,6 +134,10 @@ impl Eks {
                 .unwrap_or_default(),
             arn: c.arn().unwrap_or_default().to_string(),
             tags: c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+            endpoint_public: c.resources_vpc_config().map(|v| v.endpoint_public_access()).unwrap_or(true),
+            public_cidrs: c.resources_vpc_config().map(|v| v.public_access_cidrs().to_vec()).unwrap_or_default(),
+            endpoint_private: c.resources_vpc_config().map(|v| v.endpoint_private_access()).unwrap_or(false),
+            platform_version: c.platform_version().unwrap_or_default().to_string(),
         }))
     }
 
@@ -113,10 +177,170 @@ impl Eks {
                             .collect()
                     })
                     .unwrap_or_default(),
+                version: g.version().unwrap_or_default().to_string(),
+                release_version: g.release_version().unwrap_or_default().to_string(),
             });
         }
         Ok(out)
     }
+
+    /// The Kubernetes versions EKS offers, unsupported ones included, oldest first.
+    pub async fn versions(&self) -> Result<Vec<KubernetesVersion>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.describe_cluster_versions().include_all(true).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeClusterVersions", &e).await),
+            };
+            out.extend(page.cluster_versions().iter().map(|v| KubernetesVersion {
+                version: v.cluster_version().unwrap_or_default().to_string(),
+                status: v.version_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                released: v.release_date().map(|d| d.secs()),
+                end_of_standard: v.end_of_standard_support_date().map(|d| d.secs()),
+                end_of_extended: v.end_of_extended_support_date().map(|d| d.secs()),
+                default: v.default_version(),
+            }));
+        }
+        out.sort_by_key(|v| minor_of(&v.version));
+        Ok(out)
+    }
+
+    /// The add-ons installed in `cluster` (EKS-managed ones; self-managed are not listed by EKS).
+    pub async fn addons(&self, cluster: &str) -> Result<Vec<AddonInfo>, AwsError> {
+        let mut names = vec![];
+        let mut pages = self.client.list_addons().cluster_name(cluster).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => names.extend(p.addons().iter().cloned()),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "ListAddons", &e).await),
+            }
+        }
+        let mut out = vec![];
+        for name in names {
+            let got = match self.client.describe_addon().cluster_name(cluster).addon_name(&name).send().await {
+                Ok(got) => got,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeAddon", &e).await),
+            };
+            let Some(a) = got.addon() else { continue };
+            out.push(AddonInfo {
+                name,
+                version: a.addon_version().unwrap_or_default().to_string(),
+                status: a.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                issues: a
+                    .health()
+                    .map(|h| {
+                        h.issues()
+                            .iter()
+                            .map(|i| format!("{}: {}", i.code().map(|c| c.as_str()).unwrap_or("issue"), i.message().unwrap_or_default()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The versions of add-on `addon` that run on Kubernetes `kubernetes`, newest first.
+    pub async fn addon_versions(&self, addon: &str, kubernetes: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = vec![];
+        let mut pages = self.client.describe_addon_versions().addon_name(addon).kubernetes_version(kubernetes).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeAddonVersions", &e).await),
+            };
+            for a in page.addons() {
+                out.extend(a.addon_versions().iter().filter_map(|v| v.addon_version().map(str::to_string)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The cluster's insights, each described in full.
+    pub async fn insights(&self, cluster: &str) -> Result<Vec<Insight>, AwsError> {
+        let mut ids = vec![];
+        let mut pages = self.client.list_insights().cluster_name(cluster).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => ids.extend(p.insights().iter().filter_map(|i| i.id().map(str::to_string))),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "ListInsights", &e).await),
+            }
+        }
+        let mut out = vec![];
+        for id in ids {
+            let got = match self.client.describe_insight().cluster_name(cluster).id(&id).send().await {
+                Ok(got) => got,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeInsight", &e).await),
+            };
+            let Some(i) = got.insight() else { continue };
+            let status =
+                |s: Option<&aws_sdk_eks::types::InsightStatus>| s.and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_default();
+            let summary = i.category_specific_summary();
+            out.push(Insight {
+                id,
+                name: i.name().unwrap_or_default().to_string(),
+                category: i.category().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                kubernetes_version: i.kubernetes_version().unwrap_or_default().to_string(),
+                status: status(i.insight_status()),
+                reason: i.insight_status().and_then(|s| s.reason()).unwrap_or_default().to_string(),
+                description: i.description().unwrap_or_default().to_string(),
+                recommendation: i.recommendation().unwrap_or_default().to_string(),
+                refreshed: i.last_refresh_time().map(|t| t.secs()),
+                resources: i
+                    .resources()
+                    .iter()
+                    .map(|r| (r.arn().or(r.kubernetes_resource_uri()).unwrap_or_default().to_string(), status(r.insight_status())))
+                    .collect(),
+                addons: summary
+                    .map(|s| {
+                        s.addon_compatibility_details()
+                            .iter()
+                            .map(|a| (a.name().unwrap_or_default().to_string(), a.compatible_versions().to_vec()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                deprecations: summary
+                    .map(|s| {
+                        s.deprecation_details()
+                            .iter()
+                            .map(|d| {
+                                let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+                                (text(d.usage()), text(d.replaced_with()), text(d.stop_serving_version()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Asks EKS to evaluate the cluster's insights again. False when a refresh already runs.
+    pub async fn refresh_insights(&self, cluster: &str) -> Result<bool, AwsError> {
+        match self.client.start_insights_refresh().cluster_name(cluster).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_invalid_request_exception()) => Ok(false),
+            Err(e) => Err(crate::error::classify(&self.ctx, "eks", "StartInsightsRefresh", &e).await),
+        }
+    }
+
+    /// The last insights refresh: IN_PROGRESS, COMPLETED or FAILED (None: never refreshed).
+    pub async fn insights_refresh(&self, cluster: &str) -> Result<Option<String>, AwsError> {
+        match self.client.describe_insights_refresh().cluster_name(cluster).send().await {
+            Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(crate::error::classify(&self.ctx, "eks", "DescribeInsightsRefresh", &e).await),
+        }
+    }
+}
+
+/// "1.31" as (1, 31), for ordering versions; unparsable ones sort first.
+pub fn minor_of(version: &str) -> (u32, u32) {
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
 /// How long a presigned token's URL is valid (the authenticator takes at most 15 minutes).

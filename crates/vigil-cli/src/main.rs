@@ -3,11 +3,13 @@
 //! Exit codes: 0 success; 1 other failure; 2 bad input; 3 not found; 4 connection check failed;
 //! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`); 7 preflight
 //! found a failure; 8 a deployment failed; 9 a component holding data misses its RPO
-//! (`backup status`).
+//! (`backup status`); 10 the EKS cluster needs attention (`eks cluster`: an upgrade insight in
+//! ERROR, or standard support over).
 
 mod backup;
 mod deploy;
 mod dr;
+mod eks;
 mod platform;
 
 use clap::{Args, Parser, Subcommand};
@@ -71,6 +73,9 @@ enum Command {
     /// DR: the bundle's runbooks and the environment's DR lease.
     #[command(subcommand)]
     Dr(dr::DrCommand),
+    /// The platform's EKS cluster: version and support, node groups, add-ons, upgrade insights.
+    #[command(subcommand)]
+    Eks(eks::EksCommand),
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -393,6 +398,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Deploy(c) => deploy::run(&console, c, json).await,
         Command::Backup(c) => backup::run(&console, c, json).await,
         Command::Dr(c) => dr::run(&console, c, json).await,
+        Command::Eks(c) => eks::run(&console, c, json).await,
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {

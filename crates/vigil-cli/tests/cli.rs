@@ -384,6 +384,19 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert_eq!(record["deployment"], plan["id"]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
+    // The cluster: the bundle's 1.31 is past standard support by the emulator's EKS calendar
+    // (2025-11-26), so `eks cluster` asks for attention (exit 10); a refresh is started.
+    let cluster = vigil(d, &["eks", "cluster"]);
+    let text = String::from_utf8_lossy(&cluster.stdout);
+    assert_eq!(code(&cluster), 10, "{text}{}", String::from_utf8_lossy(&cluster.stderr));
+    assert!(text.contains("Kubernetes 1.31") && text.contains("next version: 1.32") && text.contains("node groups:"), "{text}");
+    let o = json(&vigil(d, &["eks", "cluster", "--json"]));
+    assert_ne!(o["support"]["status"], "STANDARD_SUPPORT", "{o}");
+    assert_eq!(o["nodegroups"][0]["version"], "1.31", "{o}");
+    let refresh = vigil(d, &["eks", "refresh-insights"]);
+    assert_eq!(code(&refresh), 0);
+    assert!(String::from_utf8_lossy(&refresh.stdout).contains("insights refresh started"));
+
     // Backups: the bucket has no recovery point yet (exit 9), the database is restorable by
     // its point-in-time recovery; bad input is a usage error.
     let status = vigil(d, &["backup", "status"]);

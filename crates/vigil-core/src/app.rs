@@ -111,6 +111,10 @@ impl App {
         crate::dr::Dr::new(&self.core)
     }
 
+    pub fn eks(&self) -> crate::eks::Eks<'_> {
+        crate::eks::Eks::new(&self.core)
+    }
+
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs::new(&self.core)
     }

@@ -64,6 +64,11 @@ pub enum Error {
     #[error("{message}")]
     Dr { kind: &'static str, message: String, hint: String },
 
+    /// The platform's EKS cluster cannot be shown or changed: `kind` is not_deployed,
+    /// cluster_missing, …
+    #[error("{message}")]
+    Eks { kind: &'static str, message: String, hint: String },
+
     /// The platform bundle is not one to deploy (untrusted, tampered, too new…).
     #[error("{0}")]
     Bundle(#[from] pj_bundle::BundleError),
@@ -97,7 +102,11 @@ impl Error {
             Error::Store(_) | Error::Migrate(_) => "store",
             Error::Io(_) => "io",
             Error::Aws(e) => e.kind.as_str(),
-            Error::PlatformDb { kind, .. } | Error::Deploy { kind, .. } | Error::Backup { kind, .. } | Error::Dr { kind, .. } => kind,
+            Error::PlatformDb { kind, .. }
+            | Error::Deploy { kind, .. }
+            | Error::Backup { kind, .. }
+            | Error::Dr { kind, .. }
+            | Error::Eks { kind, .. } => kind,
             Error::Bundle(_) => "bundle",
             Error::ReadOnly(_) => "read_only",
             Error::StoredEnvironment { .. } => "store_corrupt",
@@ -115,7 +124,7 @@ impl Error {
             Error::UnknownProfile { available, .. } => Some(format!("profiles found: {}", available.join(", "))),
             Error::ProfileFile(_) => Some("fix the file (its line is named above) or point AWS_CONFIG_FILE elsewhere".into()),
             Error::Store(_) | Error::Migrate(_) => Some("see the log file; the store is in the Vigil data directory".into()),
-            Error::PlatformDb { hint, .. } | Error::Deploy { hint, .. } | Error::Backup { hint, .. } | Error::Dr { hint, .. } => Some(hint.clone()),
+            Error::PlatformDb { hint, .. } | Error::Deploy { hint, .. } | Error::Backup { hint, .. } | Error::Dr { hint, .. } | Error::Eks { hint, .. } => Some(hint.clone()),
             Error::Bundle(pj_bundle::BundleError::UntrustedSigner { .. }) => {
                 Some("if you know this publisher, trust its key (`vigil deploy trust`, or Deploy → Publishers); otherwise do not deploy it".into())
             }

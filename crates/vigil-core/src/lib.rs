@@ -30,6 +30,7 @@ pub mod backup;
 pub mod core;
 pub mod deploy;
 pub mod dr;
+pub mod eks;
 pub mod environments;
 pub mod error;
 pub mod jobs;

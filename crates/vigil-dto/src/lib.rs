@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub mod backup;
 pub mod deploy;
 pub mod dr;
+pub mod eks;
 pub mod units;
 pub mod update;
 

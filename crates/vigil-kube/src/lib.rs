@@ -11,6 +11,8 @@ use std::time::Duration;
 
 pub use kube::Client;
 
+pub mod workload;
+
 /// Where the cluster is and how to call it.
 #[derive(Clone)]
 pub struct Cluster {

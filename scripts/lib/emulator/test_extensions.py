@@ -115,6 +115,83 @@ class Extensions(unittest.TestCase):
         self.assertEqual((secondary["endpoint"], secondary["certificateAuthority"]["data"]), (KUBE_URL_2, KUBE_CA_2))
         self.regional("cloudformation", "eu-west-2").delete_stack(StackName="secondary-cluster")
 
+    def test_eks_versions_addons_insights_and_a_version_upgrade(self):
+        eks = self.client("eks")
+        main = eks.describe_cluster(name=self.outputs["ClusterName"])["cluster"]
+        # A cluster of its own (the platform's stays as deployed), with two add-ons by template.
+        body = json.dumps({"Resources": {
+            "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+                "Name": "upgrading", "Version": "1.32", "RoleArn": main["roleArn"], "ResourcesVpcConfig": {"SubnetIds": main["resourcesVpcConfig"]["subnetIds"]}}},
+            "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+                "ClusterName": {"Ref": "Cluster"}, "NodegroupName": "nodes", "NodeRole": main["roleArn"], "Subnets": main["resourcesVpcConfig"]["subnetIds"]}},
+            "Dns": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "coredns", "AddonVersion": "v1.11.4-eksbuild.2"}},
+            "Proxy": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "kube-proxy"}},
+        }})
+        cf = self.client("cloudformation")
+        cf.create_stack(StackName="upgrading-cluster", TemplateBody=body)
+        self.assertEqual(eks.describe_nodegroup(clusterName="upgrading", nodegroupName="nodes")["nodegroup"]["version"], "1.32")
+
+        versions = {v["clusterVersion"]: v for v in eks.describe_cluster_versions(includeAll=True)["clusterVersions"]}
+        self.assertIn("1.32", versions)
+        self.assertLess(versions["1.32"]["endOfStandardSupportDate"], versions["1.32"]["endOfExtendedSupportDate"])
+        self.assertIn(versions["1.29"]["versionStatus"], ("EXTENDED_SUPPORT", "UNSUPPORTED"))
+        only = eks.describe_cluster_versions(clusterVersions=["1.33"])["clusterVersions"]
+        self.assertEqual([v["clusterVersion"] for v in only], ["1.33"])
+
+        self.assertEqual(eks.list_addons(clusterName="upgrading")["addons"], ["coredns", "kube-proxy"])
+        proxy = eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]
+        self.assertEqual((proxy["addonVersion"], proxy["status"]), ("v1.32.0-eksbuild.1", "ACTIVE"))
+        offered = eks.describe_addon_versions(kubernetesVersion="1.33", addonName="coredns")["addons"][0]["addonVersions"]
+        self.assertEqual([v["addonVersion"] for v in offered], ["v1.12.1-eksbuild.2", "v1.11.4-eksbuild.2"])
+        with self.assertRaises(eks.exceptions.ResourceNotFoundException):
+            eks.describe_addon(clusterName="upgrading", addonName="vpc-cni")
+
+        # kube-proxy follows the control plane: not compatible with 1.33, which blocks the upgrade.
+        found = {i["name"]: i for i in eks.list_insights(clusterName="upgrading")["insights"]}
+        compat = found["EKS add-on version compatibility"]
+        self.assertEqual((compat["kubernetesVersion"], compat["insightStatus"]["status"]), ("1.33", "ERROR"))
+        detail = eks.describe_insight(clusterName="upgrading", id=compat["id"])["insight"]
+        self.assertEqual([d["name"] for d in detail["categorySpecificSummary"]["addonCompatibilityDetails"]], ["kube-proxy"])
+        self.assertEqual(found["Kubelet version skew"]["insightStatus"]["status"], "PASSING")
+        errors = eks.list_insights(clusterName="upgrading", filter={"statuses": ["ERROR"]})["insights"]
+        self.assertEqual([i["name"] for i in errors], ["EKS add-on version compatibility"])
+        with self.assertRaises(eks.exceptions.InvalidParameterException):
+            eks.update_cluster_version(name="upgrading", version="1.34")
+        with self.assertRaises(eks.exceptions.InvalidRequestException):
+            eks.update_cluster_version(name="upgrading", version="1.33")
+
+        # An insights refresh completes on its second read.
+        self.assertEqual(eks.start_insights_refresh(clusterName="upgrading")["status"], "IN_PROGRESS")
+        self.assertEqual(eks.describe_insights_refresh(clusterName="upgrading")["status"], "IN_PROGRESS")
+        self.assertEqual(eks.describe_insights_refresh(clusterName="upgrading")["status"], "COMPLETED")
+
+        # The add-on is updated (the update settles on its second read), then the control plane.
+        update = eks.update_addon(clusterName="upgrading", addonName="kube-proxy", addonVersion="v1.33.0-eksbuild.1")["update"]
+        self.assertEqual((update["type"], update["status"]), ("AddonUpdate", "InProgress"))
+        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]["status"], "UPDATING")
+        self.assertEqual(eks.list_updates(name="upgrading", addonName="kube-proxy")["updateIds"], [update["id"]])
+        reads = [eks.describe_update(name="upgrading", addonName="kube-proxy", updateId=update["id"])["update"]["status"] for _ in range(2)]
+        self.assertEqual(reads, ["InProgress", "Successful"])
+        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]["addonVersion"], "v1.33.0-eksbuild.1")
+        self.assertNotIn("ERROR", [i["insightStatus"]["status"] for i in eks.list_insights(clusterName="upgrading")["insights"]])
+        update = eks.update_cluster_version(name="upgrading", version="1.33")["update"]
+        self.assertEqual(eks.describe_cluster(name="upgrading")["cluster"]["status"], "UPDATING")
+        for _ in range(2):
+            eks.describe_update(name="upgrading", updateId=update["id"])
+        self.assertEqual(eks.describe_cluster(name="upgrading")["cluster"]["version"], "1.33")
+        # Now the nodes are a version behind: the skew insight warns until they follow.
+        found = {i["name"]: i for i in eks.list_insights(clusterName="upgrading")["insights"]}
+        self.assertEqual((found["Kubelet version skew"]["kubernetesVersion"], found["Kubelet version skew"]["insightStatus"]["status"]), ("1.34", "WARNING"))
+        with self.assertRaises(eks.exceptions.InvalidParameterException):
+            eks.update_nodegroup_version(clusterName="upgrading", nodegroupName="nodes", version="1.34")
+        update = eks.update_nodegroup_version(clusterName="upgrading", nodegroupName="nodes")["update"]
+        for _ in range(2):
+            eks.describe_update(name="upgrading", nodegroupName="nodes", updateId=update["id"])
+        group = eks.describe_nodegroup(clusterName="upgrading", nodegroupName="nodes")["nodegroup"]
+        self.assertEqual((group["version"], group["status"]), ("1.33", "ACTIVE"))
+        self.assertTrue(group["releaseVersion"].startswith("1.33."))
+        cf.delete_stack(StackName="upgrading-cluster")
+
     def test_aurora_cluster_with_writer_and_reader_in_other_zones(self):
         rds = self.client("rds")
         cluster = rds.describe_db_clusters(DBClusterIdentifier=self.outputs["ClusterIdentifier"])["DBClusters"][0]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backup;
 pub mod deploy;
 pub mod dr;
+pub mod eks;
 pub mod environments;
 pub mod jobs;
 pub mod metrics;

@@ -7,4 +7,5 @@ pub mod dr;
 pub mod environments;
 pub mod jobs;
 pub mod metrics;
+pub mod services;
 pub mod settings;

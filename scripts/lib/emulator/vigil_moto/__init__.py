@@ -7,6 +7,10 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
 
 - eks: AWS::EKS::Cluster, AWS::EKS::Nodegroup; iam: AWS::IAM::OIDCProvider, and
   SimulatePrincipalPolicy (every action allowed: the emulator enforces no policy)
+- eks_api: what the Services page reads and the upgrade cockpit does that moto lacks: Kubernetes
+  versions with their support dates, add-ons (and AWS::EKS::Addon), upgrade insights computed
+  from the cluster's state with their refresh, version updates of the control plane, add-ons and
+  node groups (done over two reads of DescribeUpdate)
 - servicequotas: the EC2, EKS and RDS quotas a preflight reads (moto has only VPC's)
 - ec2: deleting NAT gateways, VPC endpoints and route tables with their stack (moto leaves them)
 - rds: AWS::RDS::DBCluster (with its managed master secret, holding the master user as RDS's
@@ -39,4 +43,4 @@ Module names matter: moto takes the second dotted part of a model's module as it
 test_extensions.py checks every resource with boto3, which parses by AWS's service models.
 """
 
-from . import backup, backup_audit, backup_jobs, cloudformation, cloudwatch, ec2, eks, elasticache, events, iam, kms, rds, s3, secretsmanager, servicequotas  # noqa: F401
+from . import backup, backup_audit, backup_jobs, cloudformation, cloudwatch, ec2, eks, eks_api, elasticache, events, iam, kms, rds, s3, secretsmanager, servicequotas  # noqa: F401

@@ -83,6 +83,9 @@ class EksNodegroup(Emulated, CloudFormationModel):
             tags=p.get("Tags") if isinstance(p.get("Tags"), dict) else None,
             launch_template={"id": template.get("Id"), "version": str(template.get("Version"))} if template else None,
             capacity_type=p.get("CapacityType"),
+            # As EKS: the control plane's version and that version's current AMI release.
+            version=p.get("Version") or backend.clusters[p["ClusterName"]].version,
+            release_version=p.get("ReleaseVersion") or f"{p.get('Version') or backend.clusters[p['ClusterName']].version}.0-20261115",
         )
         cluster = p["ClusterName"]
         # CloudFormation's Ref of a node group is "cluster/nodegroup".
