@@ -161,6 +161,22 @@ fn vigil_cli_out(data: &std::path::Path, args: &[&str]) -> String {
 }
 
 /// The platform's failed-jobs alarm of `env`, as the bundle's alarms.yaml defines it.
+/// A data directory whose "sandbox" environment has the platform deployed through the CLI from
+/// a signed bundle; the bundle, the directory and the environment (as `env list --json`).
+fn deployed_sandbox(endpoint: &str) -> (tempfile::TempDir, tempfile::TempDir, serde_json::Value) {
+    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let b = bundle.path().display().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    vigil_cli(d, &["sandbox", "attach", endpoint]);
+    vigil_cli(d, &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
+    let plan: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["deploy", "plan", "--bundle", &b, "--json"])).unwrap();
+    vigil_cli(d, &["deploy", "apply", plan["id"].as_str().unwrap()]);
+    let envs: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["env", "list", "--json"])).unwrap();
+    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "sandbox").unwrap().clone();
+    (bundle, data, env)
+}
+
 async fn put_failed_jobs_alarm(cw: &aws_sdk_cloudwatch::Client, env: &str) -> String {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
     let alarm = format!("pj-{env}-worker-failed-jobs");
@@ -944,16 +960,9 @@ async fn dr_drill() {
     // A sandbox with the platform deployed (through the CLI), the console signed in to the
     // platform database as the sandbox's superuser, as scripts/run does.
     let (moto, _kube) = vigil_tests::platform().await;
-    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
+    let (bundle, data, env) = deployed_sandbox(&moto.endpoint());
     let b = bundle.path().display().to_string();
-    let data = tempfile::tempdir().unwrap();
     let d = data.path();
-    vigil_cli(d, &["sandbox", "attach", &moto.endpoint()]);
-    vigil_cli(d, &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
-    let plan: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["deploy", "plan", "--bundle", &b, "--json"])).unwrap();
-    vigil_cli(d, &["deploy", "apply", plan["id"].as_str().unwrap()]);
-    let envs: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["env", "list", "--json"])).unwrap();
-    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "sandbox").unwrap().clone();
     let db = env["deployment"]["db_cluster_id"].as_str().unwrap().to_string();
     let set = vigil_tests::superuser_db_set(&env);
     vigil_cli(d, &set.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1017,16 +1026,7 @@ async fn the_services_page_shows_the_deployed_cluster_an_add_on_that_blocks_the_
 
 async fn services_page() {
     let (moto, _kube) = vigil_tests::platform().await;
-    let bundle = vigil_tests::signed_bundle("1.0.0", |_| {});
-    let b = bundle.path().display().to_string();
-    let data = tempfile::tempdir().unwrap();
-    let d = data.path();
-    vigil_cli(d, &["sandbox", "attach", &moto.endpoint()]);
-    vigil_cli(d, &["deploy", "trust", "--name", "Patient Journey test releases", "--key", &vigil_tests::bundle_public_key()]);
-    let plan: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["deploy", "plan", "--bundle", &b, "--json"])).unwrap();
-    vigil_cli(d, &["deploy", "apply", plan["id"].as_str().unwrap()]);
-    let envs: serde_json::Value = serde_json::from_str(&vigil_cli_out(d, &["env", "list", "--json"])).unwrap();
-    let env = envs.as_array().unwrap().iter().find(|e| e["name"] == "sandbox").unwrap().clone();
+    let (_bundle, data, env) = deployed_sandbox(&moto.endpoint());
     let cluster = env["deployment"]["cluster_name"].as_str().unwrap().to_string();
     // An operator installed kube-proxy at the control plane's version: it does not run on the next.
     let conf = aws_sdk_eks::Config::builder()
