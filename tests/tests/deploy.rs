@@ -13,7 +13,7 @@ use vigil_aws::cloudformation::{ChangeKind, CloudFormation};
 use vigil_core::App;
 use vigil_dto::deploy::{CheckStatus, DeployRequest, DeploymentStatus};
 use vigil_tests::faults::{Fault, FaultProxy};
-use vigil_tests::kube::{FakeKube, RolloutMode};
+use vigil_tests::kube::{FakeKube, RolloutMode, Stuck};
 use vigil_tests::{bundle_copy, bundle_public_key as public_key, sign_bundle, signed_bundle};
 
 async fn console(dir: &Path, endpoint: &str) -> App {
@@ -584,7 +584,7 @@ async fn a_deployed_platform_validates_and_each_component_changed_behind_its_bac
         .await
         .unwrap();
     // The worker's pods stop coming up (a bad image, a node lost).
-    kube.set_rollout(RolloutMode::Stuck);
+    kube.break_current(Stuck::ImagePull);
     let v = app.deploy().validate("prod").await.unwrap();
     assert!(!v.ok);
     for (id, says) in [
@@ -766,7 +766,8 @@ async fn an_upgrade_says_what_changes_snapshots_the_database_first_and_rolls_the
     let deployment = kube.object("/apis/apps/v1/namespaces/patient-journey/deployments/pj-worker").unwrap();
     assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "pj-worker:1.1.0");
     let pods = kube.pods();
-    assert!(!pods.is_empty() && pods.iter().all(|p| p.starts_with("pj-worker-2-")), "{pods:?}");
+    let current = kube.current_replicaset("/apis/apps/v1/namespaces/patient-journey/deployments/pj-worker").unwrap();
+    assert!(!pods.is_empty() && pods.iter().all(|p| p.starts_with(&format!("{current}-"))), "{pods:?} of {current}");
     // The migration ran forward; nothing in flight was lost: every note's job succeeded.
     let db = env.platform_db.clone().expect("the set-up named the platform database");
     let pool = sqlx::PgPool::connect(&format!("postgres://postgres@{}:{}/{}", db.host, db.port, db.database)).await.unwrap();
@@ -1165,7 +1166,7 @@ async fn the_set_up_stops_at_a_failing_step_with_its_cause_and_resume_continues_
     kube.deny(None);
 
     // The rollout never finishes (an image that cannot be pulled): its reason is the cause.
-    kube.set_rollout(RolloutMode::Stuck);
+    kube.set_rollout(RolloutMode::Stuck(Stuck::ImagePull));
     let e = app.deploy().resume(&|_| {}).await.unwrap_err();
     assert_eq!(e.kind(), "rollout_failed");
     assert!(e.to_string().contains("ImagePullBackOff"), "{e}");

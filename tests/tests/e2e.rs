@@ -1051,6 +1051,9 @@ async fn services_page() {
     s.find("#nodegroups-table tr[data-status='ACTIVE']").await;
     s.find("#addons-table tr[data-addon='kube-proxy'][data-fits='false']").await;
     assert!(s.text("#addons-table tr[data-addon='kube-proxy']").await.contains("to v1.32.0-eksbuild.1"));
+    // Who may use the cluster: the console's own credentials made it.
+    s.find("#access-table tr[data-caller='true']").await;
+    s.assert_absent("#access-missing", "the cluster's creator has access").await;
     let blocking = s.text("#insights-table tr[data-status='ERROR']").await;
     assert!(blocking.contains("kube-proxy"), "{blocking}");
     s.screenshot("services.png").await;
@@ -1062,5 +1065,55 @@ async fn services_page() {
     let log: serde_json::Value = serde_json::from_str(&vigil_cli_out(s.data.path(), &["oplog", "list", "--json"])).unwrap();
     let refresh = log.as_array().unwrap().iter().find(|e| e["action"] == "eks.insights_refresh").expect("the refresh is in the operator log");
     assert_eq!(refresh["target"], cluster.as_str());
+    s.close().await;
+}
+
+// Multi-threaded: the fake Kubernetes API serves the CLI's deploy while the test waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app; run scripts/test"]
+async fn a_stuck_rollouts_cause_shows_on_the_services_page_and_a_rollback_from_there_ends_it() {
+    tokio::time::timeout(TEST_LIMIT, stuck_rollout()).await.expect("the test did not finish in time");
+}
+
+async fn stuck_rollout() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let (_bundle, data, env) = deployed_sandbox(&moto.endpoint());
+    let name = env["name"].as_str().unwrap().to_string();
+    // A new template whose image cannot be pulled: the rollout never finishes.
+    kube.set_rollout(vigil_tests::kube::RolloutMode::Stuck(vigil_tests::kube::Stuck::ImagePull));
+    vigil_cli(data.path(), &["eks", "restart", "--confirm", &name]);
+    let s = launch_in(data, &[]).await;
+
+    s.click("#nav-services").await;
+    s.find("#workloads-state[data-state='ready']").await;
+    s.find("#rollout-state[data-state='stuck']").await;
+    s.find("#rollout-cause[data-kind='image_pull']").await;
+    let cause = s.text("#rollout-cause").await;
+    assert!(cause.contains("ImagePullBackOff") && cause.contains("ECR"), "{cause}");
+    s.find("#pods-table tr[data-ready='false']").await;
+    s.find("#events-table tr[data-reason='Failed']").await;
+    s.find("#history-table tr[data-revision='2'][data-current='true']").await;
+    // The worker's own logs, across its pods.
+    s.click("#logs-show").await;
+    s.find("#log-lines:not([data-lines='0'])").await;
+    let logs = s.text("#log-lines").await;
+    assert!(logs.contains("pj-worker-"), "{logs}");
+    s.screenshot("services-stuck.png").await;
+
+    // Rolled back to the revision before, confirmed by the environment's name.
+    s.click("#rollback-1").await;
+    s.find("#workload-confirm-dialog").await;
+    s.type_into("#workload-confirm", &name).await;
+    s.click("#workload-confirm-go").await;
+    s.toast_starting("pj-worker: rolled back from revision 2 to revision 1").await;
+    // Rolling out (the fake's controller moves a step per read), then rolled out.
+    s.find("#rollout-state[data-state='progressing']").await;
+    s.click("#workloads-refresh").await;
+    s.find("#rollout-state[data-state='rolled_out']").await;
+    s.find("#history-table tr[data-revision='3'][data-current='true']").await;
+    s.assert_absent("#rollout-cause", "a rolled-out worker has no stuck cause").await;
+    let log: serde_json::Value = serde_json::from_str(&vigil_cli_out(s.data.path(), &["oplog", "list", "--json"])).unwrap();
+    let rollback = log.as_array().unwrap().iter().find(|e| e["action"] == "eks.rollback").expect("the rollback is in the operator log");
+    assert_eq!(rollback["target"], "pj-worker");
     s.close().await;
 }

@@ -2,8 +2,9 @@
 //! with the bundle deployed (its EKS extension serves add-ons, versions and insights): support
 //! dates and the next version, node groups, an add-on that blocks the next version and the
 //! insight naming it, an insights refresh in the operator log; a cluster that no longer exists and
-//! an environment with none; AWS faults classified, nothing logged for a refresh that failed, and
-//! recovery.
+//! an environment with none; who may use the cluster (access entries) and the fix when the
+//! console's credentials have none; AWS faults classified, nothing logged for a refresh that
+//! failed, and recovery.
 
 mod common;
 
@@ -48,6 +49,14 @@ async fn the_cluster_its_support_node_groups_add_ons_and_insights() {
     assert!(c.nodegroups[0].release_version.starts_with("1.31."), "{:?}", c.nodegroups[0]);
     assert!(c.addons.is_empty(), "the bundle installs no EKS add-on: {:?}", c.addons);
     assert!(c.insights.iter().all(|i| i.status == "PASSING" && i.kubernetes_version == "1.32"), "{:#?}", c.insights);
+    // Access: the credentials that made the cluster have cluster admin from the start.
+    let me = c.access.caller.clone();
+    assert!(me.starts_with("arn:aws:iam::"), "{me}");
+    let entries = c.access.entries.clone().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert!(entries[0].is_caller && entries[0].principal == me, "{entries:#?}");
+    assert_eq!(entries[0].policies, [("AmazonEKSClusterAdminPolicy".to_string(), "cluster".to_string())]);
+    assert_eq!((c.access.caller_has_access, c.access.fix.as_ref()), (Some(true), None));
 
     // kube-proxy at the control plane's version does not run on the next one: the add-on shows
     // which version does, and the compatibility insight names it.
@@ -69,6 +78,24 @@ async fn the_cluster_its_support_node_groups_add_ons_and_insights() {
     assert!(!app.eks().refresh_insights().await.unwrap());
     assert_eq!(logged(&app).await.iter().filter(|a| *a == "eks.insights_refresh").count(), 2);
     assert_eq!(app.eks().overview().await.unwrap().insights_refresh.as_deref(), Some("COMPLETED"));
+
+    // Someone removed the console's access entry: the page says so, with the commands that
+    // give it back.
+    let conf = aws_sdk_eks::Config::builder()
+        .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+        .region(aws_sdk_eks::config::Region::new("us-east-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_eks::config::Credentials::new("test", "test", None, None, "test"))
+        .build();
+    let cluster = env.deployment["cluster_name"].clone();
+    aws_sdk_eks::Client::from_conf(conf).delete_access_entry().cluster_name(&cluster).principal_arn(&me).send().await.unwrap();
+    let access = app.eks().overview().await.unwrap().access;
+    assert_eq!((access.caller_has_access, access.entries.as_deref().map(<[_]>::len)), (Some(false), Some(0)));
+    let fix = access.fix.unwrap();
+    assert!(
+        fix.contains(&format!("create-access-entry --cluster-name {cluster} --principal-arn {me}")) && fix.contains("AmazonEKSClusterAdminPolicy"),
+        "{fix}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

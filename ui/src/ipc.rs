@@ -32,15 +32,9 @@ pub async fn call<R: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Resul
     }
 }
 
-/// As [`call`], with a channel passed as the parameter `channel` (camelCase, as Tauri names
-/// parameters): every message the command pushes on it goes to `on_message` as it comes.
-pub async fn call_with_channel<R: DeserializeOwned, M: DeserializeOwned + 'static>(
-    cmd: &str,
-    args: impl Serialize,
-    channel: &str,
-    on_message: impl Fn(M) + 'static,
-) -> Result<R, ErrorInfo> {
-    let args = args.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
+/// A channel to pass as a command's parameter: every message the command pushes on it goes to
+/// `on_message` as it comes.
+pub fn channel<M: DeserializeOwned + 'static>(on_message: impl Fn(M) + 'static) -> JsValue {
     let ch = TauriChannel::new();
     let handler = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
         if let Ok(m) = serde_wasm_bindgen::from_value::<M>(v) {
@@ -51,12 +45,31 @@ pub async fn call_with_channel<R: DeserializeOwned, M: DeserializeOwned + 'stati
     // A message may still arrive after the answer: the handler lives on (a few bytes per call),
     // and callers ignore messages of work that has ended.
     handler.forget();
-    js_sys::Reflect::set(&args, &JsValue::from_str(channel), &ch).map_err(|_| ui_error("cannot attach the progress channel".into()))?;
+    ch.into()
+}
+
+/// As [`call`], with channels (made by [`channel`]) passed as the named parameters (camelCase,
+/// as Tauri names parameters).
+pub async fn call_with_channels<R: DeserializeOwned>(cmd: &str, args: impl Serialize, channels: Vec<(&str, JsValue)>) -> Result<R, ErrorInfo> {
+    let args = args.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ui_error(format!("cannot encode the request: {e}")))?;
+    for (name, ch) in channels {
+        js_sys::Reflect::set(&args, &JsValue::from_str(name), &ch).map_err(|_| ui_error("cannot attach the channel".into()))?;
+    }
     match tauri_invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| ui_error(format!("unexpected answer from {cmd}: {e}"))),
         Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone())
             .unwrap_or_else(|_| ui_error(e.as_string().unwrap_or_else(|| format!("{cmd} failed: {e:?}"))))),
     }
+}
+
+/// As [`call`], with one channel passed as the parameter `channel`.
+pub async fn call_with_channel<R: DeserializeOwned, M: DeserializeOwned + 'static>(
+    cmd: &str,
+    args: impl Serialize,
+    channel_name: &str,
+    on_message: impl Fn(M) + 'static,
+) -> Result<R, ErrorInfo> {
+    call_with_channels(cmd, args, vec![(channel_name, channel(on_message))]).await
 }
 
 /// For commands without parameters.

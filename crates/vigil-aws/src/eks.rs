@@ -2,7 +2,8 @@
 //! (status, secrets encryption, control-plane logs, the API endpoint and its CA for the
 //! Kubernetes client, each node group's size and health), and what the Services page shows of
 //! the cluster: Kubernetes versions with their support dates, add-ons and the versions offered
-//! for them, upgrade insights and their refresh.
+//! for them, upgrade insights and their refresh, and who may use the cluster (access entries
+//! with their access policies).
 
 use crate::error::AwsError;
 
@@ -107,7 +108,74 @@ fn is_missing<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(e: &aw
     e.as_service_error().is_some_and(|s| s.code() == Some("ResourceNotFoundException"))
 }
 
+/// An IAM principal's access entry: who it is to Kubernetes and the access policies it has.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessEntry {
+    pub principal: String,
+    /// STANDARD, EC2_LINUX, FARGATE_LINUX…
+    pub kind: String,
+    pub username: String,
+    pub groups: Vec<String>,
+    /// (policy name, "cluster" or the namespaces it is limited to).
+    pub policies: Vec<(String, String)>,
+}
+
+/// The IAM principal an access entry names for caller `arn`: an assumed role's role, a user
+/// as it is.
+pub fn principal_of(arn: &str) -> String {
+    let Some((head, resource)) = arn.split_once(":assumed-role/") else {
+        // `arn:aws:sts::…:user/x` (as some emulators say) is the IAM user.
+        return arn.replacen(":sts::", ":iam::", 1);
+    };
+    let role = resource.split('/').next().unwrap_or(resource);
+    format!("{}:role/{role}", head.replacen(":sts::", ":iam::", 1))
+}
+
 impl Eks {
+    /// The cluster's access entries with their policies.
+    pub async fn access_entries(&self, cluster: &str) -> Result<Vec<AccessEntry>, AwsError> {
+        let mut principals = vec![];
+        let mut pages = self.client.list_access_entries().cluster_name(cluster).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => principals.extend(p.access_entries().iter().cloned()),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "ListAccessEntries", &e).await),
+            }
+        }
+        let mut out = vec![];
+        for principal in principals {
+            let entry = match self.client.describe_access_entry().cluster_name(cluster).principal_arn(&principal).send().await {
+                Ok(got) => got,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeAccessEntry", &e).await),
+            };
+            let Some(a) = entry.access_entry() else { continue };
+            let mut policies = vec![];
+            let mut pages = self.client.list_associated_access_policies().cluster_name(cluster).principal_arn(&principal).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(p) => policies.extend(p.associated_access_policies().iter().map(|p| {
+                        let name = p.policy_arn().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
+                        let scope = match p.access_scope() {
+                            Some(s) if s.r#type().map(|t| t.as_str()) == Some("namespace") => s.namespaces().join(", "),
+                            _ => "cluster".to_string(),
+                        };
+                        (name, scope)
+                    })),
+                    Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "ListAssociatedAccessPolicies", &e).await),
+                }
+            }
+            out.push(AccessEntry {
+                principal: principal.clone(),
+                kind: a.r#type().unwrap_or_default().to_string(),
+                username: a.username().unwrap_or_default().to_string(),
+                groups: a.kubernetes_groups().to_vec(),
+                policies,
+            });
+        }
+        Ok(out)
+    }
+
     /// The cluster `name`, or None when there is none.
     pub async fn cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
         let out = match self.client.describe_cluster().name(name).send().await {
@@ -384,6 +452,14 @@ pub fn sign_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_access_entry_names_an_assumed_roles_role_and_a_user_as_it_is() {
+        assert_eq!(principal_of("arn:aws:sts::123456789012:assumed-role/ops-admin/alice@example.org"), "arn:aws:iam::123456789012:role/ops-admin");
+        assert_eq!(principal_of("arn:aws:iam::123456789012:user/ci"), "arn:aws:iam::123456789012:user/ci");
+        assert_eq!(principal_of("arn:aws:sts::123456789012:user/moto"), "arn:aws:iam::123456789012:user/moto");
+        assert_eq!(principal_of("arn:aws-us-gov:sts::123456789012:assumed-role/r/s"), "arn:aws-us-gov:iam::123456789012:role/r");
+    }
 
     fn decode(token: &str) -> String {
         let b64 = token.strip_prefix("k8s-aws-v1.").expect("the token's prefix").replace('-', "+").replace('_', "/");

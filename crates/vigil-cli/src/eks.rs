@@ -1,21 +1,160 @@
 //! `vigil eks …`: the platform's EKS cluster over the same `app.eks()` as the Services page —
 //! its version and support dates, endpoint access, logging, encryption, node groups, add-ons
 //! (with whether each runs on the next Kubernetes version) and EKS's upgrade insights; an
-//! insights refresh. Exit codes of `cluster`: 0, or 10 when an insight is in ERROR or the version
-//! is out of standard support.
+//! insights refresh; the workloads (rollout, cause, history, pods, events), their logs and
+//! events (followed with --follow), and restart / rollback / scale. Exit codes of `cluster`: 0,
+//! or 10 when an insight is in ERROR or the version is out of standard support; of `workloads`:
+//! 0, or 10 when a rollout is stuck.
 
 use crate::{print_json, Failure};
 use clap::Subcommand;
+use std::sync::Arc;
+use vigil_core::progress::Progress;
 use vigil_core::App;
-use vigil_dto::eks::ClusterOverview;
+use vigil_dto::eks::{ClusterOverview, KubeEvent, LogLine, WorkloadAction, Workloads};
 
 #[derive(Subcommand)]
 pub enum EksCommand {
     /// The cluster: version and support, endpoint, logging, encryption, node groups, add-ons,
-    /// upgrade insights. Exit 10 when an insight is in ERROR or standard support has ended.
+    /// access entries, upgrade insights. Exit 10 when an insight is in ERROR, standard support
+    /// has ended, or these credentials have no access entry.
     Cluster,
     /// Asks EKS to evaluate the cluster's upgrade insights again (`cluster` shows the result).
     RefreshInsights,
+    /// The platform's workloads: rollout state and the cause of a stuck one, history, pods.
+    /// Exit 10 when a rollout is stuck.
+    Workloads,
+    /// The Kubernetes events of the platform's namespace Vigil has captured (EKS keeps them
+    /// about an hour); --follow watches for new ones (Ctrl-C stops).
+    Events {
+        #[arg(long)]
+        follow: bool,
+    },
+    /// The worker's logs across all its pods, in time order; --follow prints new lines as they
+    /// come (Ctrl-C stops).
+    Logs {
+        /// How far back: 30s, 15m, 2h, 1d.
+        #[arg(long, default_value = "15m")]
+        since: String,
+        /// At most this many lines of each pod.
+        #[arg(long)]
+        tail: Option<i64>,
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Restarts the worker (every pod replaced). In the operator log.
+    Restart {
+        /// The environment's name, typed to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
+    /// Rolls the worker back to an earlier revision (see `workloads`). In the operator log.
+    Rollback {
+        #[arg(long)]
+        revision: i64,
+        /// The environment's name, typed to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
+    /// Scales the worker within its tier's bounds. In the operator log.
+    Scale {
+        #[arg(long)]
+        replicas: i32,
+        /// The environment's name, typed to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
+}
+
+/// "30s", "15m", "2h", "1d" in seconds.
+pub fn seconds(text: &str) -> Result<i64, Failure> {
+    let t = text.trim();
+    let bad = || crate::usage(&format!("--since {text:?} is not a duration"), "write 30s, 15m, 2h or 1d");
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let per = match unit {
+        "s" => 1,
+        "m" | "" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    if n <= 0 {
+        return Err(bad());
+    }
+    Ok(n * per)
+}
+
+fn print_workloads(w: &Workloads) {
+    for s in &w.services {
+        println!("{} ({}) — {}{}", s.deployment, s.service, s.state, s.waiting_for.as_deref().map(|x| format!(": {x}")).unwrap_or_default());
+        println!(
+            "  revision {} ({}), {} ready / {} desired{}",
+            s.revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+            s.images.join(", "),
+            s.ready,
+            s.desired,
+            match (s.min_replicas, s.max_replicas) {
+                (Some(lo), Some(hi)) => format!(" (tier allows {lo}–{hi})"),
+                _ => String::new(),
+            }
+        );
+        if let Some(f) = &s.failed {
+            println!("  kubernetes: {f}");
+        }
+        if let Some(c) = &s.cause {
+            println!("  CAUSE {}: {} — {}", c.kind, c.pod, c.detail);
+            println!("    fix: {}", c.hint);
+        }
+        println!("  history:");
+        for r in &s.history {
+            println!("    {}{:<4} {:<28} {}", if r.current { "*" } else { " " }, r.revision, r.images.join(","), r.changes.join("; "));
+        }
+        println!("  pods:");
+        for p in &s.pods {
+            let readyz = p.readyz.as_ref().map(|(c, b)| format!(" readyz {c} {b}")).unwrap_or_default();
+            println!(
+                "    {:<36} rev {:<3} {:<8} {} restarts {} {}{}{}",
+                p.name,
+                p.revision.map(|r| r.to_string()).unwrap_or_default(),
+                if p.ready { "ready" } else { p.phase.as_str() },
+                if p.ready { "" } else { "NOT READY" },
+                p.restarts,
+                p.node.as_deref().unwrap_or("unscheduled"),
+                p.zone.as_deref().map(|z| format!(" ({z})")).unwrap_or_default(),
+                readyz
+            );
+            if let Some(x) = &p.problem {
+                println!("        {x}");
+            }
+        }
+    }
+}
+
+fn print_event(e: &KubeEvent) {
+    println!(
+        "{} {:<7} {:<18} {:<40} {}{}",
+        e.time,
+        e.kind,
+        e.reason,
+        e.object,
+        e.message,
+        if e.count > 1 { format!(" (x{})", e.count) } else { String::new() }
+    );
+}
+
+fn print_line(l: &LogLine) {
+    println!("{} {} {}", l.time, l.pod, l.text);
+}
+
+async fn act(app: &App, action: WorkloadAction, confirm: &str, json: bool) -> Result<u8, Failure> {
+    let c = app.eks().act(&action, confirm).await?;
+    if json {
+        print_json(&c);
+    } else {
+        println!("{}: {}", c.deployment, c.summary);
+    }
+    Ok(0)
 }
 
 fn print_cluster(c: &ClusterOverview) {
@@ -62,6 +201,24 @@ fn print_cluster(c: &ClusterOverview) {
             println!("      issue: {i}");
         }
     }
+    println!("access: Vigil calls the cluster as {}", c.access.caller);
+    for e in c.access.entries.iter().flatten() {
+        let policies: Vec<String> = e.policies.iter().map(|(p, scope)| format!("{p} ({scope})")).collect();
+        println!(
+            "  {}{} {} groups [{}] policies [{}]",
+            if e.is_caller { "* " } else { "  " },
+            e.principal,
+            e.kind,
+            e.groups.join(", "),
+            policies.join(", ")
+        );
+    }
+    if let Some(n) = &c.access.note {
+        println!("  {n}");
+    }
+    if let Some(fix) = &c.access.fix {
+        println!("  NO ACCESS for these credentials; give them an entry: {fix}");
+    }
     println!("insights{}:", c.insights_refresh.as_deref().map(|r| format!(" (last refresh: {r})")).unwrap_or_default());
     for i in &c.insights {
         println!("  {:<8} {} (for {}): {}", i.status, i.name, i.kubernetes_version, i.reason);
@@ -83,7 +240,9 @@ pub async fn run(app: &App, cmd: EksCommand, json: bool) -> Result<u8, Failure> 
             } else {
                 print_cluster(&c);
             }
-            let blocked = c.insights.iter().any(|i| i.status == "ERROR") || matches!(c.support.status.as_str(), "EXTENDED_SUPPORT" | "UNSUPPORTED");
+            let blocked = c.insights.iter().any(|i| i.status == "ERROR")
+                || matches!(c.support.status.as_str(), "EXTENDED_SUPPORT" | "UNSUPPORTED")
+                || c.access.caller_has_access == Some(false);
             Ok(if blocked { 10 } else { 0 })
         }
         EksCommand::RefreshInsights => {
@@ -96,6 +255,61 @@ pub async fn run(app: &App, cmd: EksCommand, json: bool) -> Result<u8, Failure> 
                 println!("an insights refresh is already running");
             }
             Ok(0)
+        }
+        EksCommand::Workloads => {
+            let w = app.eks().workloads().await?;
+            if json {
+                print_json(&w);
+            } else {
+                print_workloads(&w);
+            }
+            Ok(if w.services.iter().any(|s| s.state == "stuck") { 10 } else { 0 })
+        }
+        EksCommand::Events { follow } => {
+            let w = app.eks().workloads().await?;
+            if json && !follow {
+                print_json(&w.events);
+                return Ok(0);
+            }
+            for e in w.events.iter().rev() {
+                print_event(e);
+            }
+            if follow {
+                let json_lines = json;
+                let on = move |e: KubeEvent| if json_lines { println!("{}", serde_json::to_string(&e).unwrap_or_default()) } else { print_event(&e) };
+                app.eks().watch_events(&on, Arc::new(Progress::default())).await?;
+            }
+            Ok(0)
+        }
+        EksCommand::Logs { since, tail, follow } => {
+            let json_lines = json;
+            let show = move |l: &LogLine| if json_lines { println!("{}", serde_json::to_string(l).unwrap_or_default()) } else { print_line(l) };
+            if follow {
+                app.eks().follow_logs(tail.or(Some(20)), &move |l: LogLine| show(&l), Arc::new(Progress::default())).await?;
+            } else {
+                for l in app.eks().logs(Some(seconds(&since)?), tail).await? {
+                    show(&l);
+                }
+            }
+            Ok(0)
+        }
+        EksCommand::Restart { confirm } => act(app, WorkloadAction::Restart, &confirm, json).await,
+        EksCommand::Rollback { revision, confirm } => act(app, WorkloadAction::Rollback { revision }, &confirm, json).await,
+        EksCommand::Scale { replicas, confirm } => act(app, WorkloadAction::Scale { replicas }, &confirm, json).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_an_operator_writes_them() {
+        assert_eq!(super::seconds("30s").ok(), Some(30));
+        assert_eq!(super::seconds("15m").ok(), Some(900));
+        assert_eq!(super::seconds("2h").ok(), Some(7200));
+        assert_eq!(super::seconds("1d").ok(), Some(86_400));
+        assert_eq!(super::seconds("5").ok(), Some(300));
+        for bad in ["", "0m", "-5m", "5w", "m"] {
+            assert!(super::seconds(bad).is_err(), "{bad}");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! 5 operator log verification failed; 6 an alarm is in ALARM (`alarms list`); 7 preflight
 //! found a failure; 8 a deployment failed; 9 a component holding data misses its RPO
 //! (`backup status`); 10 the EKS cluster needs attention (`eks cluster`: an upgrade insight in
-//! ERROR, or standard support over).
+//! ERROR, or standard support over; `eks workloads`: a rollout is stuck).
 
 mod backup;
 mod deploy;
@@ -224,13 +224,15 @@ impl From<Error> for Failure {
             Error::Deploy { kind: "confirmation_required", .. }
             | Error::Backup { kind: "confirmation_required", .. }
             | Error::Dr { kind: "confirmation_required", .. }
+            | Error::Eks { kind: "confirmation_required", .. }
             | Error::Bundle(_) => 2,
             Error::EnvironmentNotFound(_)
             | Error::NoCurrentEnvironment
             | Error::PlatformDb { kind: "not_found", .. }
             | Error::Deploy { kind: "not_found", .. }
             | Error::Backup { kind: "not_found", .. }
-            | Error::Dr { kind: "no_runbook", .. } => 3,
+            | Error::Dr { kind: "no_runbook", .. }
+            | Error::Eks { kind: "not_deployed" | "cluster_missing", .. } => 3,
             _ => 1,
         };
         Failure { code, info: e.info() }

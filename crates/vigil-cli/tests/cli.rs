@@ -397,6 +397,23 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert_eq!(code(&refresh), 0);
     assert!(String::from_utf8_lossy(&refresh.stdout).contains("insights refresh started"));
 
+    // The worker: rolled out (exit 0) with its history and pods; bad input is a usage error,
+    // an unconfirmed restart too; a confirmed scale within the tier is done and logged.
+    let workloads = vigil(d, &["eks", "workloads"]);
+    let text = String::from_utf8_lossy(&workloads.stdout);
+    assert_eq!(code(&workloads), 0, "{text}{}", String::from_utf8_lossy(&workloads.stderr));
+    assert!(text.contains("pj-worker (worker) — rolled_out") && text.contains("tier allows 2–4") && text.contains("first revision"), "{text}");
+    let o = json(&vigil(d, &["eks", "workloads", "--json"]));
+    assert_eq!(o["services"][0]["pods"].as_array().unwrap().len(), 2, "{o}");
+    assert_eq!(code(&vigil(d, &["eks", "logs", "--since", "5w"])), 2);
+    assert_eq!(code(&vigil(d, &["eks", "restart", "--confirm", "staging"])), 2);
+    assert_eq!(code(&vigil(d, &["eks", "scale", "--replicas", "9", "--confirm", "prod"])), 2);
+    let scaled = vigil(d, &["eks", "scale", "--replicas", "3", "--confirm", "prod"]);
+    assert_eq!(code(&scaled), 0, "{}", String::from_utf8_lossy(&scaled.stderr));
+    assert!(String::from_utf8_lossy(&scaled.stdout).contains("scaled from 2 to 3 replicas"));
+    let log = json(&vigil(d, &["oplog", "list", "--json"]));
+    assert!(log.as_array().unwrap().iter().any(|r| r["action"] == "eks.scale"), "{log}");
+
     // Backups: the bucket has no recovery point yet (exit 9), the database is restorable by
     // its point-in-time recovery; bad input is a usage error.
     let status = vigil(d, &["backup", "status"]);

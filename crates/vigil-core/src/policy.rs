@@ -34,6 +34,7 @@ pub enum Change {
     /// Taking the DR lease to run a runbook, or breaking a stale one.
     RunRunbook,
     BreakLease,
+    ChangeWorkload,
 }
 
 impl Change {
@@ -56,6 +57,7 @@ impl Change {
             Change::UseCluster => "pointing the platform at another database cluster",
             Change::RunRunbook => "running a DR runbook",
             Change::BreakLease => "breaking another console's DR lease",
+            Change::ChangeWorkload => "restarting, rolling back or scaling a platform service",
         }
     }
 }
@@ -130,6 +132,7 @@ mod tests {
             Change::UseCluster,
             Change::RunRunbook,
             Change::BreakLease,
+            Change::ChangeWorkload,
         ];
         let ro = Policy { role: Role::ReadOnly };
         for c in all {

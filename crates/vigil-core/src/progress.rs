@@ -33,6 +33,8 @@ pub enum Stage {
     Worker = 8,
     /// A DR runbook's steps (done of total).
     Runbook = 9,
+    /// Logs or events followed as they come (done: how many so far).
+    Following = 10,
 }
 
 impl Progress {
@@ -59,7 +61,8 @@ impl Progress {
             6 => "validating",
             7 => "cleaning",
             8 => "worker",
-            _ => "runbook",
+            9 => "runbook",
+            _ => "following",
         };
         vigil_dto::WorkProgress {
             task: 0,

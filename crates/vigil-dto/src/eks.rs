@@ -28,6 +28,34 @@ pub struct ClusterOverview {
     pub insights: Vec<Insight>,
     /// The last insights refresh: IN_PROGRESS, COMPLETED or FAILED.
     pub insights_refresh: Option<String>,
+    pub access: ClusterAccess,
+}
+
+/// Who may use the cluster's Kubernetes API (EKS access entries), and whether Vigil may.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterAccess {
+    /// The IAM principal Vigil calls the cluster as (the environment's credentials).
+    pub caller: String,
+    /// The access entries (None: they could not be read; `note` says why).
+    pub entries: Option<Vec<AccessEntry>>,
+    /// The caller has an entry with an access policy or a Kubernetes group.
+    pub caller_has_access: Option<bool>,
+    pub note: Option<String>,
+    /// What gives the caller access, as commands (when it has none).
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub principal: String,
+    /// STANDARD, EC2_LINUX…
+    pub kind: String,
+    pub username: String,
+    pub groups: Vec<String>,
+    /// (policy name, "cluster" or the namespaces it is limited to).
+    pub policies: Vec<(String, String)>,
+    /// This is the principal Vigil calls as.
+    pub is_caller: bool,
 }
 
 /// Where the cluster's Kubernetes version stands in EKS's support calendar.
@@ -87,4 +115,123 @@ pub struct Insight {
     pub addons: Vec<(String, Vec<String>)>,
     /// (deprecated API in use, its replacement, the version that stops serving it).
     pub deprecations: Vec<(String, String, String)>,
+}
+
+/// The platform's workloads on the cluster, by platform service (today the worker), with the
+/// Kubernetes events Vigil has captured in the namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workloads {
+    pub namespace: String,
+    pub services: Vec<ServiceWorkload>,
+    /// Newest first: what the cluster keeps now and what Vigil captured before (EKS keeps
+    /// events about an hour).
+    pub events: Vec<KubeEvent>,
+}
+
+/// One platform service's Deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceWorkload {
+    /// The platform's name for it ("worker").
+    pub service: String,
+    pub deployment: String,
+    /// rolled_out, progressing, stuck.
+    pub state: String,
+    /// What the rollout waits for, in words (progressing).
+    pub waiting_for: Option<String>,
+    /// Why Kubernetes gave up on it (stuck).
+    pub failed: Option<String>,
+    /// The actual cause of a rollout that does not finish, from its pods and events.
+    pub cause: Option<StuckCause>,
+    pub revision: Option<i64>,
+    pub images: Vec<String>,
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+    /// The replicas an operator may scale it to (the tier's bounds, from its manifests).
+    pub min_replicas: Option<i32>,
+    pub max_replicas: Option<i32>,
+    /// Newest first.
+    pub history: Vec<Revision>,
+    pub pods: Vec<PodView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StuckCause {
+    /// image_pull, config, crash_loop, unschedulable, readiness.
+    pub kind: String,
+    pub pod: String,
+    pub detail: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub revision: i64,
+    pub replicaset: String,
+    pub images: Vec<String>,
+    pub created: Option<String>,
+    pub replicas: i32,
+    pub ready: i32,
+    pub current: bool,
+    /// What it changed from the revision before it.
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodView {
+    pub name: String,
+    pub phase: String,
+    pub ready: bool,
+    pub restarts: i32,
+    pub node: Option<String>,
+    pub zone: Option<String>,
+    /// The revision it runs.
+    pub revision: Option<i64>,
+    pub started: Option<String>,
+    /// Why it is not running or not ready.
+    pub problem: Option<String>,
+    /// The service's own `/readyz` through the API server's proxy: its status and answer.
+    pub readyz: Option<(u16, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubeEvent {
+    /// RFC 3339: when it last happened.
+    pub time: String,
+    /// Normal or Warning.
+    pub kind: String,
+    pub reason: String,
+    /// e.g. "Pod/pj-worker-6d9f-abcde".
+    pub object: String,
+    pub message: String,
+    pub count: i32,
+    /// Still kept by the cluster (false: only Vigil's capture has it now).
+    pub in_cluster: bool,
+}
+
+/// One line of a pod's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub pod: String,
+    /// RFC 3339 as the kubelet stamped it.
+    pub time: String,
+    pub text: String,
+}
+
+/// What to do to a workload (each needs the environment's name typed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum WorkloadAction {
+    Restart,
+    Rollback { revision: i64 },
+    Scale { replicas: i32 },
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadChange {
+    pub deployment: String,
+    /// e.g. "rolled back to revision 1 (pj-worker:1.0.0) as revision 3".
+    pub summary: String,
 }

@@ -2,15 +2,19 @@
 //! endpoint, its CA (certificates are verified against it alone) and a bearer token minted in
 //! process (`vigil_aws::eks::token`; no kubeconfig, no exec plugin, no aws binary);
 //! server-side apply of manifests as one field manager; a Deployment's restart (as
-//! `kubectl rollout restart`) and its rollout as `kubectl rollout status` judges it. Errors are classified with what to do.
+//! `kubectl rollout restart`) and its rollout as `kubectl rollout status` judges it; its history,
+//! pods, events and logs ([`inspect`]) and the cause of a stuck rollout ([`workload`]). Errors
+//! are classified with what to do.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::Value;
 use std::time::Duration;
 
+pub use k8s_openapi;
 pub use kube::Client;
 
+pub mod inspect;
 pub mod workload;
 
 /// Where the cluster is and how to call it.
@@ -48,8 +52,19 @@ impl KubeError {
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A client for `cluster`. Nothing is sent until it is used.
+/// A client for `cluster`. Nothing is sent until it is used. It retries what the API server
+/// says to try again (429, 503, 504).
 pub fn client(cluster: &Cluster) -> Result<kube::Client, KubeError> {
+    client_with(cluster, true)
+}
+
+/// A client for `cluster` that never retries: for a pod's own endpoints through the proxy,
+/// whose 503 is the pod's answer (not ready), not the API server's.
+pub fn probe_client(cluster: &Cluster) -> Result<kube::Client, KubeError> {
+    client_with(cluster, false)
+}
+
+fn client_with(cluster: &Cluster, retry: bool) -> Result<kube::Client, KubeError> {
     let uri: http::Uri = cluster.endpoint.parse().map_err(|e| {
         KubeError::new("invalid", format!("the cluster's endpoint {:?} is not a URL ({e})", cluster.endpoint), "check the cluster in the EKS console")
     })?;
@@ -59,6 +74,7 @@ pub fn client(cluster: &Cluster) -> Result<kube::Client, KubeError> {
     config.read_timeout = Some(TIMEOUT);
     config.write_timeout = Some(TIMEOUT);
     config.auth_info.token = Some(secrecy::SecretString::from(cluster.token.clone()));
+    config.default_retry = retry;
     kube::Client::try_from(config).map_err(|e| classify(&e, "connect"))
 }
 

@@ -192,6 +192,34 @@ class Extensions(unittest.TestCase):
         self.assertTrue(group["releaseVersion"].startswith("1.33."))
         cf.delete_stack(StackName="upgrading-cluster")
 
+    def test_eks_access_entries(self):
+        eks, sts = self.client("eks"), self.client("sts")
+        cluster = self.outputs["ClusterName"]
+        # The creator (the IAM user behind moto's caller) has cluster admin from the start.
+        me = sts.get_caller_identity()["Arn"].replace(":sts::", ":iam::")
+        self.assertEqual(eks.list_access_entries(clusterName=cluster)["accessEntries"], [me])
+        mine = eks.list_associated_access_policies(clusterName=cluster, principalArn=me)["associatedAccessPolicies"]
+        self.assertEqual([p["policyArn"] for p in mine], ["arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"])
+        ops = "arn:aws:iam::123456789012:role/ops-team"
+        entry = eks.create_access_entry(clusterName=cluster, principalArn=ops, kubernetesGroups=["viewers"])["accessEntry"]
+        self.assertEqual((entry["principalArn"], entry["type"], entry["kubernetesGroups"]), (ops, "STANDARD", ["viewers"]))
+        with self.assertRaises(eks.exceptions.ResourceInUseException):
+            eks.create_access_entry(clusterName=cluster, principalArn=ops)
+        with self.assertRaises(eks.exceptions.InvalidParameterException):
+            eks.create_access_entry(clusterName=cluster, principalArn="not-an-arn")
+        view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+        eks.associate_access_policy(clusterName=cluster, principalArn=ops, policyArn=view, accessScope={"type": "namespace", "namespaces": ["patient-journey"]})
+        got = eks.list_associated_access_policies(clusterName=cluster, principalArn=ops)["associatedAccessPolicies"]
+        self.assertEqual((got[0]["policyArn"], got[0]["accessScope"]), (view, {"type": "namespace", "namespaces": ["patient-journey"]}))
+        self.assertEqual(eks.describe_access_entry(clusterName=cluster, principalArn=ops)["accessEntry"]["username"], ops)
+        self.assertEqual(eks.list_access_entries(clusterName=cluster, associatedPolicyArn=view)["accessEntries"], [ops])
+        self.assertIn(view, [p["arn"] for p in eks.list_access_policies()["accessPolicies"]])
+        eks.disassociate_access_policy(clusterName=cluster, principalArn=ops, policyArn=view)
+        self.assertEqual(eks.list_associated_access_policies(clusterName=cluster, principalArn=ops)["associatedAccessPolicies"], [])
+        eks.delete_access_entry(clusterName=cluster, principalArn=ops)
+        with self.assertRaises(eks.exceptions.ResourceNotFoundException):
+            eks.describe_access_entry(clusterName=cluster, principalArn=ops)
+
     def test_aurora_cluster_with_writer_and_reader_in_other_zones(self):
         rds = self.client("rds")
         cluster = rds.describe_db_clusters(DBClusterIdentifier=self.outputs["ClusterIdentifier"])["DBClusters"][0]

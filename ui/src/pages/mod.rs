@@ -9,3 +9,4 @@ pub mod jobs;
 pub mod metrics;
 pub mod services;
 pub mod settings;
+pub mod workloads;

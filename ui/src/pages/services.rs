@@ -1,6 +1,7 @@
 //! Services page: the platform's EKS cluster — version and support calendar, endpoint access,
 //! logging, encryption, node groups, add-ons and their fit for the next Kubernetes version, and
-//! EKS's upgrade insights with a refresh on demand (commands: eks_overview, eks_refresh_insights).
+//! EKS's upgrade insights with a refresh on demand (commands: eks_overview, eks_refresh_insights);
+//! then the platform's workloads on it (pages/workloads.rs).
 
 use crate::app::Ctx;
 use crate::components::AsyncState;
@@ -9,7 +10,7 @@ use crate::pages::metrics::when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
-use vigil_dto::eks::{ClusterOverview, Insight, VersionSupport};
+use vigil_dto::eks::{ClusterAccess, ClusterOverview, Insight, VersionSupport};
 use vigil_dto::ErrorInfo;
 
 fn status_class(status: &str) -> &'static str {
@@ -101,6 +102,7 @@ pub fn ServicesPage() -> impl IntoView {
             empty_text="No cluster read yet.">
             {move || overview.get().map(|o| view! {
                 <ClusterPanel o=o.clone()/>
+                <AccessPanel a=o.access.clone()/>
                 <div class="panel">
                     <h2>"Node groups"</h2>
                     <table id="nodegroups-table">
@@ -162,6 +164,7 @@ pub fn ServicesPage() -> impl IntoView {
                 </div>
             })}
         </AsyncState>
+        <crate::pages::workloads::WorkloadsSection/>
     }
 }
 
@@ -197,6 +200,38 @@ fn ClusterPanel(o: ClusterOverview) -> impl IntoView {
                         None => view! { <span class="badge bad">"off"</span>" "<span class="muted">"Kubernetes secrets are not envelope-encrypted with KMS"</span> }.into_any(),
                     }}</dd>
             </dl>
+        </div>
+    }
+}
+
+#[component]
+fn AccessPanel(a: ClusterAccess) -> impl IntoView {
+    view! {
+        <div class="panel" id="access">
+            <h2>"Access"</h2>
+            <p class="muted">"Vigil calls the cluster as "<span class="mono breakable" id="access-caller">{a.caller.clone()}</span>
+                ", with a token it mints from the environment's credentials."</p>
+            {a.fix.clone().map(|fix| view! {
+                <div class="callout bad" id="access-missing">
+                    <strong>"These credentials have no access entry: the cluster will not let Vigil in."</strong>
+                    <div class="hint">"Give them one (or use the credentials that created the cluster): "<code class="breakable">{fix}</code></div>
+                </div>
+            })}
+            {a.note.clone().map(|n| view! { <p class="muted" id="access-note">{n}</p> })}
+            {a.entries.clone().map(|entries| view! {
+                <table id="access-table">
+                    <thead><tr><th>"IAM principal"</th><th>"Type"</th><th>"Kubernetes user and groups"</th><th>"Access policies"</th></tr></thead>
+                    <tbody>{entries.into_iter().map(|e| view! {
+                        <tr data-principal=e.principal.clone() data-caller=e.is_caller.to_string()>
+                            <td class="mono breakable">{e.principal.clone()}{e.is_caller.then(|| view! { " "<span class="badge current">"Vigil"</span> })}</td>
+                            <td>{e.kind.clone()}</td>
+                            <td class="mono breakable">{e.username.clone()}<div class="muted">{list(&e.groups)}</div></td>
+                            <td>{if e.policies.is_empty() { "none".to_string() } else {
+                                e.policies.iter().map(|(p, scope)| format!("{p} ({scope})")).collect::<Vec<_>>().join(", ") }}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            })}
         </div>
     }
 }

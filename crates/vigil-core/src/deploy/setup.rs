@@ -414,11 +414,13 @@ impl Deploy<'_> {
                 failed("not_found", format!("the Deployment {WORKER} is not in {NAMESPACE}"), "resume: the manifests are applied again")
             })?;
             if let Some(why) = r.failed {
-                return Err(failed(
-                    "rollout_failed",
-                    format!("the worker's rollout stopped: {why}"),
-                    "look at the worker's pods (EKS page, or kubectl describe pods -n patient-journey); after the fix, resume",
-                ));
+                // The actual cause from the pods and events, when one is found.
+                let cause = vigil_kube::inspect::diagnose(&client, NAMESPACE, WORKER).await.ok().flatten();
+                let (detail, hint) = match &cause {
+                    Some(c) => (format!(" — {}", c.detail), format!("{}; after the fix, resume", c.hint)),
+                    None => (String::new(), "look at the worker on the Services page (`vigil eks workloads`); after the fix, resume".to_string()),
+                };
+                return Err(failed("rollout_failed", format!("the worker's rollout stopped: {why}{detail}"), &hint));
             }
             if r.done {
                 return Ok(format!("{} of {} replicas ready", r.ready, r.desired));

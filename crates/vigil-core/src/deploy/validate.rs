@@ -154,7 +154,14 @@ async fn worker_rollout(ctx: &vigil_aws::AwsContext, cluster: &vigil_aws::eks::C
     let token = vigil_aws::eks::token(ctx, &cluster.name).await.map_err(|e| (e.message.clone(), e.hint.clone().unwrap_or_default()))?;
     let api = vigil_kube::Cluster { endpoint: cluster.endpoint.clone(), ca: cluster.certificate_authority.clone(), token };
     let client = vigil_kube::client(&api).map_err(|e| (e.message.clone(), e.hint.clone()))?;
-    vigil_kube::rollout(&client, super::NAMESPACE, super::setup::WORKER).await.map_err(|e| (e.message, e.hint))
+    let mut r = vigil_kube::rollout(&client, super::NAMESPACE, super::setup::WORKER).await.map_err(|e| (e.message, e.hint))?;
+    // A stuck rollout says its actual cause, when the pods and events show one.
+    if let Some(r) = r.as_mut().filter(|r| r.failed.is_some()) {
+        if let Ok(Some(c)) = vigil_kube::inspect::diagnose(&client, super::NAMESPACE, super::setup::WORKER).await {
+            r.failed = r.failed.take().map(|why| format!("{why} — {}", c.detail));
+        }
+    }
+    Ok(r)
 }
 
 /// The worker rolled out: every replica on the newest template and available.
@@ -167,9 +174,10 @@ pub fn worker(answer: Result<Option<vigil_kube::Rollout>, (String, String)>) -> 
             "the deployment's set-up did not apply the manifests: `vigil deploy resume`, or plan and apply again",
         ),
         Ok(Some(r)) => match (r.failed, r.done) {
-            (Some(why), _) => {
-                c.fail(format!("the rollout stopped: {why}"), "look at the worker's pods (EKS page, or kubectl describe pods -n patient-journey)")
-            }
+            (Some(why), _) => c.fail(
+                format!("the rollout stopped: {why}"),
+                "look at the worker on the Services page (`vigil eks workloads`): its cause, pods, events and logs",
+            ),
             (None, true) => c.pass(format!("{} of {} replicas ready", r.ready, r.desired)),
             (None, false) => c.warn(format!("still rolling out: {}", r.waiting_for.unwrap_or_default()), "wait for the rollout, then validate again"),
         },

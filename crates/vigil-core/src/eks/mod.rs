@@ -1,15 +1,17 @@
 //! The platform's services on EKS (the Services page, `vigil eks`): the cluster as EKS shows it —
 //! version and where it stands in EKS's support calendar, endpoint access, logging, secrets
 //! encryption, node groups, add-ons and whether each runs on the next Kubernetes version — and
-//! EKS's upgrade insights, refreshed on demand.
+//! EKS's upgrade insights, refreshed on demand; the platform's workloads on it ([`workloads`]).
 
 use crate::app::area;
 use crate::aws::{self, eks as aws_eks};
 use crate::core::Record;
 use crate::error::{Error, Result};
 use serde_json::json;
-use vigil_dto::eks::{Addon, ClusterOverview, Insight, Nodegroup, VersionSupport};
+use vigil_dto::eks::{AccessEntry, Addon, ClusterAccess, ClusterOverview, Insight, Nodegroup, VersionSupport};
 use vigil_dto::Environment;
+
+pub mod workloads;
 
 area!(
     /// The EKS area (`app.eks()`).
@@ -32,6 +34,54 @@ fn missing(env: &Environment, name: &str) -> Error {
         message: format!("the EKS cluster '{name}' of environment '{}' does not exist in {}", env.name, env.region),
         hint: "it was deleted, or the environment points at another account or region: check the environment, or deploy the platform again".into(),
     }
+}
+
+/// The commands that give `principal` cluster-admin access to cluster `cluster`.
+pub fn access_fix(cluster: &str, principal: &str) -> String {
+    format!(
+        "aws eks create-access-entry --cluster-name {cluster} --principal-arn {principal} && \
+         aws eks associate-access-policy --cluster-name {cluster} --principal-arn {principal} \
+         --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy --access-scope type=cluster"
+    )
+}
+
+/// Who may use the cluster, read with the environment's credentials: the entries, or why they
+/// could not be read (not allowed, or a cluster that authenticates by its aws-auth ConfigMap).
+async fn access(eks: &aws_eks::Eks, ctx: &vigil_aws::AwsContext, op: &str, cluster: &str) -> Result<ClusterAccess> {
+    let caller = aws_eks::principal_of(&aws::sts::caller_identity(ctx, op).await?.arn);
+    let (entries, note) = match eks.access_entries(cluster).await {
+        Ok(e) => (Some(e), None),
+        Err(e) if e.kind == aws::error::Kind::AccessDenied => (
+            None,
+            Some(format!(
+                "these credentials may not read the access entries ({}); eks:ListAccessEntries and eks:DescribeAccessEntry are needed",
+                e.message
+            )),
+        ),
+        Err(e) if e.kind == aws::error::Kind::Validation => {
+            (None, Some(format!("the cluster does not use access entries ({}): who may use it is in its aws-auth ConfigMap", e.message)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let caller_has_access = entries.as_ref().map(|es| es.iter().any(|e| e.principal == caller && (!e.policies.is_empty() || !e.groups.is_empty())));
+    Ok(ClusterAccess {
+        fix: (caller_has_access == Some(false)).then(|| access_fix(cluster, &caller)),
+        entries: entries.map(|es| {
+            es.into_iter()
+                .map(|e| AccessEntry {
+                    is_caller: e.principal == caller,
+                    principal: e.principal,
+                    kind: e.kind,
+                    username: e.username,
+                    groups: e.groups,
+                    policies: e.policies,
+                })
+                .collect()
+        }),
+        caller,
+        caller_has_access,
+        note,
+    })
 }
 
 fn day(secs: Option<i64>) -> Option<String> {
@@ -70,7 +120,8 @@ impl Eks<'_> {
     pub async fn overview(&self) -> Result<ClusterOverview> {
         let env = self.current().await?;
         let name = cluster_name(&env)?;
-        let eks = aws_eks::Eks::new(&self.aws_context(&env).await, &aws::new_op_id());
+        let (ctx, op) = (self.aws_context(&env).await, aws::new_op_id());
+        let eks = aws_eks::Eks::new(&ctx, &op);
         let cluster = eks.cluster(&name).await?.ok_or_else(|| missing(&env, &name))?;
         let versions = eks.versions().await?;
         let (support, next) = support(&versions, &cluster.version, chrono::Utc::now().timestamp());
@@ -107,6 +158,7 @@ impl Eks<'_> {
             .collect();
         let insights = eks.insights(&name).await?.into_iter().map(insight).collect();
         let insights_refresh = eks.insights_refresh(&name).await?;
+        let access = access(&eks, &ctx, &op, &name).await?;
         Ok(ClusterOverview {
             name,
             status: cluster.status,
@@ -124,6 +176,7 @@ impl Eks<'_> {
             addons,
             insights,
             insights_refresh,
+            access,
         })
     }
 

@@ -3,7 +3,10 @@ and their support dates (DescribeClusterVersions), add-ons (Create/Describe/List
 DescribeAddonVersions, AWS::EKS::Addon), upgrade insights computed from the cluster's state
 (ListInsights, DescribeInsight, Start/DescribeInsightsRefresh), and version updates of the
 control plane, add-ons and node groups (UpdateClusterVersion, UpdateNodegroupVersion,
-ListUpdates, DescribeUpdate).
+ListUpdates, DescribeUpdate), and access entries (Create/Describe/List/DeleteAccessEntry,
+Associate/Disassociate/ListAssociatedAccessPolicies, ListAccessPolicies). As EKS does for a
+cluster made with bootstrapClusterCreatorAdminPermissions, the cluster's creator — here the
+emulator's one caller — has an entry with AmazonEKSClusterAdminPolicy from the start.
 
 Time does not move anything here: an update is InProgress on its first DescribeUpdate and
 Successful on the next (the cluster or node group UPDATING until then), and an insights refresh
@@ -99,7 +102,7 @@ def default_addon_version(name: str, kubernetes: str) -> str:
 
 def extra(cluster) -> dict:
     if not hasattr(cluster, "vigil"):
-        cluster.vigil = {"addons": {}, "updates": {}, "refresh": None, "refreshed": time.time()}
+        cluster.vigil = {"addons": {}, "updates": {}, "refresh": None, "refreshed": time.time(), "access": None}
     return cluster.vigil
 
 
@@ -476,6 +479,121 @@ def describe_update(self):
     return json.dumps({"update": public(update)})
 
 
+# --- access entries -----------------------------------------------------------------------------
+
+POLICIES = {
+    name: f"arn:aws:eks::aws:cluster-access-policy/{name}"
+    for name in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
+}
+
+
+def emulator_caller(account: str) -> str:
+    """Who every request is signed by here (moto's GetCallerIdentity)."""
+    return f"arn:aws:iam::{account}:user/moto"
+
+
+def access_of(account, region, cluster) -> dict:
+    """The cluster's access entries by principal ARN; the creator's is made with the cluster."""
+    x = extra(cluster)
+    if x["access"] is None:
+        x["access"] = {}
+        entry = new_entry(account, region, cluster, emulator_caller(account), "STANDARD", None, [])
+        entry["_policies"].append({"policyArn": POLICIES["AmazonEKSClusterAdminPolicy"], "accessScope": {"type": "cluster", "namespaces": []}, "associatedAt": time.time(), "modifiedAt": time.time()})
+    return x["access"]
+
+
+def new_entry(account, region, cluster, principal, kind, username, groups) -> dict:
+    now = time.time()
+    entry = {
+        "clusterName": cluster.name,
+        "principalArn": principal,
+        "kubernetesGroups": groups or [],
+        "accessEntryArn": f"arn:aws:eks:{region}:{account}:access-entry/{cluster.name}/{uuid.uuid4()}",
+        "createdAt": now,
+        "modifiedAt": now,
+        "tags": {},
+        "username": username or principal,
+        "type": kind or "STANDARD",
+        "_policies": [],
+    }
+    extra(cluster)["access"][principal] = entry
+    return entry
+
+
+def entry_view(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if not k.startswith("_")}
+
+
+def entry_of(self):
+    cluster = cluster_of(self, path_part(self, "clusters"))
+    principal = path_part(self, "access-entries")
+    entry = access_of(self.current_account, self.region, cluster).get(principal)
+    if entry is None:
+        raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None, addonName=None, message=f"The specified principalArn could not be found: {principal}")
+    return cluster, entry
+
+
+def create_access_entry(self):
+    b = body(self)
+    cluster = cluster_of(self, path_part(self, "clusters"))
+    principal = b.get("principalArn", "")
+    if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+", principal):
+        raise InvalidParameterException(message=f"The principalArn parameter format is not valid: {principal}")
+    entries = access_of(self.current_account, self.region, cluster)
+    if principal in entries:
+        raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=None, message=f"The specified access entry resource is already in use on this cluster: {principal}")
+    entry = new_entry(self.current_account, self.region, cluster, principal, b.get("type"), b.get("username"), b.get("kubernetesGroups"))
+    return json.dumps({"accessEntry": entry_view(entry)})
+
+
+def describe_access_entry(self):
+    _, entry = entry_of(self)
+    return json.dumps({"accessEntry": entry_view(entry)})
+
+
+def list_access_entries(self):
+    cluster = cluster_of(self, path_part(self, "clusters"))
+    wanted = (query_all(self, "associatedPolicyArn") or [None])[0]
+    entries = access_of(self.current_account, self.region, cluster).values()
+    return json.dumps({"accessEntries": sorted(e["principalArn"] for e in entries if not wanted or any(p["policyArn"] == wanted for p in e["_policies"]))})
+
+
+def delete_access_entry(self):
+    cluster, entry = entry_of(self)
+    del extra(cluster)["access"][entry["principalArn"]]
+    return json.dumps({})
+
+
+def associate_access_policy(self):
+    cluster, entry = entry_of(self)
+    b = body(self)
+    policy = b.get("policyArn", "")
+    if policy not in POLICIES.values():
+        raise InvalidParameterException(message=f"The policyArn parameter is not valid: {policy}")
+    scope = b.get("accessScope") or {"type": "cluster"}
+    scope = {"type": scope.get("type", "cluster"), "namespaces": scope.get("namespaces", [])}
+    entry["_policies"] = [p for p in entry["_policies"] if p["policyArn"] != policy]
+    now = time.time()
+    entry["_policies"].append({"policyArn": policy, "accessScope": scope, "associatedAt": now, "modifiedAt": now})
+    return json.dumps({"clusterName": cluster.name, "principalArn": entry["principalArn"], "associatedAccessPolicy": entry["_policies"][-1]})
+
+
+def disassociate_access_policy(self):
+    _, entry = entry_of(self)
+    policy = unquote(self.path.rstrip("/").rsplit("/", 1)[-1])
+    entry["_policies"] = [p for p in entry["_policies"] if p["policyArn"] != policy]
+    return json.dumps({})
+
+
+def list_associated_access_policies(self):
+    cluster, entry = entry_of(self)
+    return json.dumps({"clusterName": cluster.name, "principalArn": entry["principalArn"], "associatedAccessPolicies": entry["_policies"]})
+
+
+def list_access_policies(self):
+    return json.dumps({"accessPolicies": [{"name": n, "arn": a} for n, a in POLICIES.items()]})
+
+
 HANDLERS = (
     describe_cluster_versions,
     create_addon,
@@ -492,6 +610,14 @@ HANDLERS = (
     update_nodegroup_version,
     list_updates,
     describe_update,
+    create_access_entry,
+    describe_access_entry,
+    list_access_entries,
+    delete_access_entry,
+    associate_access_policy,
+    disassociate_access_policy,
+    list_associated_access_policies,
+    list_access_policies,
 )
 for handler in HANDLERS:
     setattr(EKSResponse, handler.__name__, handler)
@@ -509,5 +635,9 @@ urls.url_paths.update(
         "{0}/clusters/(?P<name>[^/]+)/updates$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": urls.response.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": urls.response.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/access-entries$": urls.response.dispatch,
+        # The principal is an ARN with a slash, which routing sees decoded: the rest of the path.
+        "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$": urls.response.dispatch,
+        "{0}/access-policies$": urls.response.dispatch,
     }
 )
