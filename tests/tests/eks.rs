@@ -142,6 +142,11 @@ async fn aws_faults_are_classified_a_failed_refresh_logs_nothing_and_it_recovers
         assert_eq!(e.kind(), kind, "{fault:?}: {e}");
         proxy.clear();
         assert!(!logged(&app).await.contains(&"eks.insights_refresh".to_string()), "{fault:?}");
+        // Who the console is (for the access entries) cannot be asked: the overview says so.
+        proxy.inject_after("sts", None, 0, fault.clone(), 100);
+        let e = app.eks().overview().await.unwrap_err();
+        assert_eq!(e.kind(), kind, "sts {fault:?}: {e}");
+        proxy.clear();
     }
     // Recovered.
     assert_eq!(app.eks().overview().await.unwrap().version, "1.31");
