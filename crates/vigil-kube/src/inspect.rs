@@ -90,6 +90,18 @@ pub async fn snapshot(client: &kube::Client, namespace: &str, name: &str) -> Res
     Ok(Some(Snapshot { deployment, replicasets, pods, events, zones }))
 }
 
+/// The names of Deployment `name`'s pods (every revision's); None when there is no such
+/// Deployment. Two reads, for the logs: not the whole [`snapshot`].
+pub async fn pod_names(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<Vec<String>>, KubeError> {
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let Some(deployment) = deployments.get_opt(name).await.map_err(|e| classify(&e, &format!("read Deployment {name}")))? else {
+        return Ok(None);
+    };
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let list = pods.list(&ListParams::default().labels(&selector_of(&deployment))).await.map_err(|e| classify(&e, "list the pods"))?;
+    Ok(Some(list.items.into_iter().filter_map(|p| p.metadata.name).collect()))
+}
+
 /// The namespace's events as the cluster keeps them now.
 pub async fn events(client: &kube::Client, namespace: &str) -> Result<Vec<Event>, KubeError> {
     let api: Api<Event> = Api::namespaced(client.clone(), namespace);

@@ -199,8 +199,7 @@ impl Eks<'_> {
 
     /// The pods of `service`'s Deployment (every revision's).
     async fn pods_of(&self, client: &vigil_kube::Client, env: &Environment, deployment: &str) -> Result<Vec<String>> {
-        let snap = inspect::snapshot(client, NAMESPACE, deployment).await.map_err(kube_error)?.ok_or_else(|| no_deployment(env, deployment))?;
-        Ok(snap.pods.iter().filter_map(|p| p.metadata.name.clone()).collect())
+        inspect::pod_names(client, NAMESPACE, deployment).await.map_err(kube_error)?.ok_or_else(|| no_deployment(env, deployment))
     }
 
     /// The worker's logs across all its pods: the last `tail` lines of each, of the last
