@@ -144,7 +144,7 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// The operation: `X-Amz-Target: Service.Operation` (awsJson), `Action=` in the form (awsQuery),
-/// for AWS Backup (REST) its method and path, or for S3 what the method does to the path
+/// for AWS Backup and EKS (REST) their method and path, or for S3 what the method does to the path
 /// (path-style: `/bucket/key`).
 fn action_of(service: &str, parts: &hyper::http::request::Parts, target: Option<&str>, body: &[u8]) -> String {
     if let Some(t) = target {
@@ -152,6 +152,11 @@ fn action_of(service: &str, parts: &hyper::http::request::Parts, target: Option<
     }
     if service == "backup" {
         if let Some(op) = backup_action(parts.method.as_str(), parts.uri.path()) {
+            return op.into();
+        }
+    }
+    if service == "eks" {
+        if let Some(op) = eks_action(parts.method.as_str(), parts.uri.path()) {
             return op.into();
         }
     }
@@ -202,6 +207,33 @@ fn backup_action(method: &str, path: &str) -> Option<&'static str> {
         ("GET", ["backup", "plans", _, "selections", _]) => "GetBackupSelection",
         ("GET", ["audit", "frameworks"]) => "ListFrameworks",
         ("GET", ["audit", "frameworks", _]) => "DescribeFramework",
+        _ => return None,
+    })
+}
+
+/// EKS's REST operations by method and path (the ones Vigil calls).
+fn eks_action(method: &str, path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Some(match (method, segments.as_slice()) {
+        ("GET", ["cluster-versions"]) => "DescribeClusterVersions",
+        ("GET", ["addons", "supported-versions"]) => "DescribeAddonVersions",
+        ("GET", ["clusters", _]) => "DescribeCluster",
+        ("POST", ["clusters", _, "updates"]) => "UpdateClusterVersion",
+        ("GET", ["clusters", _, "updates"]) => "ListUpdates",
+        ("GET", ["clusters", _, "updates", _]) => "DescribeUpdate",
+        ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
+        ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
+        ("POST", ["clusters", _, "node-groups", _, "update-version"]) => "UpdateNodegroupVersion",
+        ("GET", ["clusters", _, "addons"]) => "ListAddons",
+        ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
+        ("POST", ["clusters", _, "addons", _, "update"]) => "UpdateAddon",
+        ("POST", ["clusters", _, "insights"]) => "ListInsights",
+        ("GET", ["clusters", _, "insights", _]) => "DescribeInsight",
+        ("POST", ["clusters", _, "insights-refresh"]) => "StartInsightsRefresh",
+        ("GET", ["clusters", _, "insights-refresh"]) => "DescribeInsightsRefresh",
+        ("GET", ["clusters", _, "access-entries"]) => "ListAccessEntries",
+        ("GET", ["clusters", _, "access-entries", .., "access-policies"]) => "ListAssociatedAccessPolicies",
+        ("GET", ["clusters", _, "access-entries", ..]) => "DescribeAccessEntry",
         _ => return None,
     })
 }

@@ -188,7 +188,7 @@ impl FakeKube {
                 format!("/api/v1/nodes/{node}"),
                 json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "uid": uuid::Uuid::new_v4().to_string(), "resourceVersion": "1",
                     "labels": {"topology.kubernetes.io/zone": zone, "kubernetes.io/hostname": node, "eks.amazonaws.com/nodegroup": "workers"}},
-                    "status": {"conditions": [{"type": "Ready", "status": "True"}], "nodeInfo": {"kubeletVersion": "v1.31.4-eks-aeac579"}}}),
+                    "status": {"conditions": [{"type": "Ready", "status": "True"}], "nodeInfo": {"kubeletVersion": "v1.35.0-eks-aeac579"}}}),
             );
         }
         let state = Arc::new(Mutex::new(State {
@@ -331,6 +331,25 @@ impl FakeKube {
         object["metadata"]["resourceVersion"] = json!(s.version.to_string());
         object["metadata"]["generation"] = json!(1);
         s.objects.insert(path.to_string(), object);
+    }
+
+    /// Another team's workload: a ready pod `<app>-0` in `namespace` (not run by the kubelet)
+    /// under a disruption budget `<app>` that keeps `min_available` of its pods (stored again on
+    /// each call: a test gives the budget room this way).
+    pub fn budgeted_pod(&self, namespace: &str, app: &str, min_available: i64) {
+        let pod = format!("/api/v1/namespaces/{namespace}/pods/{app}-0");
+        if self.object(&pod).is_none() {
+            self.insert(
+                &pod,
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("{app}-0"), "namespace": namespace, "labels": {"app": app}},
+                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+            );
+        }
+        self.insert(
+            &format!("/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{app}"),
+            json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": app, "namespace": namespace},
+                "spec": {"minAvailable": min_available, "selector": {"matchLabels": {"app": app}}}}),
+        );
     }
 
     pub fn paths(&self) -> Vec<String> {
@@ -581,7 +600,17 @@ fn pod_ready(pod: &Value) -> bool {
 fn list(state: &Arc<Mutex<State>>, prefix: &str, q: &BTreeMap<String, String>) -> Response<Body> {
     let mut s = state.lock().unwrap();
     let depth = prefix.matches('/').count() + 1;
-    let paths: Vec<String> = s.objects.keys().filter(|p| p.starts_with(&format!("{prefix}/")) && p.matches('/').count() == depth).cloned().collect();
+    // A namespaced kind listed without a namespace (`/apis/policy/v1/poddisruptionbudgets`) is
+    // listed across all of them.
+    let (base, resource) = prefix.rsplit_once('/').unwrap_or_default();
+    let across = |p: &str| {
+        p.strip_prefix(&format!("{base}/namespaces/")).is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('/').collect();
+            parts.len() == 3 && parts[1] == resource
+        })
+    };
+    let paths: Vec<String> =
+        s.objects.keys().filter(|p| (p.starts_with(&format!("{prefix}/")) && p.matches('/').count() == depth) || across(p)).cloned().collect();
     let mut items = vec![];
     for p in paths {
         let obj = match s.objects[&p]["kind"].as_str() {

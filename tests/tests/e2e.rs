@@ -59,11 +59,23 @@ impl Session {
 
     /// Clicks `css` after scrolling it to the middle of the window, clear of the toasts fixed
     /// at the bottom (a click on a covered element fails).
+    /// An element the page re-rendered between finding and clicking it (data arriving) is
+    /// found again, a few times at most.
     async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        let arg = serde_json::to_value(&el).unwrap();
-        self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let stale = |e: &fantoccini::error::CmdError| e.to_string().contains("stale element") || format!("{e:?}").contains("StaleElementReference");
+        for attempt in 1..=3 {
+            let el = self.find(css).await;
+            let arg = serde_json::to_value(&el).unwrap();
+            let done = match self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
+                Ok(_) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(_) => return,
+                Err(e) if stale(&e) && attempt < 3 => continue,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -1028,7 +1040,7 @@ async fn services_page() {
     let (moto, _kube) = vigil_tests::platform().await;
     let (_bundle, data, env) = deployed_sandbox(&moto.endpoint());
     let cluster = env["deployment"]["cluster_name"].as_str().unwrap().to_string();
-    // An operator installed kube-proxy at the control plane's version: it does not run on the next.
+    // An operator installed coredns at a version that does not run on the next Kubernetes.
     let conf = aws_sdk_eks::Config::builder()
         .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
         .region(aws_sdk_eks::config::Region::new(env["region"].as_str().unwrap().to_string()))
@@ -1036,26 +1048,30 @@ async fn services_page() {
         .credentials_provider(aws_sdk_eks::config::Credentials::new("test", "test", None, None, "test"))
         .build();
     let eks = aws_sdk_eks::Client::from_conf(conf);
-    eks.create_addon().cluster_name(&cluster).addon_name("kube-proxy").addon_version("v1.31.0-eksbuild.1").send().await.unwrap();
+    eks.create_addon().cluster_name(&cluster).addon_name("coredns").addon_version("v1.12.1-eksbuild.2").send().await.unwrap();
     let s = launch_in(data, &[]).await;
 
     s.click("#nav-services").await;
     s.find("#services-state[data-state='ready']").await;
     assert_eq!(s.text("#cluster-name").await, cluster);
     assert_eq!(s.text("#cluster-status").await, "ACTIVE");
-    assert!(s.text("#cluster-version").await.starts_with("1.31"), "{}", s.text("#cluster-version").await);
-    assert_eq!(s.text("#next-version").await, "1.32");
+    assert!(s.text("#cluster-version").await.starts_with("1.35"), "{}", s.text("#cluster-version").await);
+    assert_eq!(s.text("#next-version").await, "1.36");
     let support = s.attr("#support-status", "data-status").await;
     assert!(["STANDARD_SUPPORT", "EXTENDED_SUPPORT", "UNSUPPORTED"].contains(&support.as_str()), "{support}");
     assert!(s.text("#support-status").await.contains("day"), "{}", s.text("#support-status").await);
     s.find("#nodegroups-table tr[data-status='ACTIVE']").await;
-    s.find("#addons-table tr[data-addon='kube-proxy'][data-fits='false']").await;
-    assert!(s.text("#addons-table tr[data-addon='kube-proxy']").await.contains("to v1.32.0-eksbuild.1"));
+    s.find("#addons-table tr[data-addon='coredns'][data-fits='false']").await;
+    assert!(
+        s.text("#addons-table tr[data-addon='coredns']").await.contains("v1.13.0-eksbuild.1"),
+        "{}",
+        s.text("#addons-table tr[data-addon='coredns']").await
+    );
     // Who may use the cluster: the console's own credentials made it.
     s.find("#access-table tr[data-caller='true']").await;
     s.assert_absent("#access-missing", "the cluster's creator has access").await;
     let blocking = s.text("#insights-table tr[data-status='ERROR']").await;
-    assert!(blocking.contains("kube-proxy"), "{blocking}");
+    assert!(blocking.contains("coredns"), "{blocking}");
     s.screenshot("services.png").await;
 
     // A refresh asked of EKS, said in a toast, its state shown, and in the operator log.
@@ -1115,5 +1131,78 @@ async fn stuck_rollout() {
     let log: serde_json::Value = serde_json::from_str(&vigil_cli_out(s.data.path(), &["oplog", "list", "--json"])).unwrap();
     let rollback = log.as_array().unwrap().iter().find(|e| e["action"] == "eks.rollback").expect("the rollback is in the operator log");
     assert_eq!(rollback["target"], "pj-worker");
+    s.close().await;
+}
+
+// Multi-threaded: the fake Kubernetes API answers the app while the test waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the built app; run scripts/test"]
+async fn the_upgrade_cockpit_names_a_blocker_then_upgrades_the_cluster_from_the_services_page_and_the_timeline_has_it() {
+    tokio::time::timeout(TEST_LIMIT, upgrade_cockpit()).await.expect("the test did not finish in time");
+}
+
+async fn upgrade_cockpit() {
+    let (moto, kube) = vigil_tests::platform().await;
+    let (bundle, data, env) = deployed_sandbox(&moto.endpoint());
+    let cluster = env["deployment"]["cluster_name"].as_str().unwrap().to_string();
+    // Another team's pod under a budget that lets none of its pods be evicted.
+    kube.budgeted_pod("kube-system", "metrics", 1);
+    let s = launch_in(data, &[("VIGIL_DR_POLL_MS", "20".into()), ("VIGIL_BUNDLE_DIR", bundle.path().display().to_string())]).await;
+
+    s.click("#nav-services").await;
+    s.find("#upgrade:not([data-state='loading'])").await;
+    assert_eq!(s.attr("#upgrade", "data-state").await, "ready", "{}", s.text("#upgrade").await);
+    s.find("#upgrade-blockers li[data-kind='budget'][data-subject='kube-system/metrics']").await;
+    assert!(s.text("#upgrade-blocked").await.contains("from 1.35 to 1.36"), "{}", s.text("#upgrade-blocked").await);
+    s.find("#budgets-table tr[data-budget='kube-system/metrics'][data-allowed='0']").await;
+    s.find("#budgets-table tr[data-budget='patient-journey/pj-worker'][data-allowed='1']").await;
+    s.find("#upgrade-start[disabled]").await;
+    s.client.execute("document.getElementById('upgrade').scrollIntoView({block: 'start'});", vec![]).await.unwrap();
+    s.screenshot("services-upgrade.png").await;
+
+    // The budget given room, checked again: nothing blocks it; started with the cluster's name.
+    kube.budgeted_pod("kube-system", "metrics", 0);
+    s.click("#upgrade-check").await;
+    s.find("#upgrade-ready").await;
+    s.find("#upgrade-steps tr[data-step='control-plane']").await;
+    s.click("#upgrade-start").await;
+    s.find("#upgrade-confirm-dialog").await;
+    s.find("#upgrade-go[disabled]").await;
+    s.type_into("#upgrade-confirm", &cluster).await;
+    s.click("#upgrade-go").await;
+    s.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("#upgrade-run[data-state='succeeded']"))
+        .await
+        .expect("the upgrade finished");
+    for step in ["approve", "addons-before", "control-plane", "addons-after", "nodegroups", "worker"] {
+        s.find(&format!("#upgrade-run-steps tr[data-step='{step}'][data-state='done']")).await;
+    }
+    s.toast_starting("The cluster runs Kubernetes 1.36 now").await;
+    // The cockpit now looks at the next version.
+    s.find("#upgrade-ready, #upgrade-blocked, #upgrade-error, #upgrade-newest").await;
+    let text = s.text("#upgrade").await;
+    assert!(text.contains("from 1.36 to 1.37") && s.find("#upgrade-ready").await.is_displayed().await.unwrap(), "{text}");
+    let log: serde_json::Value = serde_json::from_str(&vigil_cli_out(s.data.path(), &["oplog", "list", "--json"])).unwrap();
+    let started = log.as_array().unwrap().iter().find(|e| e["action"] == "dr.run_started").expect("the upgrade's run is in the operator log");
+    assert!(started["details"].as_str().unwrap().contains("\"runbook\":\"eks-upgrade\""), "{started}");
+    let b = bundle.path().display().to_string();
+    let out = vigil_cli_out(s.data.path(), &["eks", "upgrade-plan", "--bundle", &b, "--json"]);
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((p["from"].as_str(), p["nodegroups"][0]["version"].as_str()), (Some("1.36"), Some("1.36")));
+
+    // The environment's timeline has the upgrade: EKS's updates and the run's steps, beside the
+    // deploy's stack events; a source can be hidden.
+    s.click("#nav-timeline").await;
+    s.find("#timeline[data-state='ready']").await;
+    s.find("#timeline-table tr[data-source='eks'][data-level='ok']").await;
+    s.find("#timeline-table tr[data-source='runbook']").await;
+    s.find("#timeline-table tr[data-source='cloudformation']").await;
+    s.assert_absent("#timeline-sources li", "every source was read").await;
+    s.screenshot("timeline.png").await;
+    s.click("#timeline-show-cloudformation").await;
+    s.assert_absent("#timeline-table tr[data-source='cloudformation']", "CloudFormation is hidden").await;
+    s.find("#timeline-table tr[data-source='eks']").await;
     s.close().await;
 }

@@ -15,6 +15,7 @@ pub enum Page {
     Audit,
     Jobs,
     Services,
+    Timeline,
     Backups,
     Dr,
     Deploy,
@@ -168,6 +169,7 @@ pub fn App() -> impl IntoView {
                 {nav(Page::Audit, "nav-audit", "Audit log")}
                 {nav(Page::Jobs, "nav-jobs", "Jobs")}
                 {nav(Page::Services, "nav-services", "Services")}
+                {nav(Page::Timeline, "nav-timeline", "Timeline")}
                 {nav(Page::Backups, "nav-backups", "Backups")}
                 {nav(Page::Dr, "nav-dr", "DR")}
                 {nav(Page::Deploy, "nav-deploy", "Deploy")}
@@ -202,6 +204,7 @@ pub fn App() -> impl IntoView {
                     Page::Audit => view! { <pages::audit::AuditPage/> }.into_any(),
                     Page::Jobs => view! { <pages::jobs::JobsPage/> }.into_any(),
                     Page::Services => view! { <pages::services::ServicesPage/> }.into_any(),
+                    Page::Timeline => view! { <pages::timeline::TimelinePage/> }.into_any(),
                     Page::Backups => view! { <pages::backups::BackupsPage/> }.into_any(),
                     Page::Dr => view! { <pages::dr::DrPage/> }.into_any(),
                     Page::Deploy => view! { <pages::deploy::DeployPage/> }.into_any(),

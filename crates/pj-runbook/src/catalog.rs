@@ -179,7 +179,36 @@ pub const ACTIONS: &[ActionSpec] = &[
         mutates: true,
         destructive: false,
     },
+    ActionSpec {
+        name: "eks.update_addons",
+        about: "updates the cluster's EKS add-ons for a Kubernetes version: `before` the control plane, each one that does not run on it to the newest version that runs on it and on the current one; `after`, each one to the version EKS makes the default for it (never to an older one)",
+        args: &[VERSION, req("phase", Text, "\"before\" or \"after\" the control plane's upgrade")],
+        outputs: &["updated"],
+        iam: &["eks:ListAddons", "eks:DescribeAddon", "eks:DescribeAddonVersions", "eks:UpdateAddon"],
+        mutates: true,
+        destructive: false,
+    },
+    ActionSpec {
+        name: "eks.update_cluster_version",
+        about: "upgrades the EKS control plane to the next Kubernetes version (UpdateClusterVersion); it cannot be moved back",
+        args: &[VERSION],
+        outputs: &["from", "to"],
+        iam: &["eks:DescribeCluster", "eks:UpdateClusterVersion", "eks:ListUpdates", "eks:DescribeUpdate"],
+        mutates: true,
+        destructive: true,
+    },
+    ActionSpec {
+        name: "eks.update_nodegroups",
+        about: "rolls each managed node group to the control plane's Kubernetes version with its latest AMI (UpdateNodegroupVersion; pod disruption budgets are respected)",
+        args: &[VERSION],
+        outputs: &["updated"],
+        iam: &["eks:ListNodegroups", "eks:DescribeNodegroup", "eks:UpdateNodegroupVersion"],
+        mutates: true,
+        destructive: false,
+    },
 ];
+
+const VERSION: ArgSpec = req("version", Text, "the Kubernetes version (\"1.32\")");
 
 pub const CHECKS: &[CheckSpec] = &[
     CheckSpec { name: "rds.cluster_available", about: "the cluster is available", args: &[CLUSTER, REGION], iam: &["rds:DescribeDBClusters"] },
@@ -254,6 +283,40 @@ pub const CHECKS: &[CheckSpec] = &[
         about: "the queue holds no visible or in-flight message",
         args: &[req("queue", Text, "the queue's URL")],
         iam: &["sqs:GetQueueAttributes"],
+    },
+    CheckSpec {
+        name: "eks.upgrade_ready",
+        about: "nothing blocks the EKS cluster's upgrade to the version: its status, EKS's upgrade insights, add-ons with no version for it, APIs the platform's manifests use that it no longer serves, kubelet skew, pod disruption budgets with no room",
+        args: &[VERSION],
+        iam: &[
+            "eks:DescribeCluster",
+            "eks:DescribeClusterVersions",
+            "eks:ListInsights",
+            "eks:DescribeInsight",
+            "eks:ListAddons",
+            "eks:DescribeAddon",
+            "eks:DescribeAddonVersions",
+            "eks:ListNodegroups",
+            "eks:DescribeNodegroup",
+        ],
+    },
+    CheckSpec {
+        name: "eks.version_is",
+        about: "the EKS control plane runs the Kubernetes version and is active",
+        args: &[VERSION],
+        iam: &["eks:DescribeCluster"],
+    },
+    CheckSpec {
+        name: "eks.addons_ready",
+        about: "every EKS add-on is active and its version runs on the Kubernetes version",
+        args: &[VERSION],
+        iam: &["eks:ListAddons", "eks:DescribeAddon", "eks:DescribeAddonVersions"],
+    },
+    CheckSpec {
+        name: "eks.nodegroups_at",
+        about: "every managed node group is active and its kubelet runs the Kubernetes version",
+        args: &[VERSION],
+        iam: &["eks:ListNodegroups", "eks:DescribeNodegroup"],
     },
 ];
 

@@ -184,7 +184,8 @@ pub async fn describe_alarms(cw: &CloudWatch, state: Option<&str>, environment: 
 }
 
 /// An alarm's history, newest first, up to `limit` entries (NextToken followed).
-/// DescribeAlarmHistory is not in the emulator; tests use aws-smithy-mocks.
+/// (The emulator serves DescribeAlarmHistory through Vigil's extension; the unit tests use
+/// aws-smithy-mocks for its paging.)
 pub async fn alarm_history(cw: &CloudWatch, name: &str, limit: usize) -> Result<Vec<vigil_dto::AlarmHistoryEntry>, AwsError> {
     let client = &cw.client;
     use aws_sdk_cloudwatch::types::ScanBy;

@@ -3,7 +3,8 @@
 //! Kubernetes client, each node group's size and health), and what the Services page shows of
 //! the cluster: Kubernetes versions with their support dates, add-ons and the versions offered
 //! for them, upgrade insights and their refresh, and who may use the cluster (access entries
-//! with their access policies).
+//! with their access policies); the upgrade's calls: version updates of the control plane,
+//! add-ons and node groups, and the updates EKS keeps of each.
 
 use crate::error::AwsError;
 
@@ -312,6 +313,12 @@ impl Eks {
 
     /// The versions of add-on `addon` that run on Kubernetes `kubernetes`, newest first.
     pub async fn addon_versions(&self, addon: &str, kubernetes: &str) -> Result<Vec<String>, AwsError> {
+        Ok(self.addon_versions_on(addon, kubernetes).await?.into_iter().map(|v| v.version).collect())
+    }
+
+    /// The versions of add-on `addon` that run on Kubernetes `kubernetes`, newest first, each
+    /// marked when EKS makes it the default for that version.
+    pub async fn addon_versions_on(&self, addon: &str, kubernetes: &str) -> Result<Vec<AddonVersion>, AwsError> {
         let mut out = vec![];
         let mut pages = self.client.describe_addon_versions().addon_name(addon).kubernetes_version(kubernetes).into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -320,10 +327,76 @@ impl Eks {
                 Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeAddonVersions", &e).await),
             };
             for a in page.addons() {
-                out.extend(a.addon_versions().iter().filter_map(|v| v.addon_version().map(str::to_string)));
+                out.extend(a.addon_versions().iter().filter_map(|v| {
+                    let default = v.compatibilities().iter().any(|c| c.cluster_version() == Some(kubernetes) && c.default_version());
+                    v.addon_version().map(|version| AddonVersion { version: version.to_string(), default })
+                }));
             }
         }
+        out.sort_by_key(|v| std::cmp::Reverse(addon_version_key(&v.version)));
         Ok(out)
+    }
+
+    /// The cluster's version updates (or those of one node group or add-on), newest first.
+    pub async fn updates(&self, cluster: &str, of: UpdateOf<'_>) -> Result<Vec<UpdateInfo>, AwsError> {
+        let mut ids = vec![];
+        let mut req = self.client.list_updates().name(cluster);
+        match of {
+            UpdateOf::Cluster => {}
+            UpdateOf::Nodegroup(n) => req = req.nodegroup_name(n),
+            UpdateOf::Addon(a) => req = req.addon_name(a),
+        }
+        let mut pages = req.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => ids.extend(p.update_ids().iter().cloned()),
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "ListUpdates", &e).await),
+            }
+        }
+        let mut out = vec![];
+        for id in ids {
+            let mut req = self.client.describe_update().name(cluster).update_id(&id);
+            match of {
+                UpdateOf::Cluster => {}
+                UpdateOf::Nodegroup(n) => req = req.nodegroup_name(n),
+                UpdateOf::Addon(a) => req = req.addon_name(a),
+            }
+            let got = match req.send().await {
+                Ok(got) => got,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(crate::error::classify(&self.ctx, "eks", "DescribeUpdate", &e).await),
+            };
+            let Some(u) = got.update() else { continue };
+            out.push(update_info(u));
+        }
+        out.sort_by_key(|u| std::cmp::Reverse(u.created));
+        Ok(out)
+    }
+
+    /// Starts the control plane's update to Kubernetes `version` (UpdateClusterVersion).
+    pub async fn update_cluster_version(&self, cluster: &str, version: &str) -> Result<UpdateInfo, AwsError> {
+        match self.client.update_cluster_version().name(cluster).version(version).send().await {
+            Ok(out) => Ok(out.update().map(update_info).unwrap_or_default()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "eks", "UpdateClusterVersion", &e).await),
+        }
+    }
+
+    /// Starts add-on `addon`'s update to `version` (UpdateAddon; its settings are kept).
+    pub async fn update_addon(&self, cluster: &str, addon: &str, version: &str) -> Result<UpdateInfo, AwsError> {
+        match self.client.update_addon().cluster_name(cluster).addon_name(addon).addon_version(version).send().await {
+            Ok(out) => Ok(out.update().map(update_info).unwrap_or_default()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "eks", "UpdateAddon", &e).await),
+        }
+    }
+
+    /// Starts node group `nodegroup`'s rolling update to the control plane's Kubernetes
+    /// `version` with its latest AMI release (UpdateNodegroupVersion; pod disruption budgets
+    /// are respected: no `force`).
+    pub async fn update_nodegroup_version(&self, cluster: &str, nodegroup: &str, version: &str) -> Result<UpdateInfo, AwsError> {
+        match self.client.update_nodegroup_version().cluster_name(cluster).nodegroup_name(nodegroup).version(version).send().await {
+            Ok(out) => Ok(out.update().map(update_info).unwrap_or_default()),
+            Err(e) => Err(crate::error::classify(&self.ctx, "eks", "UpdateNodegroupVersion", &e).await),
+        }
     }
 
     /// The cluster's insights, each described in full.
@@ -403,6 +476,68 @@ impl Eks {
             Err(e) => Err(crate::error::classify(&self.ctx, "eks", "DescribeInsightsRefresh", &e).await),
         }
     }
+}
+
+/// An add-on version offered for one Kubernetes version.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddonVersion {
+    pub version: String,
+    /// EKS's default for that Kubernetes version.
+    pub default: bool,
+}
+
+/// Whose updates to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOf<'a> {
+    Cluster,
+    Nodegroup(&'a str),
+    Addon(&'a str),
+}
+
+/// An EKS update (a version update of the control plane, a node group or an add-on…).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateInfo {
+    pub id: String,
+    /// VersionUpdate, AddonUpdate, LoggingUpdate…
+    pub kind: String,
+    /// InProgress, Failed, Cancelled, Successful.
+    pub status: String,
+    /// Its parameters (Version, ReleaseVersion, AddonVersion…).
+    pub params: Vec<(String, String)>,
+    /// Seconds since the epoch.
+    pub created: i64,
+    /// "code: message" of each error.
+    pub errors: Vec<String>,
+}
+
+impl UpdateInfo {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn update_info(u: &aws_sdk_eks::types::Update) -> UpdateInfo {
+    UpdateInfo {
+        id: u.id().unwrap_or_default().to_string(),
+        kind: u.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        status: u.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        params: u
+            .params()
+            .iter()
+            .map(|p| (p.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(), p.value().unwrap_or_default().to_string()))
+            .collect(),
+        created: u.created_at().map(|t| t.secs()).unwrap_or(0),
+        errors: u
+            .errors()
+            .iter()
+            .map(|e| format!("{}: {}", e.error_code().map(|c| c.as_str()).unwrap_or("error"), e.error_message().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// "v1.19.2-eksbuild.1" as (1, 19, 2, 1), for ordering add-on versions.
+pub fn addon_version_key(version: &str) -> Vec<u64> {
+    version.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 /// "1.31" as (1, 31), for ordering versions; unparsable ones sort first.

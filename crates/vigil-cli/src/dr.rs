@@ -35,7 +35,7 @@ fn print_dry_run(d: &DryRunView) {
     }
 }
 
-fn print_run(r: &RunView) {
+pub(crate) fn print_run(r: &RunView) {
     println!("{} — {} {} on {}: {}", r.id, r.runbook, r.version, r.environment, r.state);
     for s in &r.steps {
         let took = match (s.started_ms, s.ended_ms) {
@@ -78,7 +78,7 @@ fn print_run(r: &RunView) {
 }
 
 /// The exit code of a run that did not succeed: 4 waiting for approval, 5 paused, 6 failed.
-fn run_code(r: &RunView) -> u8 {
+pub(crate) fn run_code(r: &RunView) -> u8 {
     match r.state.as_str() {
         "succeeded" => 0,
         "awaiting_approval" => 4,

@@ -2,16 +2,19 @@
 //! its version and support dates, endpoint access, logging, encryption, node groups, add-ons
 //! (with whether each runs on the next Kubernetes version) and EKS's upgrade insights; an
 //! insights refresh; the workloads (rollout, cause, history, pods, events), their logs and
-//! events (followed with --follow), and restart / rollback / scale. Exit codes of `cluster`: 0,
-//! or 10 when an insight is in ERROR or the version is out of standard support; of `workloads`:
-//! 0, or 10 when a rollout is stuck.
+//! events (followed with --follow), and restart / rollback / scale; the upgrade cockpit
+//! (`upgrade-plan`) and the upgrade itself (`upgrade`, the bundle's eks-upgrade runbook). Exit
+//! codes of `cluster`: 0, or 10 when an insight is in ERROR or the version is out of standard
+//! support; of `workloads`: 0, or 10 when a rollout is stuck; of `upgrade-plan`: 0, or 10 when
+//! something blocks the upgrade; of `upgrade`: those of `vigil dr run`.
 
 use crate::{print_json, Failure};
 use clap::Subcommand;
+use std::path::PathBuf;
 use std::sync::Arc;
 use vigil_core::progress::Progress;
 use vigil_core::App;
-use vigil_dto::eks::{ClusterOverview, KubeEvent, LogLine, WorkloadAction, Workloads};
+use vigil_dto::eks::{ClusterOverview, KubeEvent, LogLine, UpgradePlan, WorkloadAction, Workloads};
 
 #[derive(Subcommand)]
 pub enum EksCommand {
@@ -64,6 +67,71 @@ pub enum EksCommand {
         #[arg(long)]
         confirm: String,
     },
+    /// The upgrade cockpit: what moving the cluster to a Kubernetes version does (add-ons,
+    /// node groups, disruption budgets) and what blocks it. Changes nothing. Exit 10 when
+    /// something blocks it.
+    UpgradePlan {
+        /// The version to check (the next one EKS offers by default).
+        #[arg(long)]
+        to: Option<String>,
+        /// Another bundle directory (this console's own by default).
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    /// Upgrades the cluster to the version, once nothing blocks it, as the bundle's eks-upgrade
+    /// runbook: add-ons that would not run on it, the control plane, the add-ons to its
+    /// defaults, the node groups. A paused run goes on with `vigil dr resume`. Exit codes as
+    /// `vigil dr run`.
+    Upgrade {
+        #[arg(long)]
+        to: String,
+        /// The cluster's name, typed to confirm (the control plane cannot go back).
+        #[arg(long)]
+        confirm: String,
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+}
+
+fn print_plan(p: &UpgradePlan) {
+    println!("{}: Kubernetes {} → {} (offered: {})", p.cluster, p.from, p.to, p.targets.join(", "));
+    if p.blockers.is_empty() {
+        println!("nothing blocks it; about {} min as the {} runbook", p.expected_secs.div_ceil(60), p.runbook);
+    } else {
+        println!("BLOCKED by {}:", p.blockers.len());
+    }
+    for (label, list) in [("BLOCKER", &p.blockers), ("warning", &p.warnings)] {
+        for i in list {
+            println!("  {label} [{}] {}: {}", i.kind, i.subject, i.detail);
+            println!("      fix: {}", i.fix);
+        }
+    }
+    println!("add-ons:");
+    for a in &p.addons {
+        let before = a.before.as_deref().map(|v| format!(" → {v} before the control plane")).unwrap_or_default();
+        let after = a.after.as_deref().map(|v| format!(" → {v} after it")).unwrap_or_default();
+        let stays = if before.is_empty() && after.is_empty() { " (stays)" } else { "" };
+        println!("  {:<24} {}{before}{after}{stays}", a.name, a.installed);
+    }
+    println!("node groups (rolled to {} after the add-ons):", p.to);
+    for g in &p.nodegroups {
+        println!("  {:<24} {} ({}), {} nodes", g.name, g.version, g.release_version, g.desired);
+    }
+    println!("pod disruption budgets:");
+    for b in &p.budgets {
+        println!(
+            "  {}/{}: {} eviction(s) allowed ({} healthy, {} wanted) — {}",
+            b.namespace,
+            b.name,
+            b.allowed,
+            b.healthy,
+            b.desired,
+            b.pods.join(", ")
+        );
+    }
+    if p.blockers.is_empty() {
+        println!("start it: vigil eks upgrade --to {} --confirm {}", p.to, p.confirm);
+    }
 }
 
 /// "30s", "15m", "2h", "1d" in seconds.
@@ -244,6 +312,24 @@ pub async fn run(app: &App, cmd: EksCommand, json: bool) -> Result<u8, Failure> 
                 || matches!(c.support.status.as_str(), "EXTENDED_SUPPORT" | "UNSUPPORTED")
                 || c.access.caller_has_access == Some(false);
             Ok(if blocked { 10 } else { 0 })
+        }
+        EksCommand::UpgradePlan { to, bundle } => {
+            let p = app.eks().upgrade_plan(bundle.as_deref(), to.as_deref()).await?;
+            if json {
+                print_json(&p);
+            } else {
+                print_plan(&p);
+            }
+            Ok(if p.blockers.is_empty() { 0 } else { 10 })
+        }
+        EksCommand::Upgrade { to, confirm, bundle } => {
+            let r = app.eks().upgrade(bundle.as_deref(), &to, &confirm, &Progress::default()).await?;
+            if json {
+                print_json(&r);
+            } else {
+                crate::dr::print_run(&r);
+            }
+            Ok(crate::dr::run_code(&r))
         }
         EksCommand::RefreshInsights => {
             let started = app.eks().refresh_insights().await?;

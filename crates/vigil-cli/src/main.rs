@@ -76,6 +76,20 @@ enum Command {
     /// The platform's EKS cluster: version and support, node groups, add-ons, upgrade insights.
     #[command(subcommand)]
     Eks(eks::EksCommand),
+    /// One environment's timeline, newest first: CloudFormation events, EKS updates, the
+    /// worker's rollouts, runbook steps, alarm state changes. Exit 9 when a source could not
+    /// be read (the others are shown).
+    Timeline {
+        /// The environment (the current one by default).
+        #[arg(long)]
+        env: Option<String>,
+        /// How far back: 6h, 2d… (24h by default).
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Only these sources: cloudformation, eks, rollout, runbook, alarm (repeatable).
+        #[arg(long)]
+        source: Vec<String>,
+    },
     /// Point the "sandbox" environment at a local AWS emulator and select it (used by scripts/run).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -233,6 +247,7 @@ impl From<Error> for Failure {
             | Error::Backup { kind: "not_found", .. }
             | Error::Dr { kind: "no_runbook", .. }
             | Error::Eks { kind: "not_deployed" | "cluster_missing", .. } => 3,
+            Error::Eks { kind: "upgrade_blocked", .. } => 10,
             _ => 1,
         };
         Failure { code, info: e.info() }
@@ -401,6 +416,28 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Backup(c) => backup::run(&console, c, json).await,
         Command::Dr(c) => dr::run(&console, c, json).await,
         Command::Eks(c) => eks::run(&console, c, json).await,
+        Command::Timeline { env, since, source } => {
+            let hours = (eks::seconds(&since)? + 3599) / 3600;
+            let t = console.timeline().read(env.as_deref(), hours, &source).await?;
+            if json {
+                print_json(&t);
+            } else {
+                println!("{} since {}", t.environment, t.since);
+                for e in &t.entries {
+                    let detail = e.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+                    println!("{} {:<14} {:<4} {}: {}{detail}", e.at, e.source, e.level, e.subject, e.what);
+                }
+                for s in &t.sources {
+                    match &s.error {
+                        Some(e) => {
+                            println!("{}: NOT READ — {}{}", s.name, e.message, e.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())
+                        }
+                        None => println!("{}: {} entries", s.name, s.entries),
+                    }
+                }
+            }
+            Ok(if t.sources.iter().any(|s| s.error.is_some()) { 9 } else { 0 })
+        }
         Command::Audit(c) => platform::audit(&console, c, json).await,
         Command::Jobs(c) => platform::jobs(&console, c, json).await,
         Command::Sandbox(SandboxCommand::Attach { endpoint }) => {

@@ -384,15 +384,15 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert_eq!(record["deployment"], plan["id"]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
-    // The cluster: the bundle's 1.31 is past standard support by the emulator's EKS calendar
-    // (2025-11-26), so `eks cluster` asks for attention (exit 10); a refresh is started.
+    // The cluster: the bundle's 1.35 is in standard support by the emulator's EKS calendar
+    // (until 2027-03-27) and nothing is in ERROR (exit 0); a refresh is started.
     let cluster = vigil(d, &["eks", "cluster"]);
     let text = String::from_utf8_lossy(&cluster.stdout);
-    assert_eq!(code(&cluster), 10, "{text}{}", String::from_utf8_lossy(&cluster.stderr));
-    assert!(text.contains("Kubernetes 1.31") && text.contains("next version: 1.32") && text.contains("node groups:"), "{text}");
+    assert_eq!(code(&cluster), 0, "{text}{}", String::from_utf8_lossy(&cluster.stderr));
+    assert!(text.contains("Kubernetes 1.35") && text.contains("next version: 1.36") && text.contains("node groups:"), "{text}");
     let o = json(&vigil(d, &["eks", "cluster", "--json"]));
-    assert_ne!(o["support"]["status"], "STANDARD_SUPPORT", "{o}");
-    assert_eq!(o["nodegroups"][0]["version"], "1.31", "{o}");
+    assert_eq!(o["support"]["status"], "STANDARD_SUPPORT", "{o}");
+    assert_eq!(o["nodegroups"][0]["version"], "1.35", "{o}");
     let refresh = vigil(d, &["eks", "refresh-insights"]);
     assert_eq!(code(&refresh), 0);
     assert!(String::from_utf8_lossy(&refresh.stdout).contains("insights refresh started"));
@@ -413,6 +413,30 @@ async fn deploy_then_destroy_through_the_cli_with_exit_codes_and_what_was_kept()
     assert!(String::from_utf8_lossy(&scaled.stdout).contains("scaled from 2 to 3 replicas"));
     let log = json(&vigil(d, &["oplog", "list", "--json"]));
     assert!(log.as_array().unwrap().iter().any(|r| r["action"] == "eks.scale"), "{log}");
+
+    // The upgrade cockpit: 1.35 → 1.36, nothing in the way (exit 0); a version that goes down
+    // is a usage error, an upgrade without the cluster's name typed too, and nothing starts.
+    let plan = vigil(d, &["eks", "upgrade-plan", "--bundle", b]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(code(&plan), 0, "{text}{}", String::from_utf8_lossy(&plan.stderr));
+    assert!(text.contains("Kubernetes 1.35 → 1.36") && text.contains("nothing blocks it") && text.contains("pod disruption budgets:"), "{text}");
+    let bad = vigil(d, &["eks", "upgrade-plan", "--to", "1.34", "--bundle", b]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("only goes up"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert_eq!(code(&vigil(d, &["eks", "upgrade", "--to", "1.36", "--confirm", "prod", "--bundle", b])), 2);
+    assert!(json(&vigil(d, &["dr", "runs", "--json"])).as_array().unwrap().is_empty());
+
+    // The timeline: the deploy's stack events, the worker's revision; one source; bad
+    // input is a usage error.
+    let t = vigil(d, &["timeline"]);
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert_eq!(code(&t), 0, "{text}{}", String::from_utf8_lossy(&t.stderr));
+    assert!(text.contains("cloudformation") && text.contains("CREATE_COMPLETE") && text.contains("rollout: "), "{text}");
+    let o = json(&vigil(d, &["timeline", "--source", "cloudformation", "--since", "2h", "--json"]));
+    assert!(o["entries"].as_array().unwrap().iter().all(|e| e["source"] == "cloudformation"), "{o}");
+    assert_eq!(o["sources"].as_array().unwrap().len(), 1);
+    assert_eq!(code(&vigil(d, &["timeline", "--since", "2w"])), 2);
+    assert_eq!(code(&vigil(d, &["timeline", "--source", "logs"])), 2);
 
     // Backups: the bucket has no recovery point yet (exit 9), the database is restorable by
     // its point-in-time recovery; bad input is a usage error.

@@ -29,6 +29,9 @@ pub struct App {
     core: Core,
 }
 
+/// Debug builds only: runbook waits poll every this many milliseconds (end-to-end tests).
+pub const DR_POLL_MS: &str = "VIGIL_DR_POLL_MS";
+
 impl App {
     /// Opens the store at `path`. `client` says which front end acts ("app", "cli").
     pub async fn open(path: &Path, profiles: ProfileSource, client: &'static str) -> Result<App> {
@@ -47,7 +50,13 @@ impl App {
 
     /// The store in the OS data directory (or VIGIL_DATA_DIR) with the standard AWS files.
     pub async fn open_default(client: &'static str) -> Result<App> {
-        App::open(&crate::paths::store_path(), ProfileSource::standard(), client).await
+        let app = App::open(&crate::paths::store_path(), ProfileSource::standard(), client).await?;
+        // Debug builds only: the end-to-end tests shorten runbook waits in the real app.
+        let poll = std::env::var(DR_POLL_MS).ok().and_then(|ms| ms.parse().ok()).filter(|_| cfg!(debug_assertions));
+        Ok(match poll {
+            Some(ms) => app.dr_poll(std::time::Duration::from_millis(ms)),
+            None => app,
+        })
     }
 
     /// This app, refusing every change (the read-only role of [`Policy`]).
@@ -113,6 +122,10 @@ impl App {
 
     pub fn eks(&self) -> crate::eks::Eks<'_> {
         crate::eks::Eks::new(&self.core)
+    }
+
+    pub fn timeline(&self) -> crate::timeline::Timelines<'_> {
+        crate::timeline::Timelines::new(&self.core)
     }
 
     pub fn jobs(&self) -> Jobs<'_> {

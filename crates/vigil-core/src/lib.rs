@@ -47,6 +47,7 @@ pub mod store;
 pub mod tasks;
 #[cfg(test)]
 mod testing;
+pub mod timeline;
 
 pub use app::App;
 pub use error::{Error, Result};

@@ -235,3 +235,71 @@ pub struct WorkloadChange {
     /// e.g. "rolled back to revision 1 (pj-worker:1.0.0) as revision 3".
     pub summary: String,
 }
+
+/// The upgrade cockpit: what moving the cluster to a Kubernetes version involves and what
+/// blocks it, read before anything starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradePlan {
+    pub cluster: String,
+    /// The control plane's version now.
+    pub from: String,
+    /// The version checked.
+    pub to: String,
+    /// The versions newer than `from` that EKS offers, oldest first (only the first can be
+    /// upgraded to directly).
+    pub targets: Vec<String>,
+    /// What must be resolved before the upgrade may start.
+    pub blockers: Vec<UpgradeIssue>,
+    /// What the operator should know, which does not stop it.
+    pub warnings: Vec<UpgradeIssue>,
+    pub addons: Vec<AddonStep>,
+    pub nodegroups: Vec<NodegroupStep>,
+    /// Every pod disruption budget in the cluster, with the pods it covers.
+    pub budgets: Vec<BudgetView>,
+    /// The runbook that carries the upgrade out, and its expected time.
+    pub runbook: String,
+    pub expected_secs: u64,
+    /// The text the runbook's approval asks to be typed.
+    pub confirm: String,
+}
+
+/// A blocker or a warning of an upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeIssue {
+    /// cluster, version, insight, addon, api, skew, budget, nodegroup, rollout.
+    pub kind: String,
+    /// What it is about (an add-on, an API, a node group, namespace/budget…).
+    pub subject: String,
+    pub detail: String,
+    pub fix: String,
+}
+
+/// What the upgrade does to one add-on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddonStep {
+    pub name: String,
+    pub installed: String,
+    /// Updated before the control plane (its version does not run on the target).
+    pub before: Option<String>,
+    /// Updated after it (to the target's default).
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodegroupStep {
+    pub name: String,
+    pub version: String,
+    pub release_version: String,
+    pub desired: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetView {
+    pub namespace: String,
+    pub name: String,
+    /// Pods it lets be evicted now.
+    pub allowed: i32,
+    pub healthy: i32,
+    pub desired: i32,
+    pub pods: Vec<String>,
+}

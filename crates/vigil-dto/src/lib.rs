@@ -704,3 +704,37 @@ pub struct RetryReport {
     /// Jobs left alone, with why.
     pub skipped: Vec<(String, String)>,
 }
+
+/// One environment's timeline: what happened to its platform, from every source, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub environment: String,
+    /// RFC 3339: the oldest time shown.
+    pub since: String,
+    pub entries: Vec<TimelineEntry>,
+    /// Each source read, with how many entries it gave or why it could not be read.
+    pub sources: Vec<TimelineSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// cloudformation, eks, rollout, runbook or alarm.
+    pub source: String,
+    /// What it happened to: a stack's resource, the cluster, a node group, an add-on, the
+    /// worker's revision, a run's step, an alarm.
+    pub subject: String,
+    pub what: String,
+    /// ok, warn, bad or info.
+    pub level: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineSource {
+    pub name: String,
+    pub entries: usize,
+    /// Why it could not be read (the other sources are still shown).
+    pub error: Option<ErrorInfo>,
+}

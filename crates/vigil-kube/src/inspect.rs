@@ -2,12 +2,14 @@
 //! history, with what each revision changed), its pods and the zones of their nodes, the
 //! namespace's events (listed, or watched as they come), its pods' logs (a window, or followed
 //! across every pod), a pod's own endpoints through the API server's proxy, and a rollback to
-//! an earlier revision (as `kubectl rollout undo`).
+//! an earlier revision (as `kubectl rollout undo`); and the cluster's pod disruption budgets
+//! with the pods each covers (what would stop a node group's drain).
 
 use crate::{classify, reapplicable, KubeError};
 use futures_util::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod, PodTemplateSpec};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams, WatchEvent, WatchParams};
 use std::collections::BTreeMap;
 
@@ -100,6 +102,43 @@ pub async fn pod_names(client: &kube::Client, namespace: &str, name: &str) -> Re
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let list = pods.list(&ListParams::default().labels(&selector_of(&deployment))).await.map_err(|e| classify(&e, "list the pods"))?;
     Ok(Some(list.items.into_iter().filter_map(|p| p.metadata.name).collect()))
+}
+
+/// A pod disruption budget as a node drain meets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    pub namespace: String,
+    pub name: String,
+    /// How many of its pods may be evicted now (`status.disruptionsAllowed`).
+    pub allowed: i32,
+    pub healthy: i32,
+    pub desired: i32,
+    /// The pods it selects.
+    pub pods: Vec<String>,
+}
+
+/// Every pod disruption budget in the cluster, with the pods it selects.
+pub async fn budgets(client: &kube::Client) -> Result<Vec<Budget>, KubeError> {
+    let api: Api<PodDisruptionBudget> = Api::all(client.clone());
+    let list = api.list(&ListParams::default()).await.map_err(|e| classify(&e, "list the pod disruption budgets"))?;
+    let mut out = vec![];
+    for b in list.items {
+        let namespace = b.metadata.namespace.clone().unwrap_or_default();
+        let labels = b.spec.as_ref().and_then(|s| s.selector.as_ref()).and_then(|s| s.match_labels.clone()).unwrap_or_default();
+        let selector = labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+        let pods = pods.list(&ListParams::default().labels(&selector)).await.map_err(|e| classify(&e, "list the pods"))?;
+        let status = b.status.unwrap_or_default();
+        out.push(Budget {
+            namespace,
+            name: b.metadata.name.unwrap_or_default(),
+            allowed: status.disruptions_allowed,
+            healthy: status.current_healthy,
+            desired: status.desired_healthy,
+            pods: pods.items.into_iter().filter_map(|p| p.metadata.name).collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// The namespace's events as the cluster keeps them now.

@@ -88,7 +88,7 @@ class Extensions(unittest.TestCase):
         eks = self.client("eks")
         cluster = eks.describe_cluster(name=self.outputs["ClusterName"])["cluster"]
         self.assertEqual(cluster["status"], "ACTIVE")
-        self.assertEqual(cluster["version"], "1.31")
+        self.assertEqual(cluster["version"], "1.35")
         self.assertEqual(cluster["endpoint"], self.outputs["ClusterEndpoint"])
         self.assertEqual((cluster["endpoint"], cluster["certificateAuthority"]["data"]), (KUBE_URL, KUBE_CA))
         self.assertEqual(cluster["identity"]["oidc"]["issuer"], self.outputs["OidcIssuer"])
@@ -118,78 +118,89 @@ class Extensions(unittest.TestCase):
     def test_eks_versions_addons_insights_and_a_version_upgrade(self):
         eks = self.client("eks")
         main = eks.describe_cluster(name=self.outputs["ClusterName"])["cluster"]
-        # A cluster of its own (the platform's stays as deployed), with two add-ons by template.
+        # A cluster of its own (the platform's stays as deployed), with three add-ons by template.
         body = json.dumps({"Resources": {
             "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
-                "Name": "upgrading", "Version": "1.32", "RoleArn": main["roleArn"], "ResourcesVpcConfig": {"SubnetIds": main["resourcesVpcConfig"]["subnetIds"]}}},
+                "Name": "upgrading", "Version": "1.35", "RoleArn": main["roleArn"], "ResourcesVpcConfig": {"SubnetIds": main["resourcesVpcConfig"]["subnetIds"]}}},
             "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
                 "ClusterName": {"Ref": "Cluster"}, "NodegroupName": "nodes", "NodeRole": main["roleArn"], "Subnets": main["resourcesVpcConfig"]["subnetIds"]}},
-            "Dns": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "coredns", "AddonVersion": "v1.11.4-eksbuild.2"}},
+            "Dns": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "coredns", "AddonVersion": "v1.12.1-eksbuild.2"}},
             "Proxy": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "kube-proxy"}},
+            "Snapshots": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "Cluster"}, "AddonName": "snapshot-controller"}},
         }})
         cf = self.client("cloudformation")
         cf.create_stack(StackName="upgrading-cluster", TemplateBody=body)
-        self.assertEqual(eks.describe_nodegroup(clusterName="upgrading", nodegroupName="nodes")["nodegroup"]["version"], "1.32")
+        self.assertEqual(eks.describe_nodegroup(clusterName="upgrading", nodegroupName="nodes")["nodegroup"]["version"], "1.35")
 
         versions = {v["clusterVersion"]: v for v in eks.describe_cluster_versions(includeAll=True)["clusterVersions"]}
-        self.assertIn("1.32", versions)
-        self.assertLess(versions["1.32"]["endOfStandardSupportDate"], versions["1.32"]["endOfExtendedSupportDate"])
+        self.assertIn("1.36", versions)
+        self.assertLess(versions["1.36"]["endOfStandardSupportDate"], versions["1.36"]["endOfExtendedSupportDate"])
         self.assertIn(versions["1.29"]["versionStatus"], ("EXTENDED_SUPPORT", "UNSUPPORTED"))
         only = eks.describe_cluster_versions(clusterVersions=["1.33"])["clusterVersions"]
         self.assertEqual([v["clusterVersion"] for v in only], ["1.33"])
 
-        self.assertEqual(eks.list_addons(clusterName="upgrading")["addons"], ["coredns", "kube-proxy"])
+        self.assertEqual(eks.list_addons(clusterName="upgrading")["addons"], ["coredns", "kube-proxy", "snapshot-controller"])
         proxy = eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]
-        self.assertEqual((proxy["addonVersion"], proxy["status"]), ("v1.32.0-eksbuild.1", "ACTIVE"))
-        offered = eks.describe_addon_versions(kubernetesVersion="1.33", addonName="coredns")["addons"][0]["addonVersions"]
-        self.assertEqual([v["addonVersion"] for v in offered], ["v1.12.1-eksbuild.2", "v1.11.4-eksbuild.2"])
+        self.assertEqual((proxy["addonVersion"], proxy["status"]), ("v1.35.0-eksbuild.1", "ACTIVE"))
+        offered = eks.describe_addon_versions(kubernetesVersion="1.36", addonName="coredns")["addons"][0]["addonVersions"]
+        self.assertEqual([v["addonVersion"] for v in offered], ["v1.13.0-eksbuild.1", "v1.12.4-eksbuild.1"])
+        self.assertEqual([v["compatibilities"][0]["defaultVersion"] for v in offered], [True, False])
+        # kube-proxy may be up to three minor versions behind the control plane.
+        offered = eks.describe_addon_versions(kubernetesVersion="1.36", addonName="kube-proxy")["addons"][0]["addonVersions"]
+        self.assertEqual([v["addonVersion"] for v in offered], ["v1.36.0-eksbuild.1", "v1.35.0-eksbuild.1", "v1.34.0-eksbuild.1", "v1.33.0-eksbuild.1"])
         with self.assertRaises(eks.exceptions.ResourceNotFoundException):
             eks.describe_addon(clusterName="upgrading", addonName="vpc-cni")
+        # A version that does not run on the cluster's Kubernetes is refused.
+        with self.assertRaises(eks.exceptions.InvalidParameterException):
+            eks.update_addon(clusterName="upgrading", addonName="snapshot-controller", addonVersion="v8.4.0-eksbuild.1")
 
-        # kube-proxy follows the control plane: not compatible with 1.33, which blocks the upgrade.
+        # coredns and snapshot-controller do not run on 1.36, which blocks the upgrade.
         found = {i["name"]: i for i in eks.list_insights(clusterName="upgrading")["insights"]}
         compat = found["EKS add-on version compatibility"]
-        self.assertEqual((compat["kubernetesVersion"], compat["insightStatus"]["status"]), ("1.33", "ERROR"))
+        self.assertEqual((compat["kubernetesVersion"], compat["insightStatus"]["status"]), ("1.36", "ERROR"))
         detail = eks.describe_insight(clusterName="upgrading", id=compat["id"])["insight"]
-        self.assertEqual([d["name"] for d in detail["categorySpecificSummary"]["addonCompatibilityDetails"]], ["kube-proxy"])
+        self.assertEqual([d["name"] for d in detail["categorySpecificSummary"]["addonCompatibilityDetails"]], ["coredns", "snapshot-controller"])
         self.assertEqual(found["Kubelet version skew"]["insightStatus"]["status"], "PASSING")
         errors = eks.list_insights(clusterName="upgrading", filter={"statuses": ["ERROR"]})["insights"]
         self.assertEqual([i["name"] for i in errors], ["EKS add-on version compatibility"])
         with self.assertRaises(eks.exceptions.InvalidParameterException):
-            eks.update_cluster_version(name="upgrading", version="1.34")
+            eks.update_cluster_version(name="upgrading", version="1.37")
         with self.assertRaises(eks.exceptions.InvalidRequestException):
-            eks.update_cluster_version(name="upgrading", version="1.33")
+            eks.update_cluster_version(name="upgrading", version="1.36")
 
         # An insights refresh completes on its second read.
         self.assertEqual(eks.start_insights_refresh(clusterName="upgrading")["status"], "IN_PROGRESS")
         self.assertEqual(eks.describe_insights_refresh(clusterName="upgrading")["status"], "IN_PROGRESS")
         self.assertEqual(eks.describe_insights_refresh(clusterName="upgrading")["status"], "COMPLETED")
 
-        # The add-on is updated (the update settles on its second read), then the control plane.
-        update = eks.update_addon(clusterName="upgrading", addonName="kube-proxy", addonVersion="v1.33.0-eksbuild.1")["update"]
+        # coredns is updated to a version for both (the update settles on its second read), the
+        # add-on with none is removed, then the control plane is upgraded.
+        update = eks.update_addon(clusterName="upgrading", addonName="coredns", addonVersion="v1.12.4-eksbuild.1")["update"]
         self.assertEqual((update["type"], update["status"]), ("AddonUpdate", "InProgress"))
-        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]["status"], "UPDATING")
-        self.assertEqual(eks.list_updates(name="upgrading", addonName="kube-proxy")["updateIds"], [update["id"]])
-        reads = [eks.describe_update(name="upgrading", addonName="kube-proxy", updateId=update["id"])["update"]["status"] for _ in range(2)]
+        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="coredns")["addon"]["status"], "UPDATING")
+        self.assertEqual(eks.list_updates(name="upgrading", addonName="coredns")["updateIds"], [update["id"]])
+        reads = [eks.describe_update(name="upgrading", addonName="coredns", updateId=update["id"])["update"]["status"] for _ in range(2)]
         self.assertEqual(reads, ["InProgress", "Successful"])
-        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="kube-proxy")["addon"]["addonVersion"], "v1.33.0-eksbuild.1")
+        self.assertEqual(eks.describe_addon(clusterName="upgrading", addonName="coredns")["addon"]["addonVersion"], "v1.12.4-eksbuild.1")
+        eks.delete_addon(clusterName="upgrading", addonName="snapshot-controller")
         self.assertNotIn("ERROR", [i["insightStatus"]["status"] for i in eks.list_insights(clusterName="upgrading")["insights"]])
-        update = eks.update_cluster_version(name="upgrading", version="1.33")["update"]
+        update = eks.update_cluster_version(name="upgrading", version="1.36")["update"]
         self.assertEqual(eks.describe_cluster(name="upgrading")["cluster"]["status"], "UPDATING")
+        self.assertEqual(eks.list_updates(name="upgrading")["updateIds"], [update["id"]])
         for _ in range(2):
             eks.describe_update(name="upgrading", updateId=update["id"])
-        self.assertEqual(eks.describe_cluster(name="upgrading")["cluster"]["version"], "1.33")
+        self.assertEqual(eks.describe_cluster(name="upgrading")["cluster"]["version"], "1.36")
         # Now the nodes are a version behind: the skew insight warns until they follow.
         found = {i["name"]: i for i in eks.list_insights(clusterName="upgrading")["insights"]}
-        self.assertEqual((found["Kubelet version skew"]["kubernetesVersion"], found["Kubelet version skew"]["insightStatus"]["status"]), ("1.34", "WARNING"))
+        self.assertEqual((found["Kubelet version skew"]["kubernetesVersion"], found["Kubelet version skew"]["insightStatus"]["status"]), ("1.37", "WARNING"))
         with self.assertRaises(eks.exceptions.InvalidParameterException):
-            eks.update_nodegroup_version(clusterName="upgrading", nodegroupName="nodes", version="1.34")
+            eks.update_nodegroup_version(clusterName="upgrading", nodegroupName="nodes", version="1.37")
         update = eks.update_nodegroup_version(clusterName="upgrading", nodegroupName="nodes")["update"]
         for _ in range(2):
             eks.describe_update(name="upgrading", nodegroupName="nodes", updateId=update["id"])
         group = eks.describe_nodegroup(clusterName="upgrading", nodegroupName="nodes")["nodegroup"]
-        self.assertEqual((group["version"], group["status"]), ("1.33", "ACTIVE"))
-        self.assertTrue(group["releaseVersion"].startswith("1.33."))
+        self.assertEqual((group["version"], group["status"]), ("1.36", "ACTIVE"))
+        self.assertTrue(group["releaseVersion"].startswith("1.36."))
         cf.delete_stack(StackName="upgrading-cluster")
 
     def test_eks_access_entries(self):
@@ -523,6 +534,20 @@ class Extensions(unittest.TestCase):
         failed = next(a for a in described["MetricAlarms"] if a["AlarmName"] == f"pj-{ENV}-platform-failed-jobs")
         self.assertEqual(failed["AlarmActions"], [self.outputs["AlarmTopicArn"]])
         self.assertEqual({d["Name"]: d["Value"] for d in failed["Dimensions"]}, {"Environment": ENV, "Component": "deid-worker"})
+
+    def test_alarm_history_has_each_state_change_newest_first(self):
+        cw = self.client("cloudwatch")
+        name = f"pj-{ENV}-platform-failed-jobs"
+        cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="3 jobs failed")
+        cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="no failed job")
+        items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+        self.assertEqual(items[0]["HistorySummary"], "Alarm updated from ALARM to OK")
+        self.assertTrue(items[1]["HistorySummary"].endswith(" to ALARM"), items[1])
+        self.assertGreaterEqual(items[0]["Timestamp"], items[1]["Timestamp"])
+        self.assertEqual(json.loads(items[1]["HistoryData"])["newState"]["stateReason"], "3 jobs failed")
+        self.assertEqual(items[0]["AlarmType"], "MetricAlarm")
+        self.assertEqual(cw.describe_alarm_history(AlarmName=name, HistoryItemType="ConfigurationUpdate")["AlarmHistoryItems"], [])
+        self.assertEqual(len(cw.describe_alarm_history(AlarmName=name, MaxRecords=1)["AlarmHistoryItems"]), 1)
 
     def test_permissions_simulate_as_allowed_for_a_principal_that_exists(self):
         iam = self.client("iam")

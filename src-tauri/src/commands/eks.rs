@@ -1,12 +1,15 @@
 //! Services page: the platform's EKS cluster and a refresh of its upgrade insights; its
 //! workloads (rollout, history, cause, pods, events), their logs (a window, or followed as a
-//! task), the events watched as a task, and restart / rollback / scale.
+//! task), the events watched as a task, and restart / rollback / scale; the upgrade cockpit's
+//! plan and the upgrade (the bundle's runbook, as a task with progress).
 
+use super::deploy::{opened, OpenedBundle};
 use super::{pushed, Res};
 use tauri::ipc::Channel;
 use tauri::State;
 use vigil_core::App;
-use vigil_dto::eks::{ClusterOverview, KubeEvent, LogLine, WorkloadAction, WorkloadChange, Workloads};
+use vigil_dto::dr::RunView;
+use vigil_dto::eks::{ClusterOverview, KubeEvent, LogLine, UpgradePlan, WorkloadAction, WorkloadChange, Workloads};
 use vigil_dto::WorkProgress;
 
 #[tauri::command]
@@ -52,4 +55,22 @@ pub async fn eks_watch_events(c: State<'_, App>, on_event: Channel<KubeEvent>, o
 #[tauri::command]
 pub async fn eks_act(c: State<'_, App>, action: WorkloadAction, confirm: String) -> Res<WorkloadChange> {
     Ok(c.eks().act(&action, &confirm).await?)
+}
+
+#[tauri::command]
+pub async fn eks_upgrade_plan(c: State<'_, App>, b: State<'_, OpenedBundle>, to: Option<String>) -> Res<UpgradePlan> {
+    Ok(c.eks().upgrade_plan(opened(&b).as_deref(), to.as_deref()).await?)
+}
+
+/// Starts the upgrade runbook and approves it with `confirm`; goes on as the task "runbook".
+#[tauri::command]
+pub async fn eks_upgrade(
+    c: State<'_, App>,
+    b: State<'_, OpenedBundle>,
+    to: String,
+    confirm: String,
+    on_progress: Channel<WorkProgress>,
+) -> Res<RunView> {
+    let (app, dir) = (c.inner(), opened(&b));
+    Ok(app.tasks().run("runbook", pushed(on_progress), |p| async move { app.eks().upgrade(dir.as_deref(), &to, &confirm, &p).await }).await?)
 }

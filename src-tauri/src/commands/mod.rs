@@ -11,6 +11,7 @@ pub mod environments;
 pub mod jobs;
 pub mod metrics;
 pub mod settings;
+pub mod timeline;
 pub mod update;
 
 use tauri::ipc::Channel;

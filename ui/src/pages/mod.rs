@@ -9,4 +9,6 @@ pub mod jobs;
 pub mod metrics;
 pub mod services;
 pub mod settings;
+pub mod timeline;
+pub mod upgrade;
 pub mod workloads;

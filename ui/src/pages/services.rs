@@ -1,7 +1,8 @@
 //! Services page: the platform's EKS cluster — version and support calendar, endpoint access,
 //! logging, encryption, node groups, add-ons and their fit for the next Kubernetes version, and
 //! EKS's upgrade insights with a refresh on demand (commands: eks_overview, eks_refresh_insights);
-//! then the platform's workloads on it (pages/workloads.rs).
+//! then the upgrade cockpit (pages/upgrade.rs) and the platform's workloads on it
+//! (pages/workloads.rs).
 
 use crate::app::Ctx;
 use crate::components::AsyncState;
@@ -164,6 +165,7 @@ pub fn ServicesPage() -> impl IntoView {
                 </div>
             })}
         </AsyncState>
+        <crate::pages::upgrade::UpgradeSection/>
         <crate::pages::workloads::WorkloadsSection/>
     }
 }

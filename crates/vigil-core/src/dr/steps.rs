@@ -10,6 +10,7 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use std::collections::BTreeMap;
+use vigil_aws::eks::UpdateOf;
 use vigil_aws::rds::Rds;
 use vigil_dto::Environment;
 
@@ -40,6 +41,13 @@ pub const SUPPORTED: &[&str] = &[
     "worker.ready",
     "ledger.writable",
     "sqs.queue_empty",
+    "eks.update_addons",
+    "eks.update_cluster_version",
+    "eks.update_nodegroups",
+    "eks.upgrade_ready",
+    "eks.version_is",
+    "eks.addons_ready",
+    "eks.nodegroups_at",
 ];
 
 pub type Args = BTreeMap<String, String>;
@@ -88,6 +96,12 @@ impl Place<'_> {
     /// SQS for the queue at `url`, in its region (the environment's when the URL names none).
     async fn sqs(&self, url: &str) -> vigil_aws::sqs::Sqs {
         vigil_aws::sqs::Sqs::new(&self.ctx(vigil_aws::sqs::region_of(url).as_deref()).await, self.op)
+    }
+
+    /// EKS in the environment's region, and the platform's cluster's name.
+    async fn eks(&self) -> Result<(vigil_aws::eks::Eks, String)> {
+        let name = crate::eks::cluster_name(self.env)?;
+        Ok((vigil_aws::eks::Eks::new(&self.ctx(None).await, self.op), name))
     }
 
     /// The Kubernetes API of the platform's EKS cluster in `region`.
@@ -411,8 +425,174 @@ pub async fn check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
                 }
             }
         }
+        // Boxed: their futures would make every check's too large for a worker thread's stack.
+        "eks.upgrade_ready" | "eks.version_is" | "eks.addons_ready" | "eks.nodegroups_at" => return Box::pin(eks_check(p, name, args)).await,
         other => return Err(unsupported(other)),
     })
+}
+
+/// The upgrade's checks (see [`check`]).
+async fn eks_check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
+    Ok(match name {
+        "eks.upgrade_ready" => {
+            let plan = crate::eks::upgrade::plan(p.core, p.env, p.op, p.bundle, Some(arg(args, "version")?)).await?;
+            if plan.blockers.is_empty() {
+                pass(format!("nothing blocks {} from {} to {}", plan.cluster, plan.from, plan.to))
+            } else {
+                let list = |f: fn(&vigil_dto::eks::UpgradeIssue) -> &str| plan.blockers.iter().map(f).collect::<Vec<_>>().join("; ");
+                fail(list(|i| i.detail.as_str()), list(|i| i.fix.as_str()))
+            }
+        }
+        "eks.version_is" => {
+            let version = arg(args, "version")?;
+            let (eks, name) = p.eks().await?;
+            // The update first: EKS reports its progress (and errors) there.
+            let update = newest_update(&eks, &name, UpdateOf::Cluster).await?;
+            match eks.cluster(&name).await? {
+                None => fail(format!("there is no EKS cluster {name}"), "check the environment's cluster_name"),
+                Some(c) if c.version == version && c.status == "ACTIVE" => pass(format!("{name} runs Kubernetes {version}")),
+                Some(c) => fail(
+                    format!("{name} runs Kubernetes {} and is {}{}", c.version, c.status, update.map(|u| describe_update(&u)).unwrap_or_default()),
+                    "wait for its update to end; a failed update names its errors",
+                ),
+            }
+        }
+        "eks.addons_ready" => {
+            let version = arg(args, "version")?;
+            let (eks, name) = p.eks().await?;
+            let mut updates = BTreeMap::new();
+            for a in eks.addons(&name).await?.into_iter().filter(|a| a.status != "ACTIVE") {
+                if let Some(u) = newest_update(&eks, &name, UpdateOf::Addon(&a.name)).await? {
+                    updates.insert(a.name, u);
+                }
+            }
+            let mut not = vec![];
+            for a in eks.addons(&name).await? {
+                if a.status != "ACTIVE" {
+                    not.push(format!("{} is {}{}", a.name, a.status, updates.get(&a.name).map(describe_update).unwrap_or_default()));
+                } else if !eks.addon_versions(&a.name, version).await?.contains(&a.version) {
+                    not.push(format!("{} {} does not run on {version}", a.name, a.version));
+                }
+            }
+            if !not.is_empty() {
+                fail(not.join("; "), "wait for the add-ons' updates; a failed update names its errors")
+            } else {
+                pass(format!("every add-on is active and runs on {version}"))
+            }
+        }
+        "eks.nodegroups_at" => {
+            let version = arg(args, "version")?;
+            let (eks, name) = p.eks().await?;
+            let mut updates = BTreeMap::new();
+            for g in eks.nodegroups(&name).await?.into_iter().filter(|g| g.status != "ACTIVE") {
+                if let Some(u) = newest_update(&eks, &name, UpdateOf::Nodegroup(&g.name)).await? {
+                    updates.insert(g.name, u);
+                }
+            }
+            let not: Vec<String> = eks
+                .nodegroups(&name)
+                .await?
+                .into_iter()
+                .filter(|g| g.status != "ACTIVE" || vigil_aws::eks::minor_of(&g.version) != vigil_aws::eks::minor_of(version))
+                .map(|g| {
+                    format!("{} runs {} and is {}{}", g.name, g.version, g.status, updates.get(&g.name).map(describe_update).unwrap_or_default())
+                })
+                .collect();
+            if !not.is_empty() {
+                fail(not.join("; "), "wait for the node groups' rolling update; a pod that cannot be evicted stops it (its disruption budget)")
+            } else {
+                pass(format!("every node group runs {version}"))
+            }
+        }
+        other => return Err(unsupported(other)),
+    })
+}
+
+/// The control plane's and the node groups' updates (see [`act`]).
+async fn eks_act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Result<Args> {
+    match name {
+        "eks.update_cluster_version" => {
+            let version = arg(args, "version")?;
+            let (eks, name) = p.eks().await?;
+            if eks.cluster(&name).await?.ok_or_else(|| gone(&name))?.version != version {
+                eks.update_cluster_version(&name, version).await?;
+            }
+            Ok(outputs(&[("from", before.get("from").cloned().unwrap_or_default()), ("to", version.to_string())]))
+        }
+        "eks.update_nodegroups" => {
+            let version = arg(args, "version")?;
+            let (eks, name) = p.eks().await?;
+            let mut updated = vec![];
+            for g in eks.nodegroups(&name).await? {
+                if g.status == "UPDATING" || vigil_aws::eks::minor_of(&g.version) == vigil_aws::eks::minor_of(version) {
+                    continue;
+                }
+                eks.update_nodegroup_version(&name, &g.name, version).await?;
+                updated.push(g.name);
+            }
+            Ok(outputs(&[("updated", updated.join(", "))]))
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Whether the control plane's update to the version was sent: the cluster runs it, or an
+/// update to it is under way or done.
+async fn cluster_version_sent(p: &Place<'_>, args: &Args, before: &Args) -> Result<Option<Args>> {
+    let version = arg(args, "version")?;
+    let (eks, name) = p.eks().await?;
+    let c = eks.cluster(&name).await?.ok_or_else(|| gone(&name))?;
+    let sent = c.version == version
+        || eks
+            .updates(&name, UpdateOf::Cluster)
+            .await?
+            .iter()
+            .any(|u| u.kind == "VersionUpdate" && u.param("Version") == Some(version) && (u.status == "InProgress" || u.status == "Successful"));
+    Ok(sent.then(|| outputs(&[("from", before.get("from").cloned().unwrap_or_default()), ("to", version.to_string())])))
+}
+
+/// The newest EKS update of the cluster, a node group or an add-on.
+async fn newest_update(eks: &vigil_aws::eks::Eks, cluster: &str, of: UpdateOf<'_>) -> Result<Option<vigil_aws::eks::UpdateInfo>> {
+    Ok(eks.updates(cluster, of).await?.into_iter().next())
+}
+
+/// ": its update <id> is <status>" with its errors.
+fn describe_update(u: &vigil_aws::eks::UpdateInfo) -> String {
+    let errors = if u.errors.is_empty() { String::new() } else { format!(" ({})", u.errors.join("; ")) };
+    format!(": update {} {}{errors}", u.id, u.status)
+}
+
+/// `eks.update_addons`: each add-on moved as the upgrade to `version` needs in `phase`; those
+/// already updating are left to their update. Returns "name version" of each update sent.
+async fn update_addons(p: &Place<'_>, args: &Args) -> Result<Args> {
+    let (version, phase) = (arg(args, "version")?, arg(args, "phase")?);
+    if phase != "before" && phase != "after" {
+        return Err(Error::validation("runbook", format!("eks.update_addons: phase is \"before\" or \"after\", not \"{phase}\"")));
+    }
+    let (eks, name) = p.eks().await?;
+    let from = eks.cluster(&name).await?.ok_or_else(|| gone(&name))?.version;
+    let mut updated = vec![];
+    for a in eks.addons(&name).await? {
+        if a.status == "UPDATING" || a.status == "CREATING" {
+            continue;
+        }
+        let on_from = eks.addon_versions_on(&a.name, &from).await?;
+        let on_to = eks.addon_versions_on(&a.name, version).await?;
+        let (step, blocker) = crate::eks::upgrade::addon_step(&a.name, &a.version, (&from, &on_from), (version, &on_to));
+        let target = if phase == "before" {
+            if let Some(b) = blocker {
+                return Err(Error::Dr { kind: "addon_incompatible", message: b.detail, hint: b.fix });
+            }
+            step.before
+        } else {
+            step.after
+        };
+        if let Some(v) = target {
+            eks.update_addon(&name, &a.name, &v).await?;
+            updated.push(format!("{} {v}", a.name));
+        }
+    }
+    Ok(outputs(&[("updated", updated.join(", "))]))
 }
 
 /// A name outside the catalog (the parser refuses such a runbook before it gets here).
@@ -467,6 +647,10 @@ pub async fn before(p: &Place<'_>, name: &str, args: &Args) -> Result<Args> {
         }
         "platform.use_region" => {
             out.insert("from".into(), fresh(p).await?.region);
+        }
+        "eks.update_cluster_version" => {
+            let (eks, name) = p.eks().await?;
+            out.insert("from".into(), eks.cluster(&name).await?.ok_or_else(|| gone(&name))?.version);
         }
         // The replicas before, and (starting) how many it will run.
         "eks.start_worker" | "eks.stop_worker" => {
@@ -582,7 +766,9 @@ pub async fn done_already(p: &Place<'_>, name: &str, args: &Args, before: &Args)
             let (now, _) = worker_replicas(p, arg(args, "region")?).await?;
             Ok((now == 0).then(|| outputs(&[("previous_replicas", before.get("replicas_before").cloned().unwrap_or_default())])))
         }
-        // Moving is carried on, not repeated: what is left in the queue is moved.
+        "eks.update_cluster_version" => Box::pin(cluster_version_sent(p, args, before)).await,
+        // Moving is carried on, not repeated: what is left in the queue is moved. Add-on and
+        // node-group updates are carried on too: those already sent are updating or done.
         _ => Ok(None),
     }
 }
@@ -756,6 +942,8 @@ pub async fn act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
             })
         }
         "sqs.move_messages" => Box::pin(move_messages(p, args)).await,
+        "eks.update_addons" => Box::pin(update_addons(p, args)).await,
+        "eks.update_cluster_version" | "eks.update_nodegroups" => Box::pin(eks_act(p, name, args, before)).await,
         other => Err(unsupported(other)),
     }
 }

@@ -1,7 +1,8 @@
 //! The platform's services on EKS (the Services page, `vigil eks`): the cluster as EKS shows it —
 //! version and where it stands in EKS's support calendar, endpoint access, logging, secrets
 //! encryption, node groups, add-ons and whether each runs on the next Kubernetes version — and
-//! EKS's upgrade insights, refreshed on demand; the platform's workloads on it ([`workloads`]).
+//! EKS's upgrade insights, refreshed on demand; the upgrade cockpit ([`upgrade`]); the
+//! platform's workloads on it ([`workloads`]).
 
 use crate::app::area;
 use crate::aws::{self, eks as aws_eks};
@@ -11,6 +12,7 @@ use serde_json::json;
 use vigil_dto::eks::{AccessEntry, Addon, ClusterAccess, ClusterOverview, Insight, Nodegroup, VersionSupport};
 use vigil_dto::Environment;
 
+pub mod upgrade;
 pub mod workloads;
 
 area!(
@@ -20,7 +22,7 @@ area!(
 
 const DAY: i64 = 86_400;
 
-fn cluster_name(env: &Environment) -> Result<String> {
+pub(crate) fn cluster_name(env: &Environment) -> Result<String> {
     env.deployment.get("cluster_name").filter(|n| !n.trim().is_empty()).cloned().ok_or_else(|| Error::Eks {
         kind: "not_deployed",
         message: format!("environment '{}' names no EKS cluster", env.name),

@@ -38,7 +38,7 @@ const EVENTS_SHOWN: i64 = 300;
 /// Captured events older than this are dropped.
 const EVENTS_KEPT_DAYS: i64 = 30;
 
-fn kube_error(e: vigil_kube::KubeError) -> Error {
+pub(crate) fn kube_error(e: vigil_kube::KubeError) -> Error {
     Error::Eks { kind: e.kind, message: e.message, hint: e.hint }
 }
 
@@ -83,7 +83,7 @@ fn bound(d: &vigil_kube::k8s_openapi::api::apps::v1::Deployment, key: &str) -> O
 impl Eks<'_> {
     /// `r`, with the fix spelled out when the cluster did not let these credentials in: the
     /// IAM principal they are and the commands that give it an access entry.
-    async fn explained<T>(&self, r: Result<T>) -> Result<T> {
+    pub(super) async fn explained<T>(&self, r: Result<T>) -> Result<T> {
         match r {
             Err(Error::Eks { kind: "unauthorized", message, hint }) => Err(self.no_access(message, hint).await),
             other => other,

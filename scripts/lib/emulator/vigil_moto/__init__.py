@@ -31,7 +31,8 @@ backends, so the service APIs (DescribeClusters, DescribeAlarms, ...) see what a
   are floats, which AWS's model and the Rust SDK refuse)
 - s3: a bucket's versioning, public access block and lifecycle rules; AWS::S3::BucketPolicy;
   GetBucketVersioning's answer under S3's own root element
-- cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm
+- cloudwatch: AWS::CloudWatch::Alarm, AWS::CloudWatch::CompositeAlarm; DescribeAlarmHistory
+  (state changes, from what moto records)
 - kms: AWS::KMS::Key with its KeyPolicy as an object (moto takes only a JSON string)
 - cloudformation: YAML short forms read as CloudFormation reads them (GetAtt, functions over
   mappings, Fn::Cidr, Fn::GetAZs); UpdateTerminationProtection, honoured by DeleteStack; the

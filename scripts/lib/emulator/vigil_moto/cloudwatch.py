@@ -1,7 +1,13 @@
-"""AWS::CloudWatch::Alarm and AWS::CloudWatch::CompositeAlarm on moto's CloudWatch backend."""
+"""AWS::CloudWatch::Alarm and AWS::CloudWatch::CompositeAlarm on moto's CloudWatch backend, and
+DescribeAlarmHistory (moto keeps each alarm's earlier states but does not serve them): an alarm's
+state changes, newest first, from moto's own record."""
+
+import json
 
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
 
 from .common import Emulated, tag_list, truthy
 
@@ -93,3 +99,39 @@ class CompositeAlarm(Emulated, CloudFormationModel):
     @classmethod
     def apply_update(cls, resource, properties, account_id, region_name):
         put(cloudwatch_backends[account_id][region_name], resource.physical_id, properties, rule=properties["AlarmRule"])
+
+
+def state_changes(alarm) -> list:
+    """(time, from, to, reason) of each state change: moto records the state an update left."""
+    states = [(h[3], h[1], h[4]) for h in alarm.history if h[0] == "StateUpdate"]
+    states.append((alarm.state_value, alarm.state_reason, alarm.state_updated_timestamp))
+    return [(new[2], old[0], new[0], new[1]) for old, new in zip(states, states[1:])]
+
+
+def describe_alarm_history(self):
+    backend = self.cloudwatch_backend
+    name = self._get_param("AlarmName")
+    kind = self._get_param("HistoryItemType")
+    start, end = self._get_param("StartDate"), self._get_param("EndDate")
+    alarms = [a for a in backend.alarms.values() if not name or a.name == name]
+    items = []
+    if kind in (None, "StateUpdate"):
+        for a in alarms:
+            for at, old, new, reason in state_changes(a):
+                if (start and at < start) or (end and at > end):
+                    continue
+                data = {"version": "1.0", "oldState": {"stateValue": old}, "newState": {"stateValue": new, "stateReason": reason}}
+                items.append({
+                    "AlarmName": a.name,
+                    "AlarmType": "CompositeAlarm" if a.rule else "MetricAlarm",
+                    "Timestamp": at,
+                    "HistoryItemType": "StateUpdate",
+                    "HistorySummary": f"Alarm updated from {old} to {new}",
+                    "HistoryData": json.dumps(data),
+                })
+    items.sort(key=lambda i: i["Timestamp"], reverse=self._get_param("ScanBy") != "TimestampAscending")
+    limit = int(self._get_param("MaxRecords") or 100)
+    return ActionResult({"AlarmHistoryItems": items[:limit]})
+
+
+CloudWatchResponse.describe_alarm_history = describe_alarm_history

@@ -11,8 +11,8 @@ emulator's one caller — has an entry with AmazonEKSClusterAdminPolicy from the
 Time does not move anything here: an update is InProgress on its first DescribeUpdate and
 Successful on the next (the cluster or node group UPDATING until then), and an insights refresh
 is IN_PROGRESS on its first DescribeInsightsRefresh and COMPLETED on the next. The versions'
-dates are EKS's published calendar for 1.29 to 1.35; their support status is computed against
-today's date, as EKS does."""
+dates are EKS's published calendar for 1.29 to 1.35 (1.36 and 1.37 modelled on its pattern);
+their support status is computed against today's date, as EKS does."""
 
 import datetime as dt
 import json
@@ -38,27 +38,41 @@ VERSIONS = [
     ("1.33", "2025-05-29", "2026-07-29", "2027-07-29"),
     ("1.34", "2025-10-02", "2026-12-02", "2027-12-02"),
     ("1.35", "2026-01-27", "2027-03-27", "2028-03-27"),
+    # Modelled on EKS's pattern (14 months of standard support, 12 of extended).
+    ("1.36", "2026-06-11", "2027-08-11", "2028-08-11"),
+    ("1.37", "2026-10-15", "2027-12-15", "2028-12-15"),
 ]
-DEFAULT_VERSION = "1.34"
+DEFAULT_VERSION = "1.35"
 
-# Each add-on's versions: (version, the Kubernetes versions it runs on). kube-proxy follows the
-# control plane's minor version; the others span several.
+# Each add-on's versions: (version, the Kubernetes versions it runs on). kube-proxy is made per
+# minor version and, by Kubernetes' version skew policy, runs on control planes up to three minor
+# versions newer; the others span several. snapshot-controller has gaps between 1.31 and 1.32
+# (no version runs on both), and 1.35 and 1.36: an add-on that must be removed for the upgrade.
 ADDONS = {
     "vpc-cni": [
         ("v1.18.6-eksbuild.1", ["1.29", "1.30", "1.31"]),
         ("v1.19.2-eksbuild.1", ["1.29", "1.30", "1.31", "1.32", "1.33"]),
         ("v1.20.4-eksbuild.2", ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]),
+        ("v1.21.1-eksbuild.1", ["1.32", "1.33", "1.34", "1.35", "1.36", "1.37"]),
     ],
     "coredns": [
         ("v1.11.1-eksbuild.9", ["1.29", "1.30"]),
         ("v1.11.3-eksbuild.2", ["1.29", "1.30", "1.31"]),
         ("v1.11.4-eksbuild.2", ["1.31", "1.32", "1.33"]),
         ("v1.12.1-eksbuild.2", ["1.32", "1.33", "1.34", "1.35"]),
+        ("v1.12.4-eksbuild.1", ["1.34", "1.35", "1.36", "1.37"]),
+        ("v1.13.0-eksbuild.1", ["1.36", "1.37"]),
     ],
-    "kube-proxy": [(f"v{v}.0-eksbuild.1", [v]) for v, *_ in VERSIONS],
+    "kube-proxy": [(f"v{v}.0-eksbuild.1", [k for k, *_ in VERSIONS if 0 <= int(k.split(".")[1]) - int(v.split(".")[1]) <= 3]) for v, *_ in VERSIONS],
+    "snapshot-controller": [
+        ("v8.0.0-eksbuild.1", ["1.29", "1.30", "1.31"]),
+        ("v8.2.0-eksbuild.1", ["1.32", "1.33", "1.34", "1.35"]),
+        ("v8.4.0-eksbuild.1", ["1.36", "1.37"]),
+    ],
     "eks-pod-identity-agent": [
         ("v1.3.4-eksbuild.1", ["1.29", "1.30", "1.31", "1.32"]),
         ("v1.3.7-eksbuild.2", ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]),
+        ("v1.3.10-eksbuild.1", ["1.32", "1.33", "1.34", "1.35", "1.36", "1.37"]),
     ],
 }
 
@@ -197,8 +211,7 @@ def add_addon(account, region, cluster, name, version=None, role=None, tags=None
     if name in addons:
         raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=name, message=f"Addon already exists: {name}")
     version = version or default_addon_version(name, cluster.version)
-    if version not in [v for v, _ in addon_versions(name)]:
-        raise InvalidParameterException(message=f"Addon version {version} specified is not supported for {name}")
+    check_addon_version(cluster, name, version)
     now = time.time()
     addons[name] = {
         "addonName": name,
@@ -216,6 +229,15 @@ def add_addon(account, region, cluster, name, version=None, role=None, tags=None
         **({"configurationValues": configuration} if configuration else {}),
     }
     return addons[name]
+
+
+def check_addon_version(cluster, name: str, version: str) -> None:
+    """As EKS: a version it does not know, or one that does not run on the cluster's version, is refused."""
+    kubes = dict(addon_versions(name)).get(version)
+    if kubes is None:
+        raise InvalidParameterException(message=f"Addon version {version} specified is not supported for {name}")
+    if cluster.version not in kubes:
+        raise InvalidParameterException(message=f"Addon version {version} specified is not supported for {name} on Kubernetes {cluster.version}")
 
 
 def create_addon(self):
@@ -254,8 +276,7 @@ def update_addon(self):
     cluster, addon = addon_of(self)
     b = body(self)
     version = b.get("addonVersion") or addon["addonVersion"]
-    if version not in [v for v, _ in addon_versions(addon["addonName"])]:
-        raise InvalidParameterException(message=f"Addon version {version} specified is not supported for {addon['addonName']}")
+    check_addon_version(cluster, addon["addonName"], version)
     if any(u["status"] == "InProgress" and u["_target"] == addon["addonName"] for u in extra(cluster)["updates"].values()):
         raise ResourceInUseException(clusterName=cluster.name, nodegroupName=None, addonName=addon["addonName"], message="The addon is being updated")
     addon["status"] = "UPDATING"
