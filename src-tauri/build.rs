@@ -82,6 +82,9 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
+    // The app embeds ui/dist when it compiles: the build step runs again whenever the ui is
+    // rebuilt (without it, a rebuilt ui could be embedded from a stale build step's output).
+    println!("cargo:rerun-if-changed=../ui/dist");
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
         .expect("tauri build step failed (is ui/dist built? run scripts/test or scripts/run)");
 }

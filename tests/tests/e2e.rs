@@ -59,21 +59,19 @@ impl Session {
 
     /// Clicks `css` after scrolling it to the middle of the window, clear of the toasts fixed
     /// at the bottom (a click on a covered element fails).
-    /// An element the page re-rendered between finding and clicking it (data arriving) is
-    /// found again, a few times at most.
+    /// An element the page re-rendered between finding it and scrolling to it (data arriving)
+    /// is found again, a few times at most; the click itself is made once.
     async fn click(&self, css: &str) {
-        let stale = |e: &fantoccini::error::CmdError| e.to_string().contains("stale element") || format!("{e:?}").contains("StaleElementReference");
         for attempt in 1..=3 {
             let el = self.find(css).await;
             let arg = serde_json::to_value(&el).unwrap();
-            let done = match self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
-                Ok(_) => el.click().await,
-                Err(e) => Err(e),
-            };
-            match done {
-                Ok(_) => return,
-                Err(e) if stale(&e) && attempt < 3 => continue,
-                Err(e) => panic!("click {css}: {e}"),
+            match self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
+                Ok(_) => {
+                    el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+                    return;
+                }
+                Err(e) if attempt < 3 && format!("{e:?}").contains("StaleElementReference") => continue,
+                Err(e) => panic!("scroll to {css}: {e}"),
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The Services page's workloads: each platform service's Deployment — rollout state and the
-//! actual cause of a stuck one, history with rollback, pods with their zone and own /readyz,
+//! actual cause of a stuck one (read again every few seconds while it rolls out), history with
+//! rollback, pods with their zone and own /readyz,
 //! restart and scale (typed confirmation) — the namespace's events (watched while the page is
 //! open, captured by Vigil), and the pods' logs, a window or followed live (commands:
 //! eks_workloads, eks_act, eks_watch_events, eks_logs, eks_follow_logs, cancel_task).
@@ -13,6 +14,9 @@ use leptos::task::spawn_local;
 use serde_json::json;
 use vigil_dto::eks::{KubeEvent, LogLine, ServiceWorkload, WorkloadAction, WorkloadChange, Workloads};
 use vigil_dto::{ErrorInfo, WorkProgress};
+
+/// How often the workloads are read again while a rollout is under way.
+const ROLLING_REFRESH_SECS: u64 = 5;
 
 /// Lines kept in the log view.
 const LOG_LINES: usize = 2000;
@@ -61,6 +65,8 @@ pub fn WorkloadsSection() -> impl IntoView {
     let scale_to = RwSignal::new(String::new());
     let watch_task = RwSignal::new(None::<u64>);
     let watch_note = RwSignal::new(None::<String>);
+    // Bumped to read the workloads again on their own while a rollout is under way.
+    let again = RwSignal::new(0u32);
 
     let load = move || {
         loading.set(true);
@@ -71,6 +77,15 @@ pub fn WorkloadsSection() -> impl IntoView {
                     if let Some(w) = v.services.first() {
                         scale_to.set(w.desired.to_string());
                     }
+                    if v.services.iter().any(|s| s.state == "progressing") {
+                        // Gone by then (another page): the bump is dropped.
+                        set_timeout(
+                            move || {
+                                let _ = again.try_update(|n| *n += 1);
+                            },
+                            std::time::Duration::from_secs(ROLLING_REFRESH_SECS),
+                        );
+                    }
                     data.set(Some(v));
                 }
                 Err(e) => error.set(Some(e)),
@@ -78,6 +93,12 @@ pub fn WorkloadsSection() -> impl IntoView {
             loading.set(false);
         });
     };
+    Effect::new(move |first: Option<()>| {
+        again.track();
+        if first.is_some() {
+            load();
+        }
+    });
     // New events while the page is open, captured by the shell as they come.
     let watch = move || {
         spawn_local(async move {
