@@ -191,7 +191,7 @@ async fn aws_faults_are_classified_a_failed_refresh_logs_nothing_and_it_recovers
 /// The upgrade cockpit before anything starts — each kind of blocker named with its fix, bad
 /// versions refused — then the upgrade as the bundle's runbook: add-ons that would not run on
 /// the new version first, the control plane, the add-ons to its defaults, the node groups; a
-/// throttled UpdateClusterVersion pauses it and a resume goes on without sending it twice.
+/// fault at each kind of call pauses it and a resume goes on without sending anything twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_upgrade_cockpit_names_what_blocks_and_the_runbook_upgrades_the_cluster() {
     // Boxed: the runbook engine's futures outgrow the test thread's stack in a debug build.
@@ -298,9 +298,17 @@ async fn upgrade_cockpit() {
     assert!(throttled > 0);
     proxy.clear();
 
+    // The node groups' update carried out but its answer lost: paused, and on resume the node
+    // group (updating) is not sent again.
+    proxy.inject("eks", Some("UpdateNodegroupVersion"), Fault::Lost, 100);
+    let run = Box::pin(app.dr().resume(b, &run.id, &Progress::default())).await.unwrap();
+    assert_eq!((run.state.as_str(), at(&run, "nodegroups").as_str()), ("paused", "acting"), "{run:#?}");
+    assert_eq!(proxy.count("eks", Some("UpdateClusterVersion")), throttled + 1, "sent once after the pause");
+    let lost = proxy.count("eks", Some("UpdateNodegroupVersion"));
+    proxy.clear();
     let run = Box::pin(app.dr().resume(b, &run.id, &Progress::default())).await.unwrap();
     assert_eq!(run.state, "succeeded", "{run:#?}");
-    assert_eq!(proxy.count("eks", Some("UpdateClusterVersion")), throttled + 1, "sent once after the pause");
+    assert_eq!(proxy.count("eks", Some("UpdateNodegroupVersion")), lost, "not sent again");
     let c = app.eks().overview().await.unwrap();
     assert_eq!((c.version.as_str(), c.status.as_str()), ("1.36", "ACTIVE"));
     assert_eq!((c.nodegroups[0].version.as_str(), c.nodegroups[0].status.as_str()), ("1.36", "ACTIVE"));

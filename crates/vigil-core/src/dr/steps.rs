@@ -460,16 +460,12 @@ async fn eks_check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
         "eks.addons_ready" => {
             let version = arg(args, "version")?;
             let (eks, name) = p.eks().await?;
-            let mut updates = BTreeMap::new();
-            for a in eks.addons(&name).await?.into_iter().filter(|a| a.status != "ACTIVE") {
-                if let Some(u) = newest_update(&eks, &name, UpdateOf::Addon(&a.name)).await? {
-                    updates.insert(a.name, u);
-                }
-            }
             let mut not = vec![];
             for a in eks.addons(&name).await? {
                 if a.status != "ACTIVE" {
-                    not.push(format!("{} is {}{}", a.name, a.status, updates.get(&a.name).map(describe_update).unwrap_or_default()));
+                    // Its update says how far it is, and why it failed.
+                    let update = newest_update(&eks, &name, UpdateOf::Addon(&a.name)).await?;
+                    not.push(format!("{} is {}{}", a.name, a.status, update.as_ref().map(describe_update).unwrap_or_default()));
                 } else if !eks.addon_versions(&a.name, version).await?.contains(&a.version) {
                     not.push(format!("{} {} does not run on {version}", a.name, a.version));
                 }
@@ -483,21 +479,19 @@ async fn eks_check(p: &Place<'_>, name: &str, args: &Args) -> Result<Verdict> {
         "eks.nodegroups_at" => {
             let version = arg(args, "version")?;
             let (eks, name) = p.eks().await?;
-            let mut updates = BTreeMap::new();
-            for g in eks.nodegroups(&name).await?.into_iter().filter(|g| g.status != "ACTIVE") {
-                if let Some(u) = newest_update(&eks, &name, UpdateOf::Nodegroup(&g.name)).await? {
-                    updates.insert(g.name, u);
+            let mut not = vec![];
+            for g in eks.nodegroups(&name).await? {
+                if g.status != "ACTIVE" || vigil_aws::eks::minor_of(&g.version) != vigil_aws::eks::minor_of(version) {
+                    let update = if g.status != "ACTIVE" { newest_update(&eks, &name, UpdateOf::Nodegroup(&g.name)).await? } else { None };
+                    not.push(format!(
+                        "{} runs {} and is {}{}",
+                        g.name,
+                        g.version,
+                        g.status,
+                        update.as_ref().map(describe_update).unwrap_or_default()
+                    ));
                 }
             }
-            let not: Vec<String> = eks
-                .nodegroups(&name)
-                .await?
-                .into_iter()
-                .filter(|g| g.status != "ACTIVE" || vigil_aws::eks::minor_of(&g.version) != vigil_aws::eks::minor_of(version))
-                .map(|g| {
-                    format!("{} runs {} and is {}{}", g.name, g.version, g.status, updates.get(&g.name).map(describe_update).unwrap_or_default())
-                })
-                .collect();
             if !not.is_empty() {
                 fail(not.join("; "), "wait for the node groups' rolling update; a pod that cannot be evicted stops it (its disruption budget)")
             } else {
@@ -524,10 +518,13 @@ async fn eks_act(p: &Place<'_>, name: &str, args: &Args, before: &Args) -> Resul
             let (eks, name) = p.eks().await?;
             let mut updated = vec![];
             for g in eks.nodegroups(&name).await? {
-                if g.status == "UPDATING" || vigil_aws::eks::minor_of(&g.version) == vigil_aws::eks::minor_of(version) {
+                if vigil_aws::eks::minor_of(&g.version) == vigil_aws::eks::minor_of(version) {
                     continue;
                 }
-                eks.update_nodegroup_version(&name, &g.name, version).await?;
+                // Already updating: sent by this step before a pause (its answer lost), not again.
+                if g.status != "UPDATING" {
+                    eks.update_nodegroup_version(&name, &g.name, version).await?;
+                }
                 updated.push(g.name);
             }
             Ok(outputs(&[("updated", updated.join(", "))]))
