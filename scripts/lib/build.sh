@@ -28,9 +28,10 @@ build_bins() {
   local targets=(-p vigil-app -p vigil-cli -p pj-worker -p pj-bundle -p vigil-tests --bins)
   # scripts/test sets VIGIL_BUILD_TESTS=1: the tests are built with the binaries, in one feature
   # resolution. Test-only features (the SDK's test-util) change the AWS SDK crates' features; a
-  # binaries-only build would compile all of them a second time for `cargo test`.
+  # binaries-only build would compile all of them a second time for `cargo test`. Cargo's
+  # timings report is kept (target/cargo-timings): where a build's time went, crate by crate.
   if [ "${VIGIL_BUILD_TESTS:-}" = 1 ]; then
-    targets=(--workspace --bins --tests)
+    targets=(--workspace --bins --tests --timings)
     log "building the binaries and the tests ($profile)"
   else
     log "building vigil-app, vigil, pj-worker and the sandbox's Kubernetes API ($profile)"

@@ -34,7 +34,8 @@ APT_PACKAGES=(
   squashfs-tools rpm
 )
 
-log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+# Each step with the time it starts, so a run's log shows where its time went.
+log() { printf '\033[1;34m[setup %(%H:%M:%S)T]\033[0m %s\n' -1 "$*" >&2; }
 
 need_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
